@@ -1,0 +1,197 @@
+//! Turns token-paged endpoints into a `Stream` of items.
+//!
+//! While the caller consumes one page, the next is already being fetched (one page of
+//! look-ahead, no more), so a long range streams at network speed and memory stays at about two
+//! pages whatever the range. The fetch runs inside the stream's own poll (no spawned task), so
+//! dropping the stream cancels it.
+
+use crate::error::Result;
+use futures_core::Stream;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// One page: its items and the token of the next page (`None` on the last page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Token to send as `page_token` for the next page; `None` when this is the last page.
+    pub next_page_token: Option<String>,
+}
+
+type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>>> + Send>>;
+
+/// A stream over every item of every page, fetching one page ahead.
+///
+/// An error ends the stream after it is yielded: items already yielded are not repeated and
+/// nothing after the failing page is fetched.
+pub struct Paged<T> {
+    fetch: Box<dyn FnMut(Option<String>) -> PageFuture<T> + Send>,
+    buffer: VecDeque<T>,
+    in_flight: Option<PageFuture<T>>,
+    /// A page that arrived while the buffer was still being drained.
+    ready: Option<Result<Page<T>>>,
+    done: bool,
+}
+
+impl<T> std::fmt::Debug for Paged<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Paged")
+            .field("buffered", &self.buffer.len())
+            .field("fetching", &self.in_flight.is_some())
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl<T: Send + 'static> Paged<T> {
+    /// Builds a stream from a function that fetches the page for a token (`None` = first page).
+    pub(crate) fn new<F, Fut>(mut fetch: F) -> Self
+    where
+        F: FnMut(Option<String>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Page<T>>> + Send + 'static,
+    {
+        let mut fetch: Box<dyn FnMut(Option<String>) -> PageFuture<T> + Send> =
+            Box::new(move |tok| Box::pin(fetch(tok)));
+        let first = fetch(None);
+        Self {
+            fetch,
+            buffer: VecDeque::new(),
+            in_flight: Some(first),
+            ready: None,
+            done: false,
+        }
+    }
+}
+
+impl<T> Unpin for Paged<T> {}
+
+/// Streams every page of a request value: `fetch(request, client, token)` fetches one page.
+/// Endpoints' `stream()` methods are this one line, so paging lives in one place.
+pub(crate) fn stream_pages<R, T, F, Fut>(client: &crate::Client, request: &R, fetch: F) -> Paged<T>
+where
+    R: Clone + Send + 'static,
+    T: Send + 'static,
+    F: Fn(R, crate::Client, Option<String>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Page<T>>> + Send + 'static,
+{
+    let client = client.clone();
+    let request = request.clone();
+    Paged::new(move |token| fetch(request.clone(), client.clone(), token))
+}
+
+impl<T: Send + 'static> Stream for Paged<T> {
+    type Item = Result<T>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            // Drive the look-ahead fetch even while items are buffered.
+            if this.ready.is_none()
+                && let Some(fut) = this.in_flight.as_mut()
+                && let Poll::Ready(page) = fut.as_mut().poll(cx)
+            {
+                this.in_flight = None;
+                this.ready = Some(page);
+            }
+            if let Some(item) = this.buffer.pop_front() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            if this.done {
+                return Poll::Ready(None);
+            }
+            match this.ready.take() {
+                Some(Ok(page)) => {
+                    match page.next_page_token.filter(|t| !t.is_empty()) {
+                        Some(token) => this.in_flight = Some((this.fetch)(Some(token))),
+                        None => this.done = true,
+                    }
+                    this.buffer.extend(page.items);
+                }
+                Some(Err(e)) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                None => return Poll::Pending,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use futures_util::StreamExt;
+    use std::sync::{Arc, Mutex};
+
+    type Seen = Arc<Mutex<Vec<Option<String>>>>;
+
+    fn pages(n: usize, per: usize) -> (Paged<usize>, Seen) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        let stream = Paged::new(move |tok: Option<String>| {
+            s2.lock().unwrap().push(tok.clone());
+            async move {
+                let i: usize = tok.map(|t| t.parse().unwrap()).unwrap_or(0);
+                Ok(Page {
+                    items: (i * per..(i + 1) * per).collect(),
+                    next_page_token: (i + 1 < n).then(|| (i + 1).to_string()),
+                })
+            }
+        });
+        (stream, seen)
+    }
+
+    #[tokio::test]
+    async fn yields_every_item_in_order_once() {
+        let (s, seen) = pages(4, 3);
+        let all: Vec<usize> = s.map(|r| r.unwrap()).collect().await;
+        assert_eq!(all, (0..12).collect::<Vec<_>>());
+        let tokens = seen.lock().unwrap().clone();
+        assert_eq!(
+            tokens,
+            vec![None, Some("1".into()), Some("2".into()), Some("3".into())]
+        );
+    }
+
+    #[tokio::test]
+    async fn fetches_next_page_while_current_is_consumed() {
+        let (mut s, seen) = pages(3, 5);
+        assert_eq!(s.next().await.unwrap().unwrap(), 0);
+        // After the first item of page 1, page 2 has already been requested.
+        assert_eq!(seen.lock().unwrap().len(), 2);
+        // But never more than one page ahead.
+        assert_eq!(s.next().await.unwrap().unwrap(), 1);
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn error_ends_the_stream() {
+        let s = Paged::new(|tok: Option<String>| async move {
+            match tok {
+                None => Ok(Page {
+                    items: vec![1, 2],
+                    next_page_token: Some("x".into()),
+                }),
+                Some(_) => Err(Error::InvalidRequest("boom".into())),
+            }
+        });
+        let out: Vec<_> = s.collect().await;
+        assert_eq!(out.len(), 3);
+        assert!(out[2].is_err());
+    }
+
+    #[tokio::test]
+    async fn empty_result() {
+        let s = Paged::new(|_tok: Option<String>| async move {
+            Ok(Page::<u8> {
+                items: vec![],
+                next_page_token: None,
+            })
+        });
+        assert_eq!(s.collect::<Vec<_>>().await.len(), 0);
+    }
+}

@@ -1,0 +1,255 @@
+//! Orders: submit, look up, list, replace, cancel.
+
+mod model;
+mod request;
+
+pub use model::{Order, OrderClass, OrderStatus, OrderType, TimeInForce};
+pub use request::{
+    Leg, MAX_CLIENT_ORDER_ID_LEN, MultiLegBuilder, OrderBuilder, OrderKind, OrderRequest, Qty,
+    ReplaceOrder, StopLoss, Trail,
+};
+
+use crate::client::Client;
+use crate::client::transport::{Api, Request};
+use crate::error::{Error, Result};
+use crate::trading::account::rfc3339;
+use crate::trading::common::{AssetClass, OrderSide, SortDirection};
+use crate::trading::require_non_empty;
+use crate::wire::{self, string_enum};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// Largest `limit` `GET /v2/orders` accepts.
+pub const MAX_LIST_ORDERS_LIMIT: u32 = 500;
+
+string_enum! {
+    /// Which orders `GET /v2/orders` returns.
+    pub enum OrderQueryStatus {
+        /// Open orders (Alpaca's default).
+        Open = "open",
+        /// Closed orders.
+        Closed = "closed",
+        /// All orders.
+        All = "all",
+    }
+}
+
+/// `GET /v2/orders` request. Pages by time window (`after`/`until`), not by token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListOrders {
+    /// open (default), closed or all.
+    pub status: Option<OrderQueryStatus>,
+    /// At most this many (1-500; Alpaca's default is 50).
+    pub limit: Option<u32>,
+    /// Only orders submitted after this time.
+    pub after: Option<DateTime<Utc>>,
+    /// Only orders submitted until this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Sort order by submission time (Alpaca's default is desc).
+    pub direction: Option<SortDirection>,
+    /// Nest bracket and multi-leg legs under their parent.
+    pub nested: Option<bool>,
+    /// Only these symbols.
+    pub symbols: Vec<String>,
+    /// Only this side.
+    pub side: Option<OrderSide>,
+    /// Only this asset class.
+    pub asset_class: Option<AssetClass>,
+}
+
+impl ListOrders {
+    /// Sends the request.
+    pub async fn send(&self, client: &Client) -> Result<Vec<Order>> {
+        if let Some(l) = self.limit
+            && !(1..=MAX_LIST_ORDERS_LIMIT).contains(&l)
+        {
+            return Err(Error::InvalidRequest(format!(
+                "limit must be 1-{MAX_LIST_ORDERS_LIMIT}, got {l}"
+            )));
+        }
+        if let (Some(a), Some(u)) = (self.after, self.until)
+            && a >= u
+        {
+            return Err(Error::InvalidRequest(format!(
+                "after ({a}) must be before until ({u})"
+            )));
+        }
+        let req = Request::get(Api::Trading, &["v2", "orders"])
+            .query_opt("status", self.status.as_ref())
+            .query_opt("limit", self.limit)
+            .query_opt("after", self.after.map(rfc3339))
+            .query_opt("until", self.until.map(rfc3339))
+            .query_opt("direction", self.direction.as_ref())
+            .query_opt("nested", self.nested)
+            .query_list("symbols", &self.symbols)
+            .query_opt("side", self.side.as_ref())
+            .query_opt("asset_class", self.asset_class.as_ref());
+        client.transport().json(&req).await
+    }
+}
+
+/// One entry of the 207 answer to "cancel all orders".
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct CancelOrderResult {
+    /// The order id.
+    pub id: String,
+    /// HTTP status of this cancel (200 on success).
+    pub status: u16,
+    /// Error body when the cancel failed.
+    #[serde(default)]
+    pub body: Option<ErrorBody>,
+}
+
+impl CancelOrderResult {
+    /// True if this order's cancel was accepted.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Alpaca's `{code, message}` error body, as nested in multi-status answers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ErrorBody {
+    /// Alpaca's error code.
+    #[serde(default, deserialize_with = "wire::opt_int_lenient")]
+    pub code: Option<i64>,
+    /// Message.
+    #[serde(default, deserialize_with = "wire::string_or_null")]
+    pub message: String,
+}
+
+impl OrderRequest {
+    /// Submits the order. See [`Client::submit_order`].
+    pub async fn send(&self, client: &Client) -> Result<Order> {
+        client.submit_order(self).await
+    }
+}
+
+impl OrderBuilder {
+    /// Builds, validates and submits the order.
+    pub async fn send(self, client: &Client) -> Result<Order> {
+        client.submit_order(&self.build()?).await
+    }
+}
+
+impl MultiLegBuilder {
+    /// Builds, validates and submits the order.
+    pub async fn send(self, client: &Client) -> Result<Order> {
+        client.submit_order(&self.build()?).await
+    }
+}
+
+impl Client {
+    /// `POST /v2/orders`.
+    ///
+    /// Never re-sent by the client on its own: after a timeout, a dropped connection or a 5xx
+    /// the result is [`Error::OutcomeUnknown`], because Alpaca may have accepted the order. Use
+    /// [`Client::submit_order_and_resolve`] (or your own lookup by
+    /// [`OrderRequest::client_order_id`]) to find out. A 429 is retried: Alpaca refused it
+    /// without acting on it.
+    pub async fn submit_order(&self, order: &OrderRequest) -> Result<Order> {
+        let req = Request::post(Api::Trading, &["v2", "orders"], order)?;
+        self.transport().json(&req).await
+    }
+
+    /// Submits an order and, if the outcome is unknown, settles it by its `client_order_id`:
+    ///
+    /// 1. submit; on success return the order;
+    /// 2. on [`Error::OutcomeUnknown`], look the order up by `client_order_id`; if Alpaca has
+    ///    it, return it (it was placed exactly once);
+    /// 3. if Alpaca does not have it (404), send it once more *with the same id*: Alpaca refuses a
+    ///    reused id (422 `40010001`), so even if the first attempt lands late it cannot create a
+    ///    second order;
+    /// 4. a 422 duplicate-id answer means the order exists: look it up and return it.
+    ///
+    /// If the outcome is still unknown after that, the error is returned unchanged.
+    pub async fn submit_order_and_resolve(&self, order: &OrderRequest) -> Result<Order> {
+        let id = order.client_order_id();
+        let first = self.submit_order(order).await;
+        match first {
+            Err(e) if e.is_outcome_unknown() => {
+                tracing::warn!(client_order_id = id, error = %e, "order outcome unknown, looking it up");
+                match self.order_by_client_order_id(id).await {
+                    Ok(found) => Ok(found),
+                    Err(lookup) if lookup.is_not_found() => {
+                        tracing::warn!(
+                            client_order_id = id,
+                            "order not at Alpaca, sending again with the same id"
+                        );
+                        match self.submit_order(order).await {
+                            Err(e2) if is_duplicate(&e2) => self.order_by_client_order_id(id).await,
+                            other => other,
+                        }
+                    }
+                    Err(lookup) => {
+                        tracing::error!(client_order_id = id, error = %lookup, "lookup after unknown outcome failed");
+                        Err(e)
+                    }
+                }
+            }
+            Err(e) if is_duplicate(&e) => self.order_by_client_order_id(id).await,
+            other => other,
+        }
+    }
+
+    /// `GET /v2/orders/{order_id}`; `nested` includes legs.
+    pub async fn order(&self, order_id: &str, nested: bool) -> Result<Order> {
+        require_non_empty("order id", order_id)?;
+        let req = Request::get(Api::Trading, &["v2", "orders", order_id]).query("nested", nested);
+        self.transport().json(&req).await
+    }
+
+    /// `GET /v2/orders:by_client_order_id`. A 404 means Alpaca never accepted an order with
+    /// this id.
+    pub async fn order_by_client_order_id(&self, client_order_id: &str) -> Result<Order> {
+        require_non_empty("client order id", client_order_id)?;
+        let req = Request::get(Api::Trading, &["v2", "orders:by_client_order_id"])
+            .query("client_order_id", client_order_id);
+        self.transport().json(&req).await
+    }
+
+    /// `GET /v2/orders` with filters.
+    pub async fn orders(&self, req: &ListOrders) -> Result<Vec<Order>> {
+        req.send(self).await
+    }
+
+    /// `PATCH /v2/orders/{order_id}`: returns the *new* order; the old one becomes `replaced`.
+    /// A success does not guarantee the old order did not fill first. Not retried on 5xx or
+    /// timeout (the replacement may exist): an unknown outcome is [`Error::OutcomeUnknown`].
+    pub async fn replace_order(&self, order_id: &str, changes: &ReplaceOrder) -> Result<Order> {
+        require_non_empty("order id", order_id)?;
+        changes.validate()?;
+        let req = Request::patch(Api::Trading, &["v2", "orders", order_id], changes)?;
+        self.transport().json(&req).await
+    }
+
+    /// `DELETE /v2/orders/{order_id}`: a 204 means the cancel was requested (watch for the
+    /// `canceled` status; a late fill is still possible). A 422 means the order is no longer
+    /// cancelable.
+    pub async fn cancel_order(&self, order_id: &str) -> Result<()> {
+        require_non_empty("order id", order_id)?;
+        self.transport()
+            .no_content(&Request::delete(Api::Trading, &["v2", "orders", order_id]))
+            .await
+            .map(|_| ())
+    }
+
+    /// `DELETE /v2/orders`: requests cancellation of every open order; one result per order
+    /// (Alpaca answers 207 Multi-Status).
+    pub async fn cancel_all_orders(&self) -> Result<Vec<CancelOrderResult>> {
+        let resp = self
+            .transport()
+            .send(&Request::delete(Api::Trading, &["v2", "orders"]))
+            .await?;
+        if resp.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Vec::new());
+        }
+        crate::client::transport::decode(&resp.body)
+    }
+}
+
+fn is_duplicate(e: &Error) -> bool {
+    e.api().is_some_and(|a| a.is_duplicate_client_order_id())
+}
