@@ -41,7 +41,9 @@ pub struct ReadmeDoctests;
 
 pub mod client;
 pub mod error;
+pub mod indicators;
 pub mod options;
+pub mod risk;
 pub mod trading;
 mod wire;
 

@@ -1,5 +1,8 @@
-//! Options: OCC symbols (and, in the toolkit, contract selection and greeks).
+//! Options: OCC symbols, Black-Scholes greeks, and contract selection.
 
 mod occ;
 
 pub use occ::{OccSymbol, OccSymbolError, OptionType};
+
+pub mod greeks;
+pub mod select;
