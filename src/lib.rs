@@ -40,6 +40,7 @@
 pub struct ReadmeDoctests;
 
 pub mod client;
+pub mod data;
 pub mod error;
 pub mod indicators;
 pub mod options;
