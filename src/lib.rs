@@ -39,6 +39,7 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+pub mod backtest;
 pub mod client;
 pub mod data;
 pub mod error;
