@@ -45,6 +45,7 @@ pub mod data;
 pub mod error;
 pub mod indicators;
 pub mod options;
+pub mod patterns;
 pub mod risk;
 pub mod trading;
 mod wire;
