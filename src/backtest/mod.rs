@@ -7,3 +7,4 @@
 pub mod bars;
 pub mod metrics;
 pub mod report;
+pub mod session;
