@@ -39,11 +39,16 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+pub mod alert;
+pub mod broker;
 pub mod client;
 pub mod error;
+pub mod exec;
 pub mod indicators;
 pub mod options;
 pub mod risk;
+pub mod store;
+pub mod strategy;
 pub mod trading;
 mod wire;
 
