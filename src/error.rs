@@ -56,6 +56,10 @@ pub enum Error {
     #[error(transparent)]
     Api(#[from] ApiError),
 
+    /// A quote has no usable price (a missing side or a crossed market).
+    #[error("no usable price: {0}")]
+    NoPrice(crate::data::QuoteError),
+
     /// A response arrived but could not be decoded into the expected type.
     #[error("could not decode {what} at `{path}`: {message}; body starts: {excerpt}")]
     Decode {
@@ -155,5 +159,11 @@ impl Error {
 impl From<crate::options::OccSymbolError> for Error {
     fn from(e: crate::options::OccSymbolError) -> Self {
         Error::InvalidRequest(e.to_string())
+    }
+}
+
+impl From<crate::data::QuoteError> for Error {
+    fn from(e: crate::data::QuoteError) -> Self {
+        Error::NoPrice(e)
     }
 }

@@ -42,6 +42,7 @@ pub struct ReadmeDoctests;
 pub mod alert;
 pub mod broker;
 pub mod client;
+pub mod data;
 pub mod error;
 pub mod exec;
 pub mod indicators;

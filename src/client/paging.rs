@@ -1,9 +1,10 @@
 //! Turns token-paged endpoints into a `Stream` of items.
 //!
-//! While the caller consumes one page, the next is already being fetched (one page of
-//! look-ahead, no more), so a long range streams at network speed and memory stays at about two
-//! pages whatever the range. The fetch runs inside the stream's own poll (no spawned task), so
-//! dropping the stream cancels it.
+//! While the caller consumes one page, the next is already being fetched and decoded (one page
+//! of look-ahead, no more), so a long range streams at network speed and memory stays at about
+//! two pages whatever the range. Inside a Tokio runtime the look-ahead runs as a spawned task, so
+//! on a multi-threaded runtime the next page is decoded on another core while the caller works;
+//! outside one it is polled inline. Dropping the stream aborts the look-ahead.
 
 use crate::error::Result;
 use futures_core::Stream;
@@ -23,6 +24,46 @@ pub struct Page<T> {
 
 type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>>> + Send>>;
 
+/// The page being fetched: a spawned task when a runtime is available, else an inline future.
+enum InFlight<T> {
+    Spawned(tokio::task::JoinHandle<Result<Page<T>>>),
+    Inline(PageFuture<T>),
+}
+
+impl<T: Send + 'static> InFlight<T> {
+    fn start(fut: PageFuture<T>) -> Self {
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => InFlight::Spawned(rt.spawn(fut)),
+            Err(_) => InFlight::Inline(fut),
+        }
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Page<T>>> {
+        match self {
+            InFlight::Inline(f) => f.as_mut().poll(cx),
+            InFlight::Spawned(h) => match Pin::new(h).poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Ok(page)) => Poll::Ready(page),
+                // A panic while fetching is a bug: surface it in the caller's task.
+                Poll::Ready(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(crate::Error::NotSent {
+                    method: "GET".into(),
+                    path: String::new(),
+                    message: format!("page fetch task ended: {e}"),
+                })),
+            },
+        }
+    }
+}
+
+impl<T> Drop for InFlight<T> {
+    fn drop(&mut self) {
+        if let InFlight::Spawned(h) = self {
+            h.abort();
+        }
+    }
+}
+
 /// A stream over every item of every page, fetching one page ahead.
 ///
 /// An error ends the stream after it is yielded: items already yielded are not repeated and
@@ -30,7 +71,7 @@ type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>>> + Send>>;
 pub struct Paged<T> {
     fetch: Box<dyn FnMut(Option<String>) -> PageFuture<T> + Send>,
     buffer: VecDeque<T>,
-    in_flight: Option<PageFuture<T>>,
+    in_flight: Option<InFlight<T>>,
     /// A page that arrived while the buffer was still being drained.
     ready: Option<Result<Page<T>>>,
     done: bool,
@@ -55,7 +96,7 @@ impl<T: Send + 'static> Paged<T> {
     {
         let mut fetch: Box<dyn FnMut(Option<String>) -> PageFuture<T> + Send> =
             Box::new(move |tok| Box::pin(fetch(tok)));
-        let first = fetch(None);
+        let first = InFlight::start(fetch(None));
         Self {
             fetch,
             buffer: VecDeque::new(),
@@ -91,7 +132,7 @@ impl<T: Send + 'static> Stream for Paged<T> {
             // Drive the look-ahead fetch even while items are buffered.
             if this.ready.is_none()
                 && let Some(fut) = this.in_flight.as_mut()
-                && let Poll::Ready(page) = fut.as_mut().poll(cx)
+                && let Poll::Ready(page) = fut.poll(cx)
             {
                 this.in_flight = None;
                 this.ready = Some(page);
@@ -105,7 +146,9 @@ impl<T: Send + 'static> Stream for Paged<T> {
             match this.ready.take() {
                 Some(Ok(page)) => {
                     match page.next_page_token.filter(|t| !t.is_empty()) {
-                        Some(token) => this.in_flight = Some((this.fetch)(Some(token))),
+                        Some(token) => {
+                            this.in_flight = Some(InFlight::start((this.fetch)(Some(token))))
+                        }
                         None => this.done = true,
                     }
                     this.buffer.extend(page.items);

@@ -22,7 +22,6 @@ use super::config::Credentials;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Api {
     Trading,
-    #[allow(dead_code)] // used by the market data endpoints
     Data,
 }
 

@@ -4,6 +4,7 @@ mod account;
 mod activities;
 mod assets;
 mod clock;
+#[path = "../common/mod.rs"]
 mod common;
 mod errors;
 mod option_contracts;

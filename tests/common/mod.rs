@@ -1,3 +1,6 @@
+// Shared by the `trading` and `data` test crates; each uses a subset of the helpers.
+#![allow(dead_code)]
+
 //! Shared test setup: a mock Alpaca with a catch-all that fails the test on any request no
 //! other mock expected, and a client pointed at it with fast retries.
 
