@@ -91,9 +91,9 @@ fn field(name: &str, value: impl fmt::Display) -> Value {
 
 fn signed(d: Decimal) -> String {
     if d > Decimal::ZERO {
-        format!("+${}", d.round_dp(2))
+        format!("+${:.2}", d)
     } else if d < Decimal::ZERO {
-        format!("-${}", (-d).round_dp(2))
+        format!("-${:.2}", -d)
     } else {
         "$0.00".into()
     }

@@ -4,15 +4,15 @@
 //! so a broker can be implemented without HTTP: [`AlpacaBroker`] maps Alpaca's answers onto them,
 //! and a simulated broker (the backtester's) or a test double builds them directly.
 //!
-//! Errors are the crate's [`Error`](crate::Error), with the same meaning for every broker: a
+//! Errors are the crate's [`Error`], with the same meaning for every broker: a
 //! 404 [`ApiError`] for "no such order", [`Error::OutcomeUnknown`] when a submit may or may not
 //! have been acted on, and a 422 with [`CODE_DUPLICATE_CLIENT_ORDER_ID`] for a reused
 //! `client_order_id`. [`not_found`] and [`duplicate_client_order_id`] build the last two for
 //! implementations that are not Alpaca.
 
-// mod alpaca;
+mod alpaca;
 
-// pub use alpaca::AlpacaBroker;
+pub use alpaca::AlpacaBroker;
 
 use crate::error::{ApiError, CODE_DUPLICATE_CLIENT_ORDER_ID, Error, Result};
 use crate::options::OptionType;

@@ -183,8 +183,11 @@ impl PositionMonitor {
             .position(position_id)
             .await?
             .ok_or_else(|| ExecError::Invalid(format!("no tracked position {position_id}")))?;
+        let already_closing = pos.status == PositionStatus::Closing;
         let e = place_exit(&self.exec, pos, "manual close").await?;
-        self.count(|s| *s.exits_by_reason.entry("manual".into()).or_default() += 1);
+        if !already_closing {
+            self.count(|s| *s.exits_by_reason.entry("manual".into()).or_default() += 1);
+        }
         Ok(e)
     }
 

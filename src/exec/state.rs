@@ -1,29 +1,29 @@
-//! The order state machine: which state changes the executor accepts.
-//!
-//! States are Alpaca's order statuses plus three of our own: [`ExecState::Pending`] (written to
-//! the store, not yet confirmed by the broker), [`ExecState::NotSent`] (provably never reached
-//! the broker) and [`ExecState::Abandoned`] (found absent at the broker on restart and too old to
-//! send). Polls and stream events can arrive late or out of order, so an update that would move
-//! an order *backwards* (filled back to new, say) is ignored rather than applied; the broker's
-//! later answers still win once they move forward.
-//!
-//! # Transition table
-//! | from | legal next states |
-//! | --- | --- |
-//! | `pending` | every broker state, `not_sent`, `abandoned` |
-//! | `pending_new`, `accepted`, `new`, `held`, `accepted_for_bidding`, `suspended`, `unrecognized` | every broker state |
-//! | `partially_filled` | `partially_filled`, `filled`, `pending_cancel`, `pending_replace`, `canceled`, `expired`, `done_for_day`, `replaced`, `stopped`, `calculated` |
-//! | `done_for_day` | like `partially_filled`, plus `new` (resumed next day) |
-//! | `stopped`, `calculated` | `partially_filled`, `filled`, `canceled`, `expired`, `done_for_day` |
-//! | `pending_cancel` | `canceled`, `partially_filled`, `filled` (late fills after a cancel request are legal), `expired` |
-//! | `pending_replace` | `replaced`, `new`, `accepted` (replace refused), `partially_filled`, `filled`, `canceled` |
-//! | `canceled`, `expired` | `filled`, `partially_filled`: a fill executed before the cancel took effect may be reported after it |
-//! | `filled`, `rejected`, `replaced`, `not_sent`, `abandoned` | none (terminal) |
+//! The order state machine: which state changes the executor accepts (see [`ExecState`]).
 
 use crate::OrderStatus;
 use serde::{Deserialize, Serialize};
 
-/// State of one execution.
+/// State of one execution, and the transitions between states.
+///
+/// States are Alpaca's order statuses plus three of our own: [`ExecState::Pending`] (written to
+/// the store, not yet confirmed by the broker), [`ExecState::NotSent`] (provably never reached
+/// the broker) and [`ExecState::Abandoned`] (found absent at the broker on restart and too old to
+/// send). Polls and stream events can arrive late or out of order, so an update that would move
+/// an order *backwards* (filled back to new, say) is ignored rather than applied; the broker's
+/// later answers still win once they move forward.
+///
+/// # Transition table
+/// | from | legal next states |
+/// | --- | --- |
+/// | `pending` | every broker state, `not_sent`, `abandoned` |
+/// | `pending_new`, `accepted`, `new`, `held`, `accepted_for_bidding`, `suspended`, `unrecognized` | every broker state |
+/// | `partially_filled` | `partially_filled`, `filled`, `pending_cancel`, `pending_replace`, `canceled`, `expired`, `done_for_day`, `replaced`, `stopped`, `calculated` |
+/// | `done_for_day` | like `partially_filled`, plus `new` (resumed next day) |
+/// | `stopped`, `calculated` | `partially_filled`, `filled`, `canceled`, `expired`, `done_for_day` |
+/// | `pending_cancel` | `canceled`, `partially_filled`, `filled` (late fills after a cancel request are legal), `expired` |
+/// | `pending_replace` | `replaced`, `new`, `accepted` (replace refused), `partially_filled`, `filled`, `canceled` |
+/// | `canceled`, `expired` | `filled`, `partially_filled`: a fill executed before the cancel took effect may be reported after it |
+/// | `filled`, `rejected`, `replaced`, `not_sent`, `abandoned` | none (terminal) |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExecState {

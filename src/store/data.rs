@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 pub(crate) const DATA_VERSION: i64 = 1;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct StoreData {
     pub version: i64,
     pub signals: BTreeMap<String, SignalRecord>,
