@@ -8,3 +8,4 @@ pub mod bars;
 pub mod metrics;
 pub mod report;
 pub mod session;
+pub mod sim;
