@@ -7,5 +7,7 @@
 pub mod bars;
 pub mod metrics;
 pub mod report;
+pub mod runner;
 pub mod session;
 pub mod sim;
+pub mod sma_cross;

@@ -225,7 +225,7 @@ impl Executor {
         detail: serde_json::Value,
     ) {
         let e = EngineEvent {
-            time: Utc::now(),
+            time: now(),
             kind,
             strategy: strategy.map(str::to_owned),
             symbol: symbol.map(str::to_owned),
@@ -255,7 +255,7 @@ impl Executor {
             strategy: strategy.map(str::to_owned),
             symbol: symbol.map(str::to_owned),
             message,
-            time: Utc::now(),
+            time: now(),
         };
         deliver(self.alerter.as_ref(), &alert).await;
     }
@@ -287,6 +287,22 @@ impl Executor {
     }
 }
 
+/// A time source for the executor's records (decision, fill and position times).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+tokio::task_local! {
+    static CLOCK: Clock;
+}
+
+/// Runs `fut` with `clock` as the time the executor records, instead of the wall clock.
+///
+/// The backtester runs the executor under the simulated broker's clock so that every stored
+/// time is a simulated one and a replay is deterministic. The source is scoped to the task
+/// running `fut`; live trading never sets it.
+pub async fn with_clock<F: std::future::Future>(clock: Clock, fut: F) -> F::Output {
+    CLOCK.scope(clock, fut).await
+}
+
 pub(crate) fn now() -> DateTime<Utc> {
-    Utc::now()
+    CLOCK.try_with(|c| c()).unwrap_or_else(|_| Utc::now())
 }
