@@ -45,6 +45,8 @@ pub mod error;
 pub mod indicators;
 pub mod options;
 pub mod risk;
+#[cfg(feature = "websockets")]
+pub mod stream;
 pub mod trading;
 mod wire;
 
