@@ -39,12 +39,19 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+pub mod alert;
+pub mod backtest;
+pub mod broker;
 pub mod client;
 pub mod data;
 pub mod error;
+pub mod exec;
 pub mod indicators;
 pub mod options;
+pub mod patterns;
 pub mod risk;
+pub mod store;
+pub mod strategy;
 #[cfg(feature = "websockets")]
 pub mod stream;
 pub mod trading;

@@ -1,0 +1,242 @@
+//! Executor overhead per signal: guards, sizing, store writes and handing the order to a broker
+//! that answers at once (an in-bench `Broker` with no I/O, filling every order immediately).
+//!
+//! - `executor/memory`: `MemoryStore`. Issue target: at least 100,000 signals/s.
+//! - `executor/sqlite_wal`: `SqliteStore` in WAL mode, default durability (a committed write
+//!   survives the process being killed). Issue target: at least 5,000 signals/s.
+//! - `executor/sqlite_wal_fsync`: `SqliteStore` with `Durability::PowerLoss` (fsync per commit),
+//!   for reference.
+//! - `baseline/*`: one bare `upsert_execution` per element on the same stores, so the executor's
+//!   cost can be quoted as a multiple of a single store write.
+//!
+//! Each iteration executes a batch of 100 distinct signals (one strategy each, so no guard
+//! skips them) on a fresh store; throughput is reported per signal.
+//!
+//! Run: `cargo bench --bench executor`.
+
+use alpaca_exec::broker::{
+    AccountSnapshot, Broker, BrokerOrder, BrokerPosition, ChainQuery, LatestPrice, MarketClock,
+    Session, not_found,
+};
+use alpaca_exec::exec::{ExecState, Executor, ExecutorConfig};
+use alpaca_exec::options::select::ContractQuote;
+use alpaca_exec::risk::EquitySizing;
+use alpaca_exec::store::{
+    Durability, Execution, ExecutionStore, MemoryStore, OrderSpec, Outcome, Role, SqliteStore,
+};
+use alpaca_exec::strategy::{Intent, Signal};
+use alpaca_exec::{OrderRequest, OrderSide, OrderStatus};
+use async_trait::async_trait;
+use chrono::{NaiveDate, TimeZone, Utc};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use rust_decimal::Decimal;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const BATCH: usize = 100;
+
+/// Answers every call at once and fills every order at its limit (or $100).
+#[derive(Default)]
+struct InstantBroker {
+    next: AtomicU64,
+}
+
+#[async_trait]
+impl Broker for InstantBroker {
+    async fn account(&self) -> alpaca_exec::Result<AccountSnapshot> {
+        Ok(AccountSnapshot {
+            equity: Decimal::from(10_000_000),
+            last_equity: Some(Decimal::from(10_000_000)),
+            buying_power: Decimal::from(20_000_000),
+            options_buying_power: Decimal::from(20_000_000),
+            can_trade: true,
+        })
+    }
+    async fn clock(&self) -> alpaca_exec::Result<MarketClock> {
+        let now = Utc.with_ymd_and_hms(2024, 3, 4, 15, 30, 0).unwrap();
+        Ok(MarketClock {
+            now,
+            is_open: true,
+            next_open: now,
+            next_close: now,
+        })
+    }
+    async fn calendar(&self, _: NaiveDate, _: NaiveDate) -> alpaca_exec::Result<Vec<Session>> {
+        Ok(Vec::new())
+    }
+    async fn positions(&self) -> alpaca_exec::Result<Vec<BrokerPosition>> {
+        Ok(Vec::new())
+    }
+    async fn open_orders(&self) -> alpaca_exec::Result<Vec<BrokerOrder>> {
+        Ok(Vec::new())
+    }
+    async fn submit_order(&self, o: &OrderRequest) -> alpaca_exec::Result<BrokerOrder> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        Ok(BrokerOrder {
+            id: format!("o{n}"),
+            client_order_id: o.client_order_id().to_owned(),
+            symbol: o.symbol().unwrap_or_default().to_owned(),
+            side: o.side().cloned(),
+            qty: o.qty(),
+            filled_qty: o.qty().unwrap_or_default(),
+            filled_avg_price: Some(o.limit_price().unwrap_or(Decimal::ONE_HUNDRED)),
+            limit_price: o.limit_price(),
+            status: OrderStatus::Filled,
+            updated_at: None,
+        })
+    }
+    async fn cancel_order(&self, _: &str) -> alpaca_exec::Result<()> {
+        Ok(())
+    }
+    async fn order(&self, id: &str) -> alpaca_exec::Result<BrokerOrder> {
+        Err(not_found(id))
+    }
+    async fn order_by_client_order_id(&self, id: &str) -> alpaca_exec::Result<BrokerOrder> {
+        Err(not_found(id))
+    }
+    async fn latest_price(&self, s: &str) -> alpaca_exec::Result<LatestPrice> {
+        Err(not_found(s))
+    }
+    async fn option_chain(&self, _: &ChainQuery) -> alpaca_exec::Result<Vec<ContractQuote>> {
+        Ok(Vec::new())
+    }
+}
+
+fn signals() -> Vec<Signal> {
+    let t = Utc.with_ymd_and_hms(2024, 3, 4, 15, 0, 0).unwrap();
+    (0..BATCH)
+        .map(|i| {
+            Signal::new(
+                format!("s{i}"),
+                "AAPL",
+                Intent::EnterLong,
+                Decimal::ONE_HUNDRED,
+                t,
+            )
+            .stop(Decimal::from(95))
+            .target(Decimal::from(110))
+        })
+        .collect()
+}
+
+/// $1,000 per position so no allocation limit is reached within a batch.
+fn config() -> ExecutorConfig {
+    let mut c = ExecutorConfig::new();
+    c.equity_sizing.method = EquitySizing::FixedDollars(Decimal::from(1000));
+    c
+}
+
+fn execution(i: usize) -> Execution {
+    let now = Utc::now();
+    Execution {
+        client_order_id: format!("bench-{i}"),
+        signal_id: signals()[0].id(),
+        strategy: "s".into(),
+        underlying: "AAPL".into(),
+        role: Role::Entry,
+        position_id: format!("bench-{i}"),
+        order: OrderSpec {
+            symbol: "AAPL".into(),
+            side: OrderSide::Buy,
+            qty: Decimal::TEN,
+            limit_price: None,
+            position_intent: None,
+        },
+        state: ExecState::Pending,
+        broker_order_id: None,
+        filled_qty: Decimal::ZERO,
+        filled_avg_price: None,
+        error: None,
+        created_at: now,
+        updated_at: now,
+        history: Vec::new(),
+    }
+}
+
+type MakeStore = fn(&tempfile::TempDir) -> Arc<dyn ExecutionStore>;
+
+fn memory(_: &tempfile::TempDir) -> Arc<dyn ExecutionStore> {
+    Arc::new(MemoryStore::new())
+}
+
+fn sqlite(dir: &tempfile::TempDir) -> Arc<dyn ExecutionStore> {
+    let path = dir.path().join(format!("{}.db", fastrand::u64(..)));
+    Arc::new(SqliteStore::open(path).expect("open"))
+}
+
+fn sqlite_fsync(dir: &tempfile::TempDir) -> Arc<dyn ExecutionStore> {
+    let path = dir.path().join(format!("{}.db", fastrand::u64(..)));
+    Arc::new(SqliteStore::open_with(path, Durability::PowerLoss).expect("open"))
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let batch = signals();
+    let stores: [(&str, MakeStore); 3] = [
+        ("memory", memory),
+        ("sqlite_wal", sqlite),
+        ("sqlite_wal_fsync", sqlite_fsync),
+    ];
+
+    // Every signal of a batch must be executed, or the bench measures skips.
+    for (name, make) in stores {
+        let ex = Executor::new(Arc::new(InstantBroker::default()), make(&dir), config());
+        let d = rt.block_on(ex.execute(&batch));
+        assert!(
+            d.iter().all(|d| d.outcome == Outcome::Executed),
+            "{name}: {:?}",
+            d.iter().find(|d| d.outcome != Outcome::Executed)
+        );
+    }
+
+    let mut g = c.benchmark_group("executor");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.sample_size(20);
+    for (name, make) in stores {
+        g.bench_function(name, |b| {
+            b.to_async(&rt).iter_batched(
+                || Executor::new(Arc::new(InstantBroker::default()), make(&dir), config()),
+                |ex| {
+                    let batch = &batch;
+                    async move {
+                        let d = ex.execute(batch).await;
+                        // Returned, so closing the store is not timed.
+                        black_box((d, ex))
+                    }
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("baseline");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.sample_size(20);
+    let execs: Vec<Execution> = (0..BATCH).map(execution).collect();
+    for (name, make) in stores {
+        g.bench_function(format!("{name}_upsert_execution"), |b| {
+            b.to_async(&rt).iter_batched(
+                || make(&dir),
+                |store| {
+                    let execs = &execs;
+                    async move {
+                        for e in execs {
+                            store.upsert_execution(e).await.expect("write");
+                        }
+                        black_box(store)
+                    }
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,225 @@
+//! [`AlpacaBroker`]: the [`Broker`] trait over the crate's [`Client`].
+
+use super::{
+    AccountSnapshot, Broker, BrokerOrder, BrokerPosition, ChainQuery, LatestPrice, MarketClock,
+    Session,
+};
+use crate::data::{OptionChainRequest, OptionSnapshotsRequest};
+use crate::error::{Error, Result};
+use crate::options::OccSymbol;
+use crate::options::select::ContractQuote;
+use crate::trading::option_contracts::MAX_CONTRACTS_PAGE;
+use crate::trading::orders::{ListOrders, OrderQueryStatus};
+use crate::{Account, CalendarRequest, Client, ListOptionContracts, Order, OrderRequest, Position};
+use async_trait::async_trait;
+use chrono::{NaiveDate, Utc};
+use futures_util::TryStreamExt;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use std::collections::BTreeMap;
+
+/// Alpaca as a [`Broker`]: trading calls through the Trading API, prices and chains through
+/// the Market Data API, all on one [`Client`] (so one rate limiter and one retry policy).
+#[derive(Debug, Clone)]
+pub struct AlpacaBroker {
+    client: Client,
+}
+
+impl AlpacaBroker {
+    /// A broker over `client`.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl From<Account> for AccountSnapshot {
+    fn from(a: Account) -> Self {
+        AccountSnapshot {
+            can_trade: a.can_trade(),
+            equity: a.equity,
+            last_equity: a.last_equity,
+            options_buying_power: a.options_buying_power.unwrap_or(a.buying_power),
+            buying_power: a.buying_power,
+        }
+    }
+}
+
+impl From<Position> for BrokerPosition {
+    fn from(p: Position) -> Self {
+        BrokerPosition {
+            symbol: p.symbol,
+            qty: p.qty,
+            avg_entry_price: p.avg_entry_price,
+            market_value: p.market_value,
+            current_price: p.current_price,
+        }
+    }
+}
+
+impl From<Order> for BrokerOrder {
+    fn from(o: Order) -> Self {
+        BrokerOrder {
+            id: o.id,
+            client_order_id: o.client_order_id,
+            symbol: o.symbol,
+            side: o.side,
+            qty: o.qty,
+            filled_qty: o.filled_qty,
+            filled_avg_price: o.filled_avg_price,
+            limit_price: o.limit_price,
+            status: o.status,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+#[async_trait]
+impl Broker for AlpacaBroker {
+    async fn account(&self) -> Result<AccountSnapshot> {
+        Ok(self.client.account().await?.into())
+    }
+
+    async fn clock(&self) -> Result<MarketClock> {
+        let c = self.client.clock().await?;
+        Ok(MarketClock {
+            now: c.timestamp.with_timezone(&Utc),
+            is_open: c.is_open,
+            next_open: c.next_open.with_timezone(&Utc),
+            next_close: c.next_close.with_timezone(&Utc),
+        })
+    }
+
+    async fn calendar(&self, start: NaiveDate, end: NaiveDate) -> Result<Vec<Session>> {
+        let days = self
+            .client
+            .calendar(&CalendarRequest::between(start, end))
+            .await?;
+        Ok(days
+            .into_iter()
+            .map(|d| Session {
+                date: d.date,
+                open: d.open.with_timezone(&Utc),
+                close: d.close.with_timezone(&Utc),
+            })
+            .collect())
+    }
+
+    async fn positions(&self) -> Result<Vec<BrokerPosition>> {
+        Ok(self
+            .client
+            .positions()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    async fn open_orders(&self) -> Result<Vec<BrokerOrder>> {
+        let req = ListOrders {
+            status: Some(OrderQueryStatus::Open),
+            limit: Some(crate::trading::orders::MAX_LIST_ORDERS_LIMIT),
+            ..ListOrders::default()
+        };
+        Ok(self
+            .client
+            .orders(&req)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    async fn submit_order(&self, order: &OrderRequest) -> Result<BrokerOrder> {
+        Ok(self.client.submit_order(order).await?.into())
+    }
+
+    async fn cancel_order(&self, order_id: &str) -> Result<()> {
+        self.client.cancel_order(order_id).await
+    }
+
+    async fn order(&self, order_id: &str) -> Result<BrokerOrder> {
+        Ok(self.client.order(order_id, false).await?.into())
+    }
+
+    async fn order_by_client_order_id(&self, client_order_id: &str) -> Result<BrokerOrder> {
+        Ok(self
+            .client
+            .order_by_client_order_id(client_order_id)
+            .await?
+            .into())
+    }
+
+    /// Stocks: the latest quote and trade. Options: the contract's snapshot (quote and trade in
+    /// one request).
+    async fn latest_price(&self, symbol: &str) -> Result<LatestPrice> {
+        if let Ok(occ) = OccSymbol::parse(symbol) {
+            let snaps = OptionSnapshotsRequest::new([occ.clone()])
+                .send_all(&self.client)
+                .await?;
+            let s = snaps.get(&occ).ok_or_else(|| no_data(symbol))?;
+            let q = s.latest_quote.as_ref();
+            return Ok(LatestPrice {
+                bid: q.map(|q| q.bid_price),
+                ask: q.map(|q| q.ask_price),
+                last: s.latest_trade.as_ref().map(|t| t.price),
+                time: q.map(|q| q.timestamp),
+            });
+        }
+        let quotes = self.client.latest_stock_quotes(&[symbol]).await?;
+        let trades = self.client.latest_stock_trades(&[symbol]).await?;
+        let q = quotes.get(symbol);
+        let t = trades.get(symbol);
+        if q.is_none() && t.is_none() {
+            return Err(no_data(symbol));
+        }
+        Ok(LatestPrice {
+            bid: q.map(|q| q.bid_price),
+            ask: q.map(|q| q.ask_price),
+            last: t.map(|t| t.price),
+            time: q.map(|q| q.timestamp).max(t.map(|t| t.timestamp)),
+        })
+    }
+
+    /// Snapshots of the chain (quotes, greeks, IV) merged by symbol with the contract listing
+    /// (open interest, multiplier, tradability). Contracts the listing does not show as tradable
+    /// are left out: they cannot be ordered, and their multiplier is unknown.
+    async fn option_chain(&self, q: &ChainQuery) -> Result<Vec<ContractQuote>> {
+        let mut chain = OptionChainRequest::new(&q.underlying);
+        chain.option_type = Some(q.option_type);
+        chain.expiration_date_gte = Some(q.expiration_gte);
+        chain.expiration_date_lte = Some(q.expiration_lte);
+        let snapshots = chain.send_all(&self.client).await?;
+
+        let mut listing = ListOptionContracts::for_underlyings([q.underlying.clone()]);
+        listing.option_type = Some(q.option_type);
+        listing.expiration_date_gte = Some(q.expiration_gte);
+        listing.expiration_date_lte = Some(q.expiration_lte);
+        listing.limit = Some(MAX_CONTRACTS_PAGE);
+        let contracts: BTreeMap<OccSymbol, (Option<u64>, Decimal)> = listing
+            .stream(&self.client)
+            .try_filter(|c| std::future::ready(c.tradable))
+            .map_ok(|c| {
+                let oi = c.open_interest.and_then(|d| d.to_u64());
+                (c.symbol.clone(), (oi, c.premium_multiplier()))
+            })
+            .try_collect()
+            .await?;
+
+        Ok(snapshots
+            .into_iter()
+            .filter_map(|(symbol, snap)| {
+                let (oi, multiplier) = *contracts.get(&symbol)?;
+                Some(snap.to_contract_quote(symbol, oi, multiplier))
+            })
+            .collect())
+    }
+}
+
+fn no_data(symbol: &str) -> Error {
+    super::not_found(format!("no market data for {symbol}"))
+}

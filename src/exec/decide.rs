@@ -1,0 +1,619 @@
+//! One signal's path through the guards, instrument choice and sizing to an order.
+
+use super::ids::entry_client_order_id;
+use super::submit::{pending, place, place_exit};
+use super::{ClosedMarket, ExecError, ExecState, Executor, OptionPricing, now};
+use crate::broker::{AccountSnapshot, ChainQuery, MarketClock};
+use crate::options::select::{SelectError, SelectionRequest, new_york_date, select_contract};
+use crate::risk::{
+    Bias, DailyLossStatus, EquitySize, EquitySizingInput, Exposure, OptionSizingInput, Side,
+    SignalLevels, SizingError, TrailingState, check_new_position, headroom, size_equity,
+    size_option,
+};
+use crate::store::{
+    Decision, EventKind, Execution, OrderSpec, Outcome, PositionStatus, Role, SignalRecord,
+    SkipReason, TrackedPosition,
+};
+use crate::strategy::{Instrument, Intent, OptionSpec, Signal, SignalId};
+use crate::{OptionType, OrderSide, PositionIntent};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde_json::json;
+use std::collections::BTreeMap;
+use tracing::{Instrument as _, field};
+
+/// What the whole batch is decided against, fetched once per batch and kept current as the
+/// batch places orders (so two entries for one symbol in a batch are caught).
+pub(crate) struct Batch {
+    clock: MarketClock,
+    account: AccountSnapshot,
+    positions: Vec<TrackedPosition>,
+    open: Vec<Execution>,
+}
+
+async fn load(ex: &Executor) -> Result<Batch, ExecError> {
+    Ok(Batch {
+        clock: ex.broker.clock().await?,
+        account: ex.broker.account().await?,
+        positions: ex.store.positions(true).await?,
+        open: ex.store.executions(true).await?,
+    })
+}
+
+pub(crate) async fn execute_batch(
+    ex: &Executor,
+    signals: &[Signal],
+    from_queue: bool,
+) -> Vec<Decision> {
+    let mut out = Vec::with_capacity(signals.len());
+    let mut batch = match load(ex).await {
+        Ok(b) => b,
+        Err(e) => {
+            // Without account and clock nothing can be decided; each signal is recorded as a
+            // retryable failure so it runs when it is seen again.
+            ex.report_error(None, None, format!("batch not executed: {e}"))
+                .await;
+            for s in signals {
+                let d = decision(&s.id(), Outcome::Failed, None, format!("batch: {e}"), None);
+                out.push(
+                    finish(
+                        ex,
+                        s,
+                        Decision {
+                            retryable: true,
+                            ..d
+                        },
+                    )
+                    .await,
+                );
+            }
+            return out;
+        }
+    };
+    for s in signals {
+        out.push(process(ex, &mut batch, s, from_queue).await);
+    }
+    out
+}
+
+fn decision(
+    id: &SignalId,
+    outcome: Outcome,
+    skip: Option<SkipReason>,
+    detail: String,
+    client_order_id: Option<String>,
+) -> Decision {
+    Decision {
+        signal_id: id.clone(),
+        outcome,
+        retryable: outcome == Outcome::Queued,
+        skip,
+        detail,
+        client_order_id,
+        at: now(),
+    }
+}
+
+fn skip(id: &SignalId, reason: SkipReason) -> Result<Decision, ExecError> {
+    let detail = reason.to_string();
+    Ok(decision(id, Outcome::Skipped, Some(reason), detail, None))
+}
+
+async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: bool) -> Decision {
+    let id = signal.id();
+    let span = tracing::info_span!(
+        "signal",
+        signal_id = %id,
+        strategy = %signal.strategy,
+        symbol = %signal.symbol,
+        intent = signal.intent.as_str(),
+        outcome = field::Empty,
+        reason = field::Empty,
+    );
+    async {
+        let previous = match ex.store.signal(&id).await {
+            Ok(p) => p,
+            Err(e) => {
+                let d = decision(&id, Outcome::Failed, None, format!("store: {e}"), None);
+                return finish(
+                    ex,
+                    signal,
+                    Decision {
+                        retryable: true,
+                        ..d
+                    },
+                )
+                .await;
+            }
+        };
+        if let Some(prev) = previous.as_ref().and_then(|r| r.decision.as_ref())
+            && !prev.retryable
+            && !(from_queue && prev.outcome == Outcome::Queued)
+        {
+            let d = decision(
+                &id,
+                Outcome::Skipped,
+                Some(SkipReason::Duplicate),
+                format!("already decided: {:?} ({})", prev.outcome, prev.detail),
+                prev.client_order_id.clone(),
+            );
+            // The original decision stays in the store; the repeat is only logged.
+            trace(&d);
+            ex.event(
+                EventKind::Decision,
+                Some(&signal.strategy),
+                Some(&signal.symbol),
+                json!(d),
+            )
+            .await;
+            return d;
+        }
+        if previous.is_none() {
+            let rec = SignalRecord {
+                id: id.clone(),
+                signal: signal.clone(),
+                received_at: now(),
+                decision: None,
+            };
+            if let Err(e) = ex.store.upsert_signal(&rec).await {
+                let d = decision(&id, Outcome::Failed, None, format!("store: {e}"), None);
+                return finish(
+                    ex,
+                    signal,
+                    Decision {
+                        retryable: true,
+                        ..d
+                    },
+                )
+                .await;
+            }
+        }
+        let d = match decide(ex, batch, signal, &id).await {
+            Ok(d) => d,
+            Err(e) => {
+                let retryable =
+                    !matches!(e, ExecError::Broker(ref b) if super::submit::is_ambiguous(b));
+                Decision {
+                    retryable,
+                    ..decision(&id, Outcome::Failed, None, e.to_string(), None)
+                }
+            }
+        };
+        finish(ex, signal, d).await
+    }
+    .instrument(span)
+    .await
+}
+
+fn trace(d: &Decision) {
+    let span = tracing::Span::current();
+    span.record("outcome", field::debug(d.outcome));
+    if let Some(r) = &d.skip {
+        span.record("reason", r.name());
+    }
+    tracing::info!(outcome = ?d.outcome, reason = d.skip.as_ref().map(|r| r.name()), detail = %d.detail, "signal decided");
+}
+
+/// Stores the decision with the signal, logs it, and alerts on failure. Never fails.
+async fn finish(ex: &Executor, signal: &Signal, d: Decision) -> Decision {
+    trace(&d);
+    let id = d.signal_id.clone();
+    let received_at = match ex.store.signal(&id).await {
+        Ok(Some(r)) => r.received_at,
+        _ => now(),
+    };
+    let rec = SignalRecord {
+        id,
+        signal: signal.clone(),
+        received_at,
+        decision: Some(d.clone()),
+    };
+    if let Err(e) = ex.store.upsert_signal(&rec).await {
+        ex.report_error(
+            Some(&signal.strategy),
+            Some(&signal.symbol),
+            format!("decision not stored: {e}"),
+        )
+        .await;
+    }
+    ex.event(
+        EventKind::Decision,
+        Some(&signal.strategy),
+        Some(&signal.symbol),
+        json!(d),
+    )
+    .await;
+    if matches!(d.outcome, Outcome::Failed | Outcome::Unresolved) {
+        ex.report_error(
+            Some(&signal.strategy),
+            Some(&signal.symbol),
+            d.detail.clone(),
+        )
+        .await;
+    }
+    d
+}
+
+fn validate(s: &Signal) -> Result<(), String> {
+    if s.strategy.trim().is_empty() {
+        return Err("strategy name is empty".into());
+    }
+    if s.symbol.is_empty()
+        || !s
+            .symbol
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.')
+    {
+        return Err(format!("symbol {:?} is not a stock symbol", s.symbol));
+    }
+    if s.reference_price <= Decimal::ZERO {
+        return Err(format!(
+            "reference price {} is not positive",
+            s.reference_price
+        ));
+    }
+    if let Instrument::Option(o) = s.instrument
+        && (o.min_dte < 0 || o.min_dte > o.max_dte || o.min_delta > o.max_delta)
+    {
+        return Err(format!("option window is inverted or negative: {o:?}"));
+    }
+    Ok(())
+}
+
+async fn decide(
+    ex: &Executor,
+    batch: &mut Batch,
+    s: &Signal,
+    id: &SignalId,
+) -> Result<Decision, ExecError> {
+    if let Err(detail) = validate(s) {
+        return skip(id, SkipReason::InvalidSignal { detail });
+    }
+    if !batch.account.can_trade {
+        return skip(id, SkipReason::AccountBlocked);
+    }
+    if !batch.clock.is_open {
+        return match ex.config.closed_market {
+            ClosedMarket::Skip => skip(id, SkipReason::MarketClosed),
+            ClosedMarket::Queue => Ok(decision(
+                id,
+                Outcome::Queued,
+                Some(SkipReason::MarketClosed),
+                format!("queued for the open at {}", batch.clock.next_open),
+                None,
+            )),
+        };
+    }
+    let held = |p: &&TrackedPosition| p.strategy == s.strategy && p.underlying == s.symbol;
+    if s.intent == Intent::Exit {
+        let Some(pos) = batch
+            .positions
+            .iter()
+            .find(|p| held(p) && p.status.is_active())
+        else {
+            return skip(id, SkipReason::NoPosition);
+        };
+        return match pos.status {
+            PositionStatus::Closing => skip(id, SkipReason::ExitInProgress),
+            PositionStatus::Opening => skip(id, SkipReason::NoPosition),
+            _ => {
+                let exec = place_exit(ex, pos.clone(), &format!("exit signal {id}")).await?;
+                if let Some(p) = batch
+                    .positions
+                    .iter_mut()
+                    .find(|p| p.id == exec.position_id)
+                {
+                    p.status = PositionStatus::Closing;
+                }
+                Ok(placed(id, &exec, "exit placed".into()))
+            }
+        };
+    }
+    let option = match s.instrument {
+        Instrument::Option(o) => Some(o),
+        Instrument::Equity => None,
+    };
+    if s.intent == Intent::EnterShort && (!ex.config.allow_short || option.is_some()) {
+        return skip(id, SkipReason::ShortNotAllowed);
+    }
+    if let Some(last) = batch.account.last_equity {
+        let session = new_york_date(batch.clock.now);
+        let status = ex.guard.lock().unwrap_or_else(|p| p.into_inner()).update(
+            session,
+            batch.account.equity,
+            last,
+        );
+        match status {
+            Ok(DailyLossStatus::Halted { change, limit }) => {
+                return skip(id, SkipReason::Halted { change, limit });
+            }
+            Ok(DailyLossStatus::Trading { .. }) => {}
+            Err(e) => tracing::warn!(error = %e, "daily loss not measurable; not halting"),
+        }
+    }
+    if let (Some(filter), Some(stop), Some(target)) = (&ex.config.signal_filter, s.stop, s.target)
+        && let Err(r) = filter.check(&SignalLevels {
+            entry: s.reference_price,
+            target,
+            stop,
+        })
+    {
+        return skip(
+            id,
+            SkipReason::Quality {
+                detail: r.to_string(),
+            },
+        );
+    }
+    if batch.positions.iter().any(|p| held(&p)) {
+        return skip(id, SkipReason::ExistingPosition);
+    }
+    if batch
+        .open
+        .iter()
+        .any(|e| e.strategy == s.strategy && e.underlying == s.symbol)
+    {
+        return skip(id, SkipReason::OpenOrder);
+    }
+    let exposures: Vec<Exposure<'_>> = batch
+        .positions
+        .iter()
+        .map(|p| Exposure {
+            strategy: &p.strategy,
+            value: p.exposure(),
+        })
+        .collect();
+    let limits = &ex.config.limits;
+    let equity = batch.account.equity;
+    let room = headroom(limits, equity, &exposures, &s.strategy)
+        .map_err(|e| ExecError::Invalid(e.to_string()))?;
+    if room.positions_left == 0 {
+        return skip(
+            id,
+            SkipReason::Limits {
+                detail: format!(
+                    "{} positions open, the maximum",
+                    limits.max_positions_per_strategy
+                ),
+            },
+        );
+    }
+    let plan = match option {
+        None => plan_equity(ex, &batch.account, s, room.capital_left),
+        Some(spec) => plan_option(ex, batch, s, spec, room.capital_left).await?,
+    };
+    let plan = match plan {
+        Ok(p) => p,
+        Err(reason) => return skip(id, reason),
+    };
+    if let Err(b) = check_new_position(limits, equity, &exposures, &s.strategy, plan.cost) {
+        return skip(
+            id,
+            SkipReason::Limits {
+                detail: b.to_string(),
+            },
+        );
+    }
+    drop(exposures);
+    let cid = entry_client_order_id(&s.strategy, id);
+    let pos = TrackedPosition {
+        id: cid.clone(),
+        strategy: s.strategy.clone(),
+        underlying: s.symbol.clone(),
+        symbol: plan.order.symbol.clone(),
+        signal_id: id.clone(),
+        side: if s.intent == Intent::EnterShort {
+            Side::Short
+        } else {
+            Side::Long
+        },
+        bias: plan.bias,
+        planned_qty: plan.order.qty,
+        planned_cost: plan.cost,
+        entry_qty: Decimal::ZERO,
+        entry_price: None,
+        exit_fills: BTreeMap::new(),
+        multiplier: plan.multiplier,
+        stop: s.stop,
+        target: s.target,
+        expiration: plan.expiration,
+        trailing: TrailingState::new(),
+        status: PositionStatus::Opening,
+        exit_attempts: 0,
+        exit_client_order_id: None,
+        exit_reason: None,
+        opened_at: now(),
+        closed_at: None,
+    };
+    let exec = pending(cid, &pos, Role::Entry, plan.order);
+    let exec = place(ex, exec, &pos).await?;
+    batch.positions.push(pos);
+    if !exec.state.is_terminal() {
+        batch.open.push(exec.clone());
+    }
+    Ok(placed(id, &exec, plan.detail))
+}
+
+/// The decision for a placed order, by what the broker said.
+fn placed(id: &SignalId, exec: &Execution, detail: String) -> Decision {
+    let cid = Some(exec.client_order_id.clone());
+    match exec.state {
+        ExecState::Pending => decision(
+            id,
+            Outcome::Unresolved,
+            None,
+            format!(
+                "{detail}; outcome unknown: {}",
+                exec.error.as_deref().unwrap_or("")
+            ),
+            cid,
+        ),
+        ExecState::NotSent | ExecState::Rejected => Decision {
+            // Nothing reached the broker: seeing the signal again may try again.
+            retryable: exec.state == ExecState::NotSent,
+            ..decision(
+                id,
+                Outcome::Failed,
+                None,
+                format!(
+                    "{detail}; {}: {}",
+                    exec.state.as_str(),
+                    exec.error.as_deref().unwrap_or("")
+                ),
+                cid,
+            )
+        },
+        _ => decision(id, Outcome::Executed, None, detail, cid),
+    }
+}
+
+/// A sized order ready to place.
+struct Plan {
+    order: OrderSpec,
+    cost: Decimal,
+    multiplier: Decimal,
+    bias: Bias,
+    expiration: Option<chrono::NaiveDate>,
+    detail: String,
+}
+
+fn sizing_skip(e: SizingError) -> SkipReason {
+    match e {
+        SizingError::TooSmall { .. } => SkipReason::TooSmall {
+            detail: e.to_string(),
+        },
+        other => SkipReason::InvalidSignal {
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn plan_equity(
+    ex: &Executor,
+    account: &AccountSnapshot,
+    s: &Signal,
+    capital_left: Decimal,
+) -> Result<Plan, SkipReason> {
+    let short = s.intent == Intent::EnterShort;
+    let input = EquitySizingInput {
+        equity: account.equity,
+        buying_power: account.buying_power.min(capital_left).max(Decimal::ZERO),
+        price: s.reference_price,
+        stop_price: s.stop,
+        // Whole shares: fractional quantities complicate exits and shorting, and not every
+        // symbol allows them.
+        fractionable: false,
+    };
+    let (qty, cost) = match size_equity(&ex.config.equity_sizing, &input).map_err(sizing_skip)? {
+        EquitySize::Shares { qty, cost } => (qty, cost),
+        EquitySize::Notional { amount } => {
+            return Err(SkipReason::InvalidSignal {
+                detail: format!("notional size {amount} where whole shares were asked"),
+            });
+        }
+    };
+    Ok(Plan {
+        order: OrderSpec {
+            symbol: s.symbol.clone(),
+            side: if short {
+                OrderSide::Sell
+            } else {
+                OrderSide::Buy
+            },
+            qty,
+            limit_price: None,
+            position_intent: None,
+        },
+        cost,
+        multiplier: Decimal::ONE,
+        bias: if short { Bias::Bearish } else { Bias::Bullish },
+        expiration: None,
+        detail: format!(
+            "{qty} shares of {} at ~{} (cost {cost})",
+            s.symbol, s.reference_price
+        ),
+    })
+}
+
+async fn plan_option(
+    ex: &Executor,
+    batch: &Batch,
+    s: &Signal,
+    spec: OptionSpec,
+    capital_left: Decimal,
+) -> Result<Result<Plan, SkipReason>, ExecError> {
+    let today = new_york_date(batch.clock.now);
+    let query = ChainQuery {
+        underlying: s.symbol.clone(),
+        option_type: spec.option_type,
+        expiration_gte: today + chrono::Days::new(spec.min_dte as u64),
+        expiration_lte: today + chrono::Days::new(spec.max_dte as u64),
+    };
+    let chain = ex.broker.option_chain(&query).await?;
+    let mut policy = ex.config.selection.clone();
+    policy.min_delta = spec.min_delta;
+    policy.max_delta = spec.max_delta;
+    policy.min_dte = spec.min_dte;
+    policy.max_dte = spec.max_dte;
+    let request = SelectionRequest {
+        underlying: &s.symbol,
+        option_type: spec.option_type,
+        spot: s.reference_price,
+        today,
+        chain: &chain,
+    };
+    let sel = match select_contract(&request, &policy) {
+        Ok(sel) => sel,
+        Err(SelectError::NoCandidate(n)) => {
+            return Ok(Err(SkipReason::NoContract {
+                chain_len: n.chain_len,
+                removed: n.removed,
+            }));
+        }
+        Err(e) => {
+            return Ok(Err(SkipReason::InvalidSignal {
+                detail: e.to_string(),
+            }));
+        }
+    };
+    let c = sel.contract;
+    let ask = c.ask.unwrap_or(sel.mid);
+    let limit = match ex.config.option_pricing {
+        OptionPricing::Market => None,
+        OptionPricing::LimitAtMid { tolerance } => Some(
+            (sel.mid * (Decimal::ONE + tolerance))
+                .round_dp_with_strategy(2, RoundingStrategy::ToPositiveInfinity)
+                .min(ask),
+        ),
+    };
+    let premium = limit.unwrap_or(ask);
+    let available = batch.account.options_buying_power.min(capital_left);
+    let size = match size_option(
+        &ex.config.option_sizing,
+        &OptionSizingInput {
+            premium,
+            multiplier: c.multiplier,
+            available_capital: available,
+        },
+    ) {
+        Ok(sz) => sz,
+        Err(e) => return Ok(Err(sizing_skip(e))),
+    };
+    let detail = format!("{} x {} at {} ({sel})", size.contracts, c.symbol, premium);
+    Ok(Ok(Plan {
+        order: OrderSpec {
+            symbol: c.symbol.to_string(),
+            side: OrderSide::Buy,
+            qty: size.contracts,
+            limit_price: limit,
+            position_intent: Some(PositionIntent::BuyToOpen),
+        },
+        cost: size.cost,
+        multiplier: c.multiplier,
+        bias: match spec.option_type {
+            OptionType::Call => Bias::Bullish,
+            OptionType::Put => Bias::Bearish,
+        },
+        expiration: Some(c.symbol.expiration()),
+        detail,
+    }))
+}

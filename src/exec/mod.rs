@@ -1,0 +1,292 @@
+//! The execution engine: signals in, orders out, safely.
+//!
+//! [`Executor::execute`] takes a batch of [`Signal`]s and, for each in order, records a
+//! [`Decision`] with its reason:
+//!
+//! 1. **dedupe** by [`SignalId`](crate::strategy::SignalId): a signal already decided is skipped
+//!    (unless it was queued, or failed before anything reached the broker);
+//! 2. **guards**: account able to trade, market open (else skipped or queued, per
+//!    [`ClosedMarket`]), daily loss halt, quality filter, no second entry while the strategy holds
+//!    the symbol or has an order working in it, exits only for an open position, portfolio
+//!    limits;
+//! 3. **instrument**: the symbol's shares, or an option contract chosen by the toolkit's
+//!    delta/DTE selection from the broker's chain (a miss records the per-filter counts);
+//! 4. **size** with the toolkit; a size below one unit is a recorded skip;
+//! 5. **build** the order (market for equities, limit at mid plus a tolerance for options, both
+//!    configurable) with a client order id derived from the signal, and write the execution as
+//!    `pending` to the store *before* sending;
+//! 6. **submit**; after an ambiguous failure look the order up by client order id and re-send
+//!    only if the broker does not have it; a 422 duplicate id means it exists and is adopted;
+//! 7. **track** the order through the [state table](ExecState) by polling
+//!    ([`Executor::poll_orders`]); fills update the tracked position and the trade journal.
+//!
+//! One signal's failure is recorded, alerted and logged; the rest of the batch goes on.
+//! [`Executor::reconcile`] on start resumes what a previous process left unfinished.
+//! [`PositionMonitor`] manages open positions to their exit.
+
+mod decide;
+mod ids;
+mod journal;
+mod monitor;
+mod reconcile;
+mod state;
+mod submit;
+mod summary;
+mod track;
+
+pub use ids::{entry_client_order_id, exit_client_order_id};
+pub use journal::{Journal, JournaledStore};
+pub use monitor::{DEFAULT_INTERVAL, MonitorReport, MonitorStats, PositionMonitor};
+pub use reconcile::ReconcileReport;
+pub use state::ExecState;
+
+use crate::alert::{Alert, Alerter, LogAlerter, deliver};
+use crate::broker::Broker;
+use crate::options::select::SelectionPolicy;
+use crate::risk::{
+    DailyLossGuard, DailyLossLimit, EquitySizingPolicy, OptionSizingPolicy, PortfolioLimits,
+    SignalFilter,
+};
+use crate::store::{Decision, EngineEvent, EventKind, ExecutionStore, StoreError};
+use crate::strategy::Signal;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What to do with an entry signal while the market is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClosedMarket {
+    /// Record it as skipped (default): a signal computed on one session's bar is stale by the
+    /// next open for most strategies.
+    #[default]
+    Skip,
+    /// Record it as queued; [`Executor::execute_queued`] runs queued signals once the market is
+    /// open.
+    Queue,
+}
+
+/// How option entries are priced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionPricing {
+    /// Market order (sized at the ask).
+    Market,
+    /// Limit at the quote's mid plus `tolerance` as a fraction of mid (default 0.05), rounded
+    /// up to the cent and never above the ask.
+    LimitAtMid {
+        /// Fraction of mid to pay above it.
+        tolerance: Decimal,
+    },
+}
+
+impl Default for OptionPricing {
+    fn default() -> Self {
+        OptionPricing::LimitAtMid {
+            tolerance: Decimal::new(5, 2),
+        }
+    }
+}
+
+/// The executor's rules. Every field has a default from the toolkit.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutorConfig {
+    /// Equity sizing (default 10% of equity, whole shares).
+    pub equity_sizing: EquitySizingPolicy,
+    /// Option sizing (default $300 per trade).
+    pub option_sizing: OptionSizingPolicy,
+    /// Portfolio limits (default 5 positions per strategy, 50% of equity allocated).
+    pub limits: PortfolioLimits,
+    /// Daily loss halt (default 2%).
+    pub daily_loss: DailyLossLimit,
+    /// Quality filter for signals with both stop and target; `None` turns it off.
+    pub signal_filter: Option<SignalFilter>,
+    /// Contract selection; each signal's delta and DTE window override the policy's.
+    pub selection: SelectionPolicy,
+    /// Option entry pricing (default limit at mid + 5%).
+    pub option_pricing: OptionPricing,
+    /// Entry signals while the market is closed.
+    pub closed_market: ClosedMarket,
+    /// Whether `EnterShort` signals may short stock (default off).
+    pub allow_short: bool,
+    /// On restart, an order written as pending but absent at the broker is sent if it is at
+    /// most this old, and abandoned otherwise (default 5 minutes).
+    pub resume_pending_within: Duration,
+}
+
+impl ExecutorConfig {
+    /// The defaults with the quality filter on.
+    pub fn new() -> Self {
+        Self {
+            signal_filter: Some(SignalFilter::default()),
+            resume_pending_within: Duration::from_secs(300),
+            ..Self::default()
+        }
+    }
+}
+
+/// A test hook called at named points of the order path, so a crash can be injected exactly
+/// there. Points: `"pending_written"` (execution stored, order not yet sent) and `"order_sent"`
+/// (broker answered, answer not yet stored). Unset in production; see
+/// [`Executor::with_failpoint`].
+pub type Failpoint = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Why an executor operation failed as a whole (per-signal failures are decisions instead).
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The broker failed.
+    #[error("broker: {0}")]
+    Broker(#[from] crate::Error),
+    /// The request makes no sense (unknown position, bad order).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Turns signals into orders. Cheap to share behind an `Arc`; every method takes `&self`.
+pub struct Executor {
+    pub(crate) broker: Arc<dyn Broker>,
+    pub(crate) store: Arc<dyn ExecutionStore>,
+    pub(crate) alerter: Arc<dyn Alerter>,
+    pub(crate) config: ExecutorConfig,
+    pub(crate) guard: Mutex<DailyLossGuard>,
+    failpoint: Option<Failpoint>,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("config", &self.config)
+            .field("failpoint", &self.failpoint.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Executor {
+    /// An executor over a broker and a store, alerting to the log.
+    pub fn new(
+        broker: Arc<dyn Broker>,
+        store: Arc<dyn ExecutionStore>,
+        config: ExecutorConfig,
+    ) -> Self {
+        let guard = Mutex::new(DailyLossGuard::new(config.daily_loss));
+        Self {
+            broker,
+            store,
+            alerter: Arc::new(LogAlerter),
+            config,
+            guard,
+            failpoint: None,
+        }
+    }
+
+    /// Sends alerts to `alerter` instead of the log.
+    pub fn with_alerter(mut self, alerter: Arc<dyn Alerter>) -> Self {
+        self.alerter = alerter;
+        self
+    }
+
+    /// Installs a [`Failpoint`]. For crash-safety tests only: the hook runs inline on the order
+    /// path.
+    pub fn with_failpoint(mut self, failpoint: Failpoint) -> Self {
+        self.failpoint = Some(failpoint);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ExecutorConfig {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn ExecutionStore> {
+        &self.store
+    }
+
+    /// The broker.
+    pub fn broker(&self) -> &Arc<dyn Broker> {
+        &self.broker
+    }
+
+    pub(crate) fn failpoint(&self, name: &str) {
+        if let Some(f) = &self.failpoint {
+            f(name);
+        }
+    }
+
+    /// Records an event through the store's journal hook; a failure is logged, not returned,
+    /// because the event log must never stop trading.
+    pub(crate) async fn event(
+        &self,
+        kind: EventKind,
+        strategy: Option<&str>,
+        symbol: Option<&str>,
+        detail: serde_json::Value,
+    ) {
+        let e = EngineEvent {
+            time: Utc::now(),
+            kind,
+            strategy: strategy.map(str::to_owned),
+            symbol: symbol.map(str::to_owned),
+            detail,
+        };
+        if let Err(err) = self.store.record_event(&e).await {
+            tracing::warn!(error = %err, "event not recorded");
+        }
+    }
+
+    /// Records, logs and alerts an error concerning one strategy/symbol; never fails.
+    pub(crate) async fn report_error(
+        &self,
+        strategy: Option<&str>,
+        symbol: Option<&str>,
+        message: String,
+    ) {
+        tracing::error!(?strategy, ?symbol, %message, "executor error");
+        self.event(
+            EventKind::Error,
+            strategy,
+            symbol,
+            serde_json::json!({ "message": message }),
+        )
+        .await;
+        let alert = Alert::Error {
+            strategy: strategy.map(str::to_owned),
+            symbol: symbol.map(str::to_owned),
+            message,
+            time: Utc::now(),
+        };
+        deliver(self.alerter.as_ref(), &alert).await;
+    }
+
+    /// Executes a batch of signals in order; returns one decision per signal.
+    pub async fn execute(&self, signals: &[Signal]) -> Vec<Decision> {
+        decide::execute_batch(self, signals, false).await
+    }
+
+    /// Executes the signals recorded as queued (see [`ClosedMarket::Queue`]); a no-op returning
+    /// nothing while the market is still closed.
+    pub async fn execute_queued(&self) -> Result<Vec<Decision>, ExecError> {
+        let queued: Vec<Signal> = self
+            .store
+            .signals()
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.decision
+                    .as_ref()
+                    .is_some_and(|d| d.outcome == crate::store::Outcome::Queued)
+            })
+            .map(|r| r.signal)
+            .collect();
+        if queued.is_empty() || !self.broker.clock().await?.is_open {
+            return Ok(Vec::new());
+        }
+        Ok(decide::execute_batch(self, &queued, true).await)
+    }
+}
+
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now()
+}

@@ -1,0 +1,203 @@
+//! Placing orders: write pending, send, settle ambiguity by client order id, record.
+
+use super::ids::exit_client_order_id;
+use super::track::apply_order;
+use super::{ExecError, ExecState, Executor, now};
+use crate::broker::{Broker, BrokerOrder};
+use crate::error::Error;
+use crate::risk::Side;
+use crate::store::{Execution, OrderSpec, PositionStatus, Role, StateChange, TrackedPosition};
+use crate::{OrderRequest, OrderSide, PositionIntent};
+
+fn is_duplicate(e: &Error) -> bool {
+    e.api().is_some_and(|a| a.is_duplicate_client_order_id())
+}
+
+/// Submits once and settles an ambiguous outcome by client order id, never placing twice:
+/// a 422 duplicate id adopts the existing order; an unknown outcome looks the order up and
+/// re-sends (with the same id) only on a 404. Mirrors [`crate::Client::submit_order_and_resolve`]
+/// over any [`Broker`].
+pub(crate) async fn submit_resolving(
+    broker: &dyn Broker,
+    order: &OrderRequest,
+) -> Result<BrokerOrder, Error> {
+    let cid = order.client_order_id();
+    match broker.submit_order(order).await {
+        Ok(o) => Ok(o),
+        Err(e) if is_duplicate(&e) => {
+            tracing::info!(client_order_id = cid, "duplicate client order id: adopting");
+            broker.order_by_client_order_id(cid).await
+        }
+        Err(e) if is_ambiguous(&e) => {
+            tracing::warn!(client_order_id = cid, error = %e, "submit outcome unknown, looking up");
+            match broker.order_by_client_order_id(cid).await {
+                Ok(found) => Ok(found),
+                Err(l) if l.is_not_found() => {
+                    tracing::warn!(
+                        client_order_id = cid,
+                        "not at the broker: sending once more"
+                    );
+                    match broker.submit_order(order).await {
+                        Err(e2) if is_duplicate(&e2) => broker.order_by_client_order_id(cid).await,
+                        other => other,
+                    }
+                }
+                Err(l) => {
+                    tracing::error!(client_order_id = cid, error = %l, "lookup failed");
+                    Err(e)
+                }
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// True when the broker may have acted on the request: timeouts, resets, 5xx, and a 2xx whose
+/// body could not be decoded.
+pub(crate) fn is_ambiguous(e: &Error) -> bool {
+    e.is_outcome_unknown()
+        || matches!(e, Error::Decode { .. })
+        || e.status().is_some_and(|s| s >= 500)
+}
+
+/// Writes the position and the pending execution, then sends and records the answer.
+///
+/// Returns the execution in its new state: `pending` with an error if the outcome is still
+/// unknown (the next poll or restart settles it), `not_sent`/`rejected` if nothing was placed.
+pub(crate) async fn place(
+    ex: &Executor,
+    mut exec: Execution,
+    position: &TrackedPosition,
+) -> Result<Execution, ExecError> {
+    // Build (and so validate) before writing: an order the builder refuses is never pending.
+    let request = exec
+        .order
+        .to_request(&exec.client_order_id)
+        .map_err(|e| ExecError::Invalid(e.to_string()))?;
+    ex.store.upsert_position(position).await?;
+    ex.store.upsert_execution(&exec).await?;
+    ex.failpoint("pending_written");
+    send(ex, &mut exec, &request).await?;
+    Ok(exec)
+}
+
+/// Sends an execution's order (first time, or again after a restart found it absent).
+pub(crate) async fn send(
+    ex: &Executor,
+    exec: &mut Execution,
+    request: &OrderRequest,
+) -> Result<(), ExecError> {
+    match submit_resolving(ex.broker.as_ref(), request).await {
+        Ok(order) => {
+            ex.failpoint("order_sent");
+            apply_order(ex, exec, &order, "submitted").await
+        }
+        Err(e) if is_ambiguous(&e) => {
+            exec.error = Some(e.to_string());
+            let state = exec.state;
+            note(exec, state, format!("outcome unknown: {e}"));
+            ex.store.upsert_execution(exec).await?;
+            Ok(())
+        }
+        Err(e) => {
+            // Nothing was placed: refused by the broker, or never sent.
+            // A 429 that outlived the transport's retries was never acted on: not sent.
+            let state = match &e {
+                Error::Api(a) if a.status != 429 => ExecState::Rejected,
+                _ => ExecState::NotSent,
+            };
+            exec.error = Some(e.to_string());
+            note(exec, state, e.to_string());
+            ex.store.upsert_execution(exec).await?;
+            super::track::settle_position(ex, exec).await
+        }
+    }
+}
+
+/// Appends a state change and moves the execution to `state`.
+pub(crate) fn note(exec: &mut Execution, state: ExecState, note: String) {
+    let at = now();
+    exec.state = state;
+    exec.updated_at = at;
+    exec.history.push(StateChange {
+        at,
+        state,
+        filled_qty: exec.filled_qty,
+        note,
+    });
+}
+
+/// A new pending execution.
+pub(crate) fn pending(
+    client_order_id: String,
+    position: &TrackedPosition,
+    role: Role,
+    order: OrderSpec,
+) -> Execution {
+    let at = now();
+    Execution {
+        client_order_id,
+        signal_id: position.signal_id.clone(),
+        strategy: position.strategy.clone(),
+        underlying: position.underlying.clone(),
+        role,
+        position_id: position.id.clone(),
+        order,
+        state: ExecState::Pending,
+        broker_order_id: None,
+        filled_qty: rust_decimal::Decimal::ZERO,
+        filled_avg_price: None,
+        error: None,
+        created_at: at,
+        updated_at: at,
+        history: vec![StateChange {
+            at,
+            state: ExecState::Pending,
+            filled_qty: rust_decimal::Decimal::ZERO,
+            note: "written before sending".into(),
+        }],
+    }
+}
+
+/// Places the exit of a position (market order for what is held). Idempotent: a position
+/// already closing returns its working exit.
+pub(crate) async fn place_exit(
+    ex: &Executor,
+    mut pos: TrackedPosition,
+    reason: &str,
+) -> Result<Execution, ExecError> {
+    if pos.status == PositionStatus::Closing
+        && let Some(cid) = &pos.exit_client_order_id
+        && let Some(existing) = ex.store.execution(cid).await?
+    {
+        return Ok(existing);
+    }
+    let qty = pos.open_qty();
+    if pos.status != PositionStatus::Open || qty <= rust_decimal::Decimal::ZERO {
+        return Err(ExecError::Invalid(format!(
+            "position {} is {:?} with {qty} held: nothing to exit",
+            pos.id, pos.status
+        )));
+    }
+    let attempt = pos.exit_attempts + 1;
+    let cid = exit_client_order_id(&pos.strategy, &pos.signal_id, attempt);
+    let is_option = crate::OccSymbol::looks_like(&pos.symbol);
+    let (side, intent) = match pos.side {
+        Side::Long => (OrderSide::Sell, PositionIntent::SellToClose),
+        Side::Short => (OrderSide::Buy, PositionIntent::BuyToClose),
+    };
+    let order = OrderSpec {
+        symbol: pos.symbol.clone(),
+        side,
+        qty,
+        limit_price: None,
+        position_intent: is_option.then_some(intent),
+    };
+    pos.exit_attempts = attempt;
+    pos.exit_client_order_id = Some(cid.clone());
+    pos.exit_reason = Some(reason.to_owned());
+    pos.status = PositionStatus::Closing;
+    let exec = pending(cid, &pos, Role::Exit, order);
+    tracing::info!(position = %pos.id, %reason, "placing exit");
+    place(ex, exec, &pos).await
+}

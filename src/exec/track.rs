@@ -1,0 +1,283 @@
+//! Tracking orders to a terminal state and turning fills into positions and journal trades.
+//!
+//! Writes go in the order position, trade, execution, and each is an idempotent function of
+//! the broker's cumulative figures: if the process dies between two of them, applying the same
+//! broker answer again after the restart produces the same records, never a double count.
+
+use super::reconcile::ReconcileReport;
+use super::submit::{note, send};
+use super::{ExecError, ExecState, Executor, now};
+use crate::alert::{Alert, deliver};
+use crate::broker::BrokerOrder;
+use crate::store::{EventKind, Execution, ExitFill, PositionStatus, Role, TradeRecord};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+/// Applies a broker answer to an execution: state per the transition table, new fills to the
+/// position and the journal, then the execution itself.
+pub(crate) async fn apply_order(
+    ex: &Executor,
+    exec: &mut Execution,
+    order: &BrokerOrder,
+    why: &str,
+) -> Result<(), ExecError> {
+    let next = ExecState::from(&order.status);
+    let legal = exec.state.can_become(next);
+    if !legal {
+        tracing::warn!(
+            client_order_id = %exec.client_order_id, from = exec.state.as_str(),
+            to = next.as_str(), "ignoring out-of-order state update"
+        );
+        ex.event(
+            EventKind::Order,
+            Some(&exec.strategy),
+            Some(&exec.order.symbol),
+            json!({ "client_order_id": exec.client_order_id, "ignored_transition":
+                    [exec.state.as_str(), next.as_str()] }),
+        )
+        .await;
+    }
+    let new_fill = order.filled_qty > exec.filled_qty;
+    let state_changed = legal && next != exec.state;
+    let first_id = exec.broker_order_id.is_none();
+    if !(new_fill || state_changed || first_id) {
+        return Ok(());
+    }
+    if new_fill {
+        record_fill(ex, exec, order).await?;
+        exec.filled_qty = order.filled_qty;
+        exec.filled_avg_price = order.filled_avg_price;
+    }
+    exec.broker_order_id = Some(order.id.clone());
+    let state = if legal { next } else { exec.state };
+    note(
+        exec,
+        state,
+        format!("{why}: broker status {}", order.status),
+    );
+    exec.error = None;
+    // The execution goes last: until it is written, the same answer will be applied again.
+    ex.store.upsert_execution(exec).await?;
+    ex.event(
+        EventKind::Order,
+        Some(&exec.strategy),
+        Some(&exec.order.symbol),
+        json!({ "client_order_id": exec.client_order_id, "order_id": order.id,
+                "state": state.as_str(), "filled_qty": exec.filled_qty }),
+    )
+    .await;
+    if state.is_terminal() {
+        settle_position(ex, exec).await?;
+    }
+    Ok(())
+}
+
+/// Price of the quantity filled since the last answer, from the two cumulative averages.
+fn increment_price(exec: &Execution, order: &BrokerOrder) -> Option<Decimal> {
+    let new_avg = order.filled_avg_price?;
+    let old_notional = exec.filled_avg_price.unwrap_or(Decimal::ZERO) * exec.filled_qty;
+    let delta = order.filled_qty - exec.filled_qty;
+    if delta <= Decimal::ZERO {
+        return None;
+    }
+    Some(((new_avg * order.filled_qty - old_notional) / delta).round_dp(6))
+}
+
+/// Records new fills on the position (as cumulative figures) and in the trade journal.
+async fn record_fill(
+    ex: &Executor,
+    exec: &Execution,
+    order: &BrokerOrder,
+) -> Result<(), ExecError> {
+    let delta = order.filled_qty - exec.filled_qty;
+    let price = increment_price(exec, order).unwrap_or(Decimal::ZERO);
+    let Some(mut pos) = ex.store.position(&exec.position_id).await? else {
+        return Err(ExecError::Invalid(format!(
+            "execution {} refers to unknown position {}",
+            exec.client_order_id, exec.position_id
+        )));
+    };
+    let was = pos.status;
+    let mut realized = None;
+    match exec.role {
+        Role::Entry => {
+            pos.entry_qty = order.filled_qty;
+            pos.entry_price = order.filled_avg_price;
+            if pos.status == PositionStatus::Opening {
+                pos.status = PositionStatus::Open;
+            }
+        }
+        Role::Exit => {
+            let before = pos.realized_pnl();
+            pos.exit_fills.insert(
+                exec.client_order_id.clone(),
+                ExitFill {
+                    qty: order.filled_qty,
+                    price: order.filled_avg_price.unwrap_or(price),
+                },
+            );
+            realized = Some(pos.realized_pnl() - before);
+            if pos.open_qty().is_zero() {
+                pos.status = PositionStatus::Closed;
+                pos.closed_at = Some(now());
+            }
+        }
+    }
+    ex.store.upsert_position(&pos).await?;
+    let action = match (&exec.order.position_intent, &exec.order.side) {
+        (Some(i), _) => i.as_str().to_owned(),
+        (None, s) => s.as_str().to_owned(),
+    };
+    let trade = TradeRecord {
+        id: format!("{}#{}", exec.client_order_id, order.filled_qty.normalize()),
+        time: now(),
+        strategy: exec.strategy.clone(),
+        symbol: exec.order.symbol.clone(),
+        action,
+        qty: delta,
+        price,
+        order_id: order.id.clone(),
+        client_order_id: exec.client_order_id.clone(),
+        realized_pnl: realized,
+    };
+    let new = ex.store.upsert_trade(&trade).await?;
+    if new {
+        ex.event(
+            EventKind::Fill,
+            Some(&exec.strategy),
+            Some(&exec.order.symbol),
+            serde_json::to_value(&trade).unwrap_or_default(),
+        )
+        .await;
+    }
+    let alert = match (was, pos.status) {
+        (PositionStatus::Opening, PositionStatus::Open) => Some(Alert::Entry {
+            strategy: pos.strategy.clone(),
+            symbol: pos.symbol.clone(),
+            qty: pos.entry_qty,
+            price: pos.entry_price.unwrap_or(price),
+            time: trade.time,
+        }),
+        (PositionStatus::Closing, PositionStatus::Closed) => Some(Alert::Exit {
+            strategy: pos.strategy.clone(),
+            symbol: pos.symbol.clone(),
+            qty: pos.exit_fills.values().map(|f| f.qty).sum(),
+            price,
+            pnl: pos.realized_pnl(),
+            reason: pos.exit_reason.clone().unwrap_or_default(),
+            time: trade.time,
+        }),
+        _ => None,
+    };
+    if let (true, Some(a)) = (new, alert) {
+        deliver(ex.alerter.as_ref(), &a).await;
+    }
+    Ok(())
+}
+
+/// After an execution ends: an entry without fills leaves a never-opened position; an exit
+/// that ended with quantity still held hands the position back to the monitor.
+pub(crate) async fn settle_position(ex: &Executor, exec: &Execution) -> Result<(), ExecError> {
+    let Some(mut pos) = ex.store.position(&exec.position_id).await? else {
+        return Ok(());
+    };
+    let before = pos.status;
+    match exec.role {
+        Role::Entry if pos.entry_qty.is_zero() => pos.status = PositionStatus::NeverOpened,
+        Role::Entry if pos.status == PositionStatus::Opening => pos.status = PositionStatus::Open,
+        Role::Exit
+            if pos.status == PositionStatus::Closing
+                && pos.exit_client_order_id.as_deref() == Some(&exec.client_order_id) =>
+        {
+            pos.status = PositionStatus::Open;
+            pos.exit_client_order_id = None;
+        }
+        _ => {}
+    }
+    if pos.status != before {
+        if pos.status == PositionStatus::NeverOpened {
+            pos.closed_at = Some(now());
+        }
+        ex.store.upsert_position(&pos).await?;
+    }
+    Ok(())
+}
+
+/// Brings one non-terminal execution up to date with the broker.
+pub(crate) async fn refresh(
+    ex: &Executor,
+    mut exec: Execution,
+    report: &mut ReconcileReport,
+) -> Result<(), ExecError> {
+    let cid = exec.client_order_id.clone();
+    let answer = match &exec.broker_order_id {
+        Some(id) => ex.broker.order(id).await,
+        None => ex.broker.order_by_client_order_id(&cid).await,
+    };
+    match answer {
+        Ok(order) => {
+            let before = (exec.state, exec.filled_qty);
+            let adopted = exec.broker_order_id.is_none();
+            apply_order(
+                ex,
+                &mut exec,
+                &order,
+                if adopted { "adopted" } else { "polled" },
+            )
+            .await?;
+            if adopted {
+                report.adopted.push(cid);
+            } else if before != (exec.state, exec.filled_qty) {
+                report.updated.push(cid);
+            }
+            Ok(())
+        }
+        Err(e) if e.is_not_found() && exec.broker_order_id.is_none() => {
+            let age = now() - exec.created_at;
+            let window = chrono::Duration::from_std(ex.config.resume_pending_within)
+                .unwrap_or(chrono::Duration::MAX);
+            if age <= window {
+                let request = exec
+                    .order
+                    .to_request(&cid)
+                    .map_err(|e| ExecError::Invalid(e.to_string()))?;
+                tracing::warn!(client_order_id = %cid, "pending order absent at the broker: sending it");
+                send(ex, &mut exec, &request).await?;
+                report.resent.push(cid);
+            } else {
+                note(
+                    &mut exec,
+                    ExecState::Abandoned,
+                    format!("absent at the broker and {age} old: not sent"),
+                );
+                ex.store.upsert_execution(&exec).await?;
+                settle_position(ex, &exec).await?;
+                report.abandoned.push(cid);
+            }
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl Executor {
+    /// Polls every non-terminal execution and applies what changed (state, fills, positions,
+    /// journal). One order's failure is recorded and alerted; the others are still polled.
+    pub async fn poll_orders(&self) -> Result<ReconcileReport, ExecError> {
+        let mut report = ReconcileReport::default();
+        for exec in self.store.executions(true).await? {
+            let (strategy, symbol, cid) = (
+                exec.strategy.clone(),
+                exec.order.symbol.clone(),
+                exec.client_order_id.clone(),
+            );
+            if let Err(e) = refresh(self, exec, &mut report).await {
+                let msg = format!("order {cid}: {e}");
+                self.report_error(Some(&strategy), Some(&symbol), msg.clone())
+                    .await;
+                report.errors.push(msg);
+            }
+        }
+        Ok(report)
+    }
+}

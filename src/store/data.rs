@@ -1,0 +1,221 @@
+//! The in-memory tables shared by [`MemoryStore`](super::MemoryStore) and
+//! [`JsonFileStore`](super::JsonFileStore) (which serialises them as one document).
+
+use super::records::{
+    DailySummary, EngineEvent, Execution, SignalRecord, TrackedPosition, TradeRecord,
+};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the JSON document layout; bumped on incompatible changes.
+pub(crate) const DATA_VERSION: i64 = 1;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct StoreData {
+    pub version: i64,
+    pub signals: BTreeMap<String, SignalRecord>,
+    /// Signal ids in arrival order, so listings are oldest first.
+    pub signal_order: Vec<String>,
+    pub executions: BTreeMap<String, Execution>,
+    pub positions: BTreeMap<String, TrackedPosition>,
+    pub trades: BTreeMap<String, TradeRecord>,
+    pub trade_order: Vec<String>,
+    /// Keyed by `date|strategy`.
+    pub daily: BTreeMap<String, DailySummary>,
+    pub strategy_state: BTreeMap<String, serde_json::Value>,
+    /// Only kept by the memory store (the JSON store leaves events to the journal).
+    #[serde(skip)]
+    pub events: Vec<EngineEvent>,
+}
+
+impl StoreData {
+    pub fn new() -> Self {
+        Self {
+            version: DATA_VERSION,
+            ..Self::default()
+        }
+    }
+
+    pub fn upsert_signal(&mut self, r: &SignalRecord) {
+        let key = r.id.as_str();
+        if let Some(slot) = self.signals.get_mut(key) {
+            slot.clone_from(r);
+        } else {
+            self.signal_order.push(key.to_owned());
+            self.signals.insert(key.to_owned(), r.clone());
+        }
+    }
+
+    pub fn signals(&self) -> Vec<SignalRecord> {
+        self.signal_order
+            .iter()
+            .filter_map(|k| self.signals.get(k).cloned())
+            .collect()
+    }
+
+    pub fn upsert_execution(&mut self, e: &Execution) {
+        if let Some(slot) = self.executions.get_mut(&e.client_order_id) {
+            slot.clone_from(e);
+        } else {
+            self.executions.insert(e.client_order_id.clone(), e.clone());
+        }
+    }
+
+    pub fn executions(&self, open_only: bool) -> Vec<Execution> {
+        self.executions
+            .values()
+            .filter(|e| !open_only || !e.state.is_terminal())
+            .cloned()
+            .collect()
+    }
+
+    pub fn upsert_position(&mut self, p: &TrackedPosition) {
+        self.positions.insert(p.id.clone(), p.clone());
+    }
+
+    pub fn positions(&self, active_only: bool) -> Vec<TrackedPosition> {
+        self.positions
+            .values()
+            .filter(|p| !active_only || p.status.is_active())
+            .cloned()
+            .collect()
+    }
+
+    pub fn upsert_trade(&mut self, t: &TradeRecord) -> bool {
+        let new = !self.trades.contains_key(&t.id);
+        if new {
+            self.trade_order.push(t.id.clone());
+        }
+        self.trades.insert(t.id.clone(), t.clone());
+        new
+    }
+
+    pub fn trades(&self) -> Vec<TradeRecord> {
+        self.trade_order
+            .iter()
+            .filter_map(|k| self.trades.get(k).cloned())
+            .collect()
+    }
+
+    pub fn upsert_daily(&mut self, s: &DailySummary) {
+        self.daily
+            .insert(format!("{}|{}", s.date, s.strategy), s.clone());
+    }
+
+    pub fn daily(&self, date: NaiveDate) -> Vec<DailySummary> {
+        self.daily
+            .values()
+            .filter(|s| s.date == date)
+            .cloned()
+            .collect()
+    }
+}
+
+/// Implements [`ExecutionStore`](super::ExecutionStore) for a type with inherent
+/// `read(|&StoreData| ..)` and `write(|&mut StoreData| ..)` methods returning `StoreResult`, so
+/// the memory and JSON stores share one implementation and differ only in what a write does.
+macro_rules! impl_store_over_data {
+    ($ty:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::ExecutionStore for $ty {
+            async fn upsert_signal(
+                &self,
+                r: &$crate::store::SignalRecord,
+            ) -> $crate::store::StoreResult<()> {
+                self.write(|d| d.upsert_signal(r))
+            }
+            async fn signal(
+                &self,
+                id: &$crate::strategy::SignalId,
+            ) -> $crate::store::StoreResult<Option<$crate::store::SignalRecord>> {
+                self.read(|d| d.signals.get(id.as_str()).cloned())
+            }
+            async fn signals(
+                &self,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::SignalRecord>> {
+                self.read(|d| d.signals())
+            }
+            async fn upsert_execution(
+                &self,
+                e: &$crate::store::Execution,
+            ) -> $crate::store::StoreResult<()> {
+                self.write(|d| d.upsert_execution(e))
+            }
+            async fn execution(
+                &self,
+                id: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::Execution>> {
+                self.read(|d| d.executions.get(id).cloned())
+            }
+            async fn executions(
+                &self,
+                open_only: bool,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::Execution>> {
+                self.read(|d| d.executions(open_only))
+            }
+            async fn upsert_position(
+                &self,
+                p: &$crate::store::TrackedPosition,
+            ) -> $crate::store::StoreResult<()> {
+                self.write(|d| d.upsert_position(p))
+            }
+            async fn position(
+                &self,
+                id: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::TrackedPosition>> {
+                self.read(|d| d.positions.get(id).cloned())
+            }
+            async fn positions(
+                &self,
+                active_only: bool,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::TrackedPosition>> {
+                self.read(|d| d.positions(active_only))
+            }
+            async fn upsert_trade(
+                &self,
+                t: &$crate::store::TradeRecord,
+            ) -> $crate::store::StoreResult<bool> {
+                self.write(|d| d.upsert_trade(t))
+            }
+            async fn trades(&self) -> $crate::store::StoreResult<Vec<$crate::store::TradeRecord>> {
+                self.read(|d| d.trades())
+            }
+            async fn upsert_daily_summary(
+                &self,
+                s: &$crate::store::DailySummary,
+            ) -> $crate::store::StoreResult<()> {
+                self.write(|d| d.upsert_daily(s))
+            }
+            async fn daily_summaries(
+                &self,
+                date: chrono::NaiveDate,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::DailySummary>> {
+                self.read(|d| d.daily(date))
+            }
+            async fn put_strategy_state(
+                &self,
+                strategy: &str,
+                state: &serde_json::Value,
+            ) -> $crate::store::StoreResult<()> {
+                self.write(|d| {
+                    d.strategy_state.insert(strategy.to_owned(), state.clone());
+                })
+            }
+            async fn strategy_state(
+                &self,
+                strategy: &str,
+            ) -> $crate::store::StoreResult<Option<serde_json::Value>> {
+                self.read(|d| d.strategy_state.get(strategy).cloned())
+            }
+            async fn record_event(
+                &self,
+                e: &$crate::store::EngineEvent,
+            ) -> $crate::store::StoreResult<()> {
+                self.record_event_inner(e)
+            }
+        }
+    };
+}
+pub(crate) use impl_store_over_data;

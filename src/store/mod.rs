@@ -1,0 +1,153 @@
+//! Persistence: the [`ExecutionStore`] trait and three implementations.
+//!
+//! - [`SqliteStore`] (feature `sqlite`, on by default): the embedded default. WAL journal, a
+//!   schema version with forward migrations, one transaction per write.
+//! - [`JsonFileStore`]: one JSON document, rewritten atomically (temp file, fsync, rename) on
+//!   every write. Simple to inspect; fine for a handful of strategies.
+//! - [`MemoryStore`]: nothing survives the process; for tests, backtests and benches.
+//!
+//! Plug anything else (Postgres, a key-value service) by implementing the trait. The contract:
+//! every `upsert_*` is idempotent (writing the same record twice leaves the state of writing it
+//! once), a write has happened when the future resolves `Ok` (the executor writes an order as
+//! pending *before* sending it and relies on this), and a store never overwrites data it could
+//! not read: a corrupted file is an error ([`StoreError::Corrupt`]), not an empty store.
+//!
+//! [`ExecutionStore::record_event`] and [`ExecutionStore::upsert_trade`] are also the journal's
+//! hooks: wrap a store in [`JournaledStore`](crate::exec::JournaledStore) to get the CSV trade log
+//! and the JSON Lines event log, or leave it unwrapped to turn them off.
+
+mod data;
+mod json;
+mod memory;
+pub mod records;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use json::JsonFileStore;
+pub use memory::MemoryStore;
+pub use records::{
+    DailySummary, Decision, EngineEvent, EventKind, Execution, ExitFill, OrderSpec, Outcome,
+    PositionStatus, Role, SignalRecord, SkipReason, StateChange, TrackedPosition, TradeRecord,
+};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{Durability, SqliteStore};
+
+use crate::strategy::SignalId;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use std::path::PathBuf;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The file exists but cannot be read as a store. It was left untouched: move it aside or
+    /// repair it; the store will not overwrite it.
+    #[error("store {path} is corrupted and was left untouched: {detail}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (parser message with position, or SQLite's error).
+        detail: String,
+    },
+    /// The file was written by a newer version of this crate.
+    #[error("store {path} has schema version {found}; this version supports up to {supported}")]
+    SchemaTooNew {
+        /// The file.
+        path: PathBuf,
+        /// Version found.
+        found: i64,
+        /// Newest version this build knows.
+        supported: i64,
+    },
+    /// Reading or writing the file failed.
+    #[error("store I/O on {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A record could not be encoded or a stored record decoded.
+    #[error("store record {what}: {detail}")]
+    Encoding {
+        /// Which record.
+        what: String,
+        /// The serde message.
+        detail: String,
+    },
+    /// The database backend failed.
+    #[error("store backend error: {0}")]
+    Backend(String),
+}
+
+/// Result of a store operation.
+pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+/// The persistence hook of the engine. See the module docs for the contract.
+#[async_trait]
+pub trait ExecutionStore: Send + Sync {
+    /// Inserts or replaces a signal record (keyed by its id).
+    async fn upsert_signal(&self, record: &SignalRecord) -> StoreResult<()>;
+
+    /// A signal record by id.
+    async fn signal(&self, id: &SignalId) -> StoreResult<Option<SignalRecord>>;
+
+    /// Every signal record, oldest first (for the per-strategy learning loop and summaries).
+    async fn signals(&self) -> StoreResult<Vec<SignalRecord>>;
+
+    /// Inserts or replaces an execution (keyed by client order id).
+    async fn upsert_execution(&self, execution: &Execution) -> StoreResult<()>;
+
+    /// An execution by client order id.
+    async fn execution(&self, client_order_id: &str) -> StoreResult<Option<Execution>>;
+
+    /// Executions; only those not in a terminal state when `open_only`.
+    async fn executions(&self, open_only: bool) -> StoreResult<Vec<Execution>>;
+
+    /// Inserts or replaces a tracked position (keyed by its id).
+    async fn upsert_position(&self, position: &TrackedPosition) -> StoreResult<()>;
+
+    /// A tracked position by id.
+    async fn position(&self, id: &str) -> StoreResult<Option<TrackedPosition>>;
+
+    /// Tracked positions; only active ones (opening, open, closing) when `active_only`.
+    async fn positions(&self, active_only: bool) -> StoreResult<Vec<TrackedPosition>>;
+
+    /// Records a fill (keyed by its id); returns `true` if it was new. The journal hook for the
+    /// trade log.
+    async fn upsert_trade(&self, trade: &TradeRecord) -> StoreResult<bool>;
+
+    /// Every trade, oldest first.
+    async fn trades(&self) -> StoreResult<Vec<TradeRecord>>;
+
+    /// Inserts or replaces a daily summary (keyed by date and strategy).
+    async fn upsert_daily_summary(&self, summary: &DailySummary) -> StoreResult<()>;
+
+    /// Daily summaries of a date.
+    async fn daily_summaries(&self, date: NaiveDate) -> StoreResult<Vec<DailySummary>>;
+
+    /// Replaces a strategy's state blob.
+    async fn put_strategy_state(
+        &self,
+        strategy: &str,
+        state: &serde_json::Value,
+    ) -> StoreResult<()>;
+
+    /// A strategy's state blob.
+    async fn strategy_state(&self, strategy: &str) -> StoreResult<Option<serde_json::Value>>;
+
+    /// The journal hook for the event log. Stores may keep events or not; the default drops
+    /// them (the journal wrapper writes them to files).
+    async fn record_event(&self, event: &EngineEvent) -> StoreResult<()> {
+        let _ = event;
+        Ok(())
+    }
+}
+
+pub(crate) fn encoding(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Encoding {
+        what: what.into(),
+        detail: e.to_string(),
+    }
+}

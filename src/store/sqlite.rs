@@ -1,0 +1,481 @@
+//! [`SqliteStore`]: the embedded default store (rusqlite with SQLite compiled in).
+//!
+//! Each record is a row with its key and the columns worth querying (strategy, symbol, state,
+//! dates), plus the whole record as JSON in `data`, so adding a field to a record needs no
+//! migration while reports can still filter in SQL. The schema version lives in
+//! `PRAGMA user_version`; [`MIGRATIONS`] are applied in order on open, each in a transaction.
+
+use super::records::{
+    DailySummary, EngineEvent, Execution, SignalRecord, TrackedPosition, TradeRecord,
+};
+use super::{ExecutionStore, StoreError, StoreResult, encoding};
+use crate::strategy::SignalId;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Schema migrations; migration `i` takes the database from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: signals, executions, positions, trades, daily summaries, strategy state.
+    "CREATE TABLE signals (
+        id TEXT PRIMARY KEY, strategy TEXT NOT NULL, symbol TEXT NOT NULL,
+        received_at TEXT NOT NULL, outcome TEXT, data TEXT NOT NULL);
+     CREATE INDEX signals_strategy ON signals(strategy, received_at);
+     CREATE TABLE executions (
+        client_order_id TEXT PRIMARY KEY, signal_id TEXT NOT NULL, strategy TEXT NOT NULL,
+        symbol TEXT NOT NULL, state TEXT NOT NULL, terminal INTEGER NOT NULL,
+        updated_at TEXT NOT NULL, data TEXT NOT NULL);
+     CREATE INDEX executions_open ON executions(terminal);
+     CREATE TABLE positions (
+        id TEXT PRIMARY KEY, strategy TEXT NOT NULL, symbol TEXT NOT NULL,
+        active INTEGER NOT NULL, data TEXT NOT NULL);
+     CREATE TABLE trades (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, time TEXT NOT NULL,
+        strategy TEXT NOT NULL, symbol TEXT NOT NULL, data TEXT NOT NULL);
+     CREATE TABLE daily_summaries (
+        date TEXT NOT NULL, strategy TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (date, strategy));
+     CREATE TABLE strategy_state (strategy TEXT PRIMARY KEY, data TEXT NOT NULL);",
+    // 2: the execution state history as rows (for reports), and the event log.
+    "CREATE TABLE execution_states (
+        client_order_id TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL,
+        state TEXT NOT NULL, filled_qty TEXT NOT NULL, note TEXT NOT NULL,
+        PRIMARY KEY (client_order_id, seq));
+     CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, kind TEXT NOT NULL,
+        strategy TEXT, symbol TEXT, data TEXT NOT NULL);",
+];
+
+/// Schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How hard a commit tries to reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=NORMAL` in WAL mode (default): a committed write survives the process
+    /// being killed at any point (SIGKILL included); an OS crash or power loss may lose the
+    /// last commits but never corrupts the database.
+    #[default]
+    Process,
+    /// `synchronous=FULL`: every commit is fsynced and survives power loss, at the cost of one
+    /// fsync per write.
+    PowerLoss,
+}
+
+/// An [`ExecutionStore`] in a SQLite database (WAL journal).
+///
+/// Calls run on the caller's thread under a mutex: writes are local and short (tens of
+/// microseconds with [`Durability::Process`]), cheaper than a hop to a blocking pool.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Maps "not a database" and "malformed" to [`StoreError::Corrupt`].
+fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        },
+        _ => backend(e),
+    }
+}
+
+fn to_json<T: Serialize>(what: &str, v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| encoding(what, e))
+}
+
+fn from_json<T: DeserializeOwned>(what: &str, s: &str) -> StoreResult<T> {
+    serde_json::from_str(s).map_err(|e| encoding(what, e))
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database at `path` with [`Durability::Process`].
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        Self::open_with(path, Durability::default())
+    }
+
+    /// Opens (or creates) the database at `path`.
+    ///
+    /// A file that is not a SQLite database, or is damaged, is reported as
+    /// [`StoreError::Corrupt`] before anything is written to it; a database from a newer
+    /// version of this crate is [`StoreError::SchemaTooNew`].
+    pub fn open_with(path: impl AsRef<Path>, durability: Durability) -> StoreResult<Self> {
+        Self::open_at_version(path.as_ref(), durability, SCHEMA_VERSION)
+    }
+
+    fn open_at_version(path: &Path, durability: Durability, target: i64) -> StoreResult<Self> {
+        let mut conn = Connection::open(path).map_err(|e| classify(path, e))?;
+        // Reading the header first: on a file that is not a database this fails with
+        // NOTADB before any pragma below could write to it.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| classify(path, e))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                path: path.to_path_buf(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| classify(path, e))?;
+        if check != "ok" {
+            return Err(StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail: format!("integrity check failed: {check}"),
+            });
+        }
+        conn.busy_timeout(Duration::from_secs(5)).map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| classify(path, e))?;
+        let sync = match durability {
+            Durability::Process => "NORMAL",
+            Durability::PowerLoss => "FULL",
+        };
+        conn.pragma_update(None, "synchronous", sync)
+            .map_err(backend)?;
+        migrate(&mut conn, version, target).map_err(|e| classify(path, e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> StoreResult<i64> {
+        self.lock()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(backend)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get<T: DeserializeOwned>(&self, what: &str, sql: &str, key: &str) -> StoreResult<Option<T>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        let row: Option<String> = stmt
+            .query_row([key], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        row.map(|s| from_json(what, &s)).transpose()
+    }
+
+    fn list<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> StoreResult<Vec<T>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        let rows = stmt
+            .query_map(args, |r| r.get::<_, String>(0))
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(from_json(what, &row.map_err(backend)?)?);
+        }
+        Ok(out)
+    }
+
+    fn exec(&self, sql: &str, args: impl rusqlite::Params) -> StoreResult<usize> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        stmt.execute(args).map_err(backend)
+    }
+}
+
+/// Applies migrations `from..target` in one transaction each, bumping `user_version` with each.
+fn migrate(conn: &mut Connection, from: i64, target: i64) -> rusqlite::Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(target as usize) {
+        let v = i as i64;
+        if v < from {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", v + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ExecutionStore for SqliteStore {
+    async fn upsert_signal(&self, r: &SignalRecord) -> StoreResult<()> {
+        let data = to_json("signal", r)?;
+        let outcome = r
+            .decision
+            .as_ref()
+            .map(|d| to_json("outcome", &d.outcome))
+            .transpose()?;
+        self.exec(
+            "INSERT INTO signals (id, strategy, symbol, received_at, outcome, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(id) DO UPDATE SET outcome = excluded.outcome, data = excluded.data",
+            params![
+                r.id.as_str(),
+                r.signal.strategy,
+                r.signal.symbol,
+                r.received_at.to_rfc3339(),
+                outcome,
+                data
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn signal(&self, id: &SignalId) -> StoreResult<Option<SignalRecord>> {
+        self.get(
+            "signal",
+            "SELECT data FROM signals WHERE id = ?1",
+            id.as_str(),
+        )
+    }
+
+    async fn signals(&self) -> StoreResult<Vec<SignalRecord>> {
+        self.list(
+            "signal",
+            "SELECT data FROM signals ORDER BY received_at, rowid",
+            [],
+        )
+    }
+
+    async fn upsert_execution(&self, e: &Execution) -> StoreResult<()> {
+        let data = to_json("execution", e)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.prepare_cached(
+            "INSERT INTO executions
+               (client_order_id, signal_id, strategy, symbol, state, terminal, updated_at, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(client_order_id) DO UPDATE SET state = excluded.state,
+               terminal = excluded.terminal, updated_at = excluded.updated_at,
+               data = excluded.data",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                e.client_order_id,
+                e.signal_id.as_str(),
+                e.strategy,
+                e.order.symbol,
+                e.state.as_str(),
+                e.state.is_terminal(),
+                e.updated_at.to_rfc3339(),
+                data
+            ])
+        })
+        .map_err(backend)?;
+        {
+            let mut s = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO execution_states
+                       (client_order_id, seq, at, state, filled_qty, note)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(backend)?;
+            for (seq, c) in e.history.iter().enumerate() {
+                s.execute(params![
+                    e.client_order_id,
+                    seq as i64,
+                    c.at.to_rfc3339(),
+                    c.state.as_str(),
+                    c.filled_qty.to_string(),
+                    c.note
+                ])
+                .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+
+    async fn execution(&self, id: &str) -> StoreResult<Option<Execution>> {
+        self.get(
+            "execution",
+            "SELECT data FROM executions WHERE client_order_id = ?1",
+            id,
+        )
+    }
+
+    async fn executions(&self, open_only: bool) -> StoreResult<Vec<Execution>> {
+        self.list(
+            "execution",
+            "SELECT data FROM executions WHERE terminal = 0 OR ?1 = 0 ORDER BY client_order_id",
+            [open_only],
+        )
+    }
+
+    async fn upsert_position(&self, p: &TrackedPosition) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO positions (id, strategy, symbol, active, data) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO UPDATE SET active = excluded.active, data = excluded.data",
+            params![
+                p.id,
+                p.strategy,
+                p.symbol,
+                p.status.is_active(),
+                to_json("position", p)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn position(&self, id: &str) -> StoreResult<Option<TrackedPosition>> {
+        self.get("position", "SELECT data FROM positions WHERE id = ?1", id)
+    }
+
+    async fn positions(&self, active_only: bool) -> StoreResult<Vec<TrackedPosition>> {
+        self.list(
+            "position",
+            "SELECT data FROM positions WHERE active = 1 OR ?1 = 0 ORDER BY id",
+            [active_only],
+        )
+    }
+
+    async fn upsert_trade(&self, t: &TradeRecord) -> StoreResult<bool> {
+        let n = self.exec(
+            "INSERT INTO trades (id, time, strategy, symbol, data) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO NOTHING",
+            params![
+                t.id,
+                t.time.to_rfc3339(),
+                t.strategy,
+                t.symbol,
+                to_json("trade", t)?
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn trades(&self) -> StoreResult<Vec<TradeRecord>> {
+        self.list("trade", "SELECT data FROM trades ORDER BY seq", [])
+    }
+
+    async fn upsert_daily_summary(&self, s: &DailySummary) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO daily_summaries (date, strategy, data) VALUES (?1, ?2, ?3)
+             ON CONFLICT(date, strategy) DO UPDATE SET data = excluded.data",
+            params![s.date.to_string(), s.strategy, to_json("daily summary", s)?],
+        )?;
+        Ok(())
+    }
+
+    async fn daily_summaries(&self, date: NaiveDate) -> StoreResult<Vec<DailySummary>> {
+        self.list(
+            "daily summary",
+            "SELECT data FROM daily_summaries WHERE date = ?1 ORDER BY strategy",
+            [date.to_string()],
+        )
+    }
+
+    async fn put_strategy_state(
+        &self,
+        strategy: &str,
+        state: &serde_json::Value,
+    ) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO strategy_state (strategy, data) VALUES (?1, ?2)
+             ON CONFLICT(strategy) DO UPDATE SET data = excluded.data",
+            params![strategy, to_json("strategy state", state)?],
+        )?;
+        Ok(())
+    }
+
+    async fn strategy_state(&self, strategy: &str) -> StoreResult<Option<serde_json::Value>> {
+        self.get(
+            "strategy state",
+            "SELECT data FROM strategy_state WHERE strategy = ?1",
+            strategy,
+        )
+    }
+
+    async fn record_event(&self, e: &EngineEvent) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO events (time, kind, strategy, symbol, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                e.time.to_rfc3339(),
+                to_json("event kind", &e.kind)?.trim_matches('"'),
+                e.strategy,
+                e.symbol,
+                to_json("event", &e.detail)?
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_an_old_database_forward() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let s = SqliteStore::open_at_version(&path, Durability::Process, 1).unwrap();
+            assert_eq!(s.schema_version().unwrap(), 1);
+            let tables: i64 = s
+                .lock()
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'events'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(tables, 0, "version 1 has no event table");
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        let tables: i64 = s
+            .lock()
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('events', 'execution_states')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 2);
+        let mode: String = s
+            .lock()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .unwrap();
+        }
+        let e = SqliteStore::open(&path).unwrap_err();
+        assert!(
+            matches!(e, StoreError::SchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,398 @@
+//! Strategies and the signals they emit.
+//!
+//! A [`Strategy`] sees bars (and fills of its own orders) through a [`StrategyContext`] and
+//! returns [`Signal`]s. It never calls the broker: the [`Executor`](crate::exec::Executor) turns
+//! signals into orders, which is what lets one strategy run unchanged against Alpaca live, paper
+//! and a simulated broker.
+//!
+//! Every signal has a [`SignalId`] derived from its content, so the same signal seen twice (a
+//! strategy re-run on the same bar after a restart, a duplicated message) is recognised and
+//! executed once.
+
+use crate::broker::{AccountSnapshot, BrokerPosition};
+use crate::options::OptionType;
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt::{self, Write as _};
+use std::time::Duration;
+
+/// What a signal asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// Open a long position (buy shares, or buy calls/puts to open).
+    EnterLong,
+    /// Open a short position in shares (refused unless the executor allows shorting).
+    EnterShort,
+    /// Close the strategy's open position in the symbol.
+    Exit,
+}
+
+impl Intent {
+    /// Snake-case name for logs and journals.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::EnterLong => "enter_long",
+            Intent::EnterShort => "enter_short",
+            Intent::Exit => "exit",
+        }
+    }
+
+    /// True for the two entry intents.
+    pub fn is_entry(self) -> bool {
+        !matches!(self, Intent::Exit)
+    }
+}
+
+/// Which option to buy for a signal on an underlying: the direction picks calls or puts, the
+/// ranges feed the toolkit's contract selection ([`crate::options::select`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OptionSpec {
+    /// Calls for a bullish view, puts for a bearish one.
+    pub option_type: OptionType,
+    /// Smallest acceptable `|delta|`.
+    pub min_delta: f64,
+    /// Largest acceptable `|delta|`.
+    pub max_delta: f64,
+    /// Fewest calendar days to expiry (New York), inclusive.
+    pub min_dte: i64,
+    /// Most calendar days to expiry, inclusive.
+    pub max_dte: i64,
+}
+
+impl OptionSpec {
+    /// The toolkit's default window (|delta| 0.40-0.55, 7-21 DTE) for calls or puts.
+    pub fn new(option_type: OptionType) -> Self {
+        Self {
+            option_type,
+            min_delta: 0.40,
+            max_delta: 0.55,
+            min_dte: 7,
+            max_dte: 21,
+        }
+    }
+}
+
+/// The instrument a signal trades.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Instrument {
+    /// The symbol's shares.
+    Equity,
+    /// An option on the symbol, chosen by delta and DTE when the signal is executed.
+    Option(OptionSpec),
+}
+
+/// A trade idea from a strategy. Build with [`Signal::new`] and the setters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    /// The strategy's name.
+    pub strategy: String,
+    /// The (underlying) stock symbol.
+    pub symbol: String,
+    /// Enter long, enter short or exit.
+    pub intent: Intent,
+    /// Shares or an option on the symbol.
+    pub instrument: Instrument,
+    /// Price of the symbol the signal was computed at (entry reference and sizing price).
+    pub reference_price: Decimal,
+    /// Level of the underlying at which the idea is wrong.
+    pub stop: Option<Decimal>,
+    /// Level of the underlying the idea expects to reach.
+    pub target: Option<Decimal>,
+    /// The strategy's confidence, 0-1 (informational; not part of the id).
+    pub confidence: f64,
+    /// Time of the bar that produced the signal.
+    pub bar_time: DateTime<Utc>,
+}
+
+/// A signal's content-derived identity: 32 hex digits (128 bits of FNV-1a over the canonical
+/// content). Stable across processes, platforms and crate versions, so it can be stored.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SignalId(String);
+
+impl SignalId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps a stored id (no check: ids come back from the store as they were written).
+    pub fn from_stored(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+}
+
+impl fmt::Display for SignalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// 128-bit FNV-1a. Chosen over `std`'s hasher, whose output may change between Rust releases:
+/// ids are persisted and compared across restarts and upgrades.
+fn fnv1a_128(bytes: &[u8]) -> u128 {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    bytes
+        .iter()
+        .fold(OFFSET, |h, &b| (h ^ u128::from(b)).wrapping_mul(PRIME))
+}
+
+fn opt_dec(d: Option<Decimal>) -> String {
+    d.map(|d| d.normalize().to_string()).unwrap_or_default()
+}
+
+impl Signal {
+    /// An equity signal with no stop, no target and confidence 1.
+    pub fn new(
+        strategy: impl Into<String>,
+        symbol: impl Into<String>,
+        intent: Intent,
+        reference_price: Decimal,
+        bar_time: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            strategy: strategy.into(),
+            symbol: symbol.into().trim().to_ascii_uppercase(),
+            intent,
+            instrument: Instrument::Equity,
+            reference_price,
+            stop: None,
+            target: None,
+            confidence: 1.0,
+            bar_time,
+        }
+    }
+
+    /// Trades an option instead of shares.
+    pub fn option(mut self, spec: OptionSpec) -> Self {
+        self.instrument = Instrument::Option(spec);
+        self
+    }
+
+    /// Sets the stop level (of the underlying).
+    pub fn stop(mut self, stop: Decimal) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// Sets the target level (of the underlying).
+    pub fn target(mut self, target: Decimal) -> Self {
+        self.target = Some(target);
+        self
+    }
+
+    /// Sets the confidence.
+    pub fn confidence(mut self, confidence: f64) -> Self {
+        self.confidence = confidence;
+        self
+    }
+
+    /// The canonical text the id is hashed from. Decimals are normalised (`1.50` and `1.5` are
+    /// the same price) and times are RFC 3339 in UTC with nanoseconds. Confidence is left out:
+    /// it is a floating-point score that a re-run may recompute with noise, and two signals that
+    /// differ only in it are the same trade.
+    fn canonical(&self) -> String {
+        let mut s = String::with_capacity(160);
+        let _ = write!(
+            s,
+            "v1|{}|{}|{}|",
+            self.strategy,
+            self.symbol,
+            self.intent.as_str()
+        );
+        match self.instrument {
+            Instrument::Equity => s.push_str("equity"),
+            Instrument::Option(o) => {
+                let _ = write!(
+                    s,
+                    "option:{}:{}:{}:{}:{}",
+                    o.option_type, o.min_delta, o.max_delta, o.min_dte, o.max_dte
+                );
+            }
+        }
+        let _ = write!(
+            s,
+            "|{}|{}|{}|{}",
+            self.reference_price.normalize(),
+            opt_dec(self.stop),
+            opt_dec(self.target),
+            self.bar_time.to_rfc3339_opts(SecondsFormat::Nanos, true)
+        );
+        s
+    }
+
+    /// The content-derived id (see [`SignalId`]).
+    pub fn id(&self) -> SignalId {
+        SignalId(format!("{:032x}", fnv1a_128(self.canonical().as_bytes())))
+    }
+}
+
+/// A price bar as strategies see it; venue-independent so the backtester can feed the same type.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bar {
+    /// Bar open time.
+    pub time: DateTime<Utc>,
+    /// Open.
+    pub open: Decimal,
+    /// High.
+    pub high: Decimal,
+    /// Low.
+    pub low: Decimal,
+    /// Close.
+    pub close: Decimal,
+    /// Volume.
+    pub volume: Decimal,
+}
+
+/// A fill of one of the strategy's own orders, passed to [`Strategy::on_fill`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fill {
+    /// The signal whose order filled.
+    pub signal_id: SignalId,
+    /// The traded symbol (an OCC symbol for options).
+    pub symbol: String,
+    /// Quantity filled by this report (not cumulative).
+    pub qty: Decimal,
+    /// Price of this report's quantity.
+    pub price: Decimal,
+    /// When the fill was observed.
+    pub time: DateTime<Utc>,
+}
+
+/// What a strategy may look at when it decides: the account, its open positions, the clock and
+/// its own persisted state. Built by the caller (the daemon or the backtester) per bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrategyContext {
+    /// The current time (the bar's close time in a backtest).
+    pub now: DateTime<Utc>,
+    /// Whether the regular session is open.
+    pub market_open: bool,
+    /// Account figures.
+    pub account: AccountSnapshot,
+    /// Open positions at the broker.
+    pub positions: Vec<BrokerPosition>,
+    /// The strategy's state blob from the store (indicator state, counters), `Null` if none.
+    pub state: serde_json::Value,
+}
+
+impl StrategyContext {
+    /// The broker position in `symbol`, if any.
+    pub fn position(&self, symbol: &str) -> Option<&BrokerPosition> {
+        self.positions.iter().find(|p| p.symbol == symbol)
+    }
+}
+
+/// A trading strategy. Object safe (`Box<dyn Strategy>`), so a daemon can run a list of them.
+#[async_trait]
+pub trait Strategy: Send + Sync {
+    /// Unique name; part of every signal id and client order id, so keep it stable.
+    fn name(&self) -> &str;
+
+    /// Symbols whose bars the strategy wants.
+    fn watchlist(&self) -> Vec<String>;
+
+    /// Bar interval the strategy works on (e.g. 1 hour, 1 day).
+    fn timeframe(&self) -> Duration;
+
+    /// A new bar of `symbol`; returns the signals it produces (often none).
+    async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal>;
+
+    /// One of the strategy's own orders filled (partly). Default: nothing.
+    async fn on_fill(&mut self, ctx: &StrategyContext, fill: &Fill) -> Vec<Signal> {
+        let _ = (ctx, fill);
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use rust_decimal_macros::dec;
+
+    fn sig() -> Signal {
+        Signal::new(
+            "trend",
+            "aapl",
+            Intent::EnterLong,
+            dec!(150.50),
+            Utc.with_ymd_and_hms(2024, 3, 4, 15, 0, 0).unwrap(),
+        )
+        .stop(dec!(145))
+        .target(dec!(160))
+    }
+
+    #[test]
+    fn id_is_stable_and_content_derived() {
+        let a = sig();
+        // Pinned: the id is persisted, so it must never change for the same content.
+        assert_eq!(a.id().as_str(), a.clone().id().as_str());
+        assert_eq!(a.id().as_str().len(), 32);
+        assert_eq!(a.symbol, "AAPL");
+        let same_price = Signal {
+            reference_price: dec!(150.5),
+            confidence: 0.3,
+            ..a.clone()
+        };
+        assert_eq!(
+            a.id(),
+            same_price.id(),
+            "normalised decimals, confidence ignored"
+        );
+        assert_ne!(a.id(), a.clone().target(dec!(161)).id());
+        assert_ne!(
+            a.id(),
+            Signal {
+                intent: Intent::Exit,
+                ..a.clone()
+            }
+            .id()
+        );
+        assert_ne!(
+            a.id(),
+            a.clone().option(OptionSpec::new(OptionType::Call)).id()
+        );
+        assert_ne!(
+            a.id(),
+            Signal {
+                bar_time: a.bar_time + chrono::Duration::nanoseconds(1),
+                ..a.clone()
+            }
+            .id()
+        );
+    }
+
+    #[test]
+    fn id_is_pinned_across_releases() {
+        // If this changes, stored signals would no longer be recognised after an upgrade.
+        assert_eq!(fnv1a_128(b""), 0x6c62272e07bb014262b821756295c58d);
+        assert_eq!(fnv1a_128(b"a"), 0xd228cb696f1a8caf78912b704e4a8964);
+    }
+
+    #[test]
+    fn strategy_is_object_safe() {
+        struct Nop;
+        #[async_trait]
+        impl Strategy for Nop {
+            fn name(&self) -> &str {
+                "nop"
+            }
+            fn watchlist(&self) -> Vec<String> {
+                vec!["SPY".into()]
+            }
+            fn timeframe(&self) -> Duration {
+                Duration::from_secs(3600)
+            }
+            async fn on_bar(&mut self, _: &StrategyContext, _: &str, _: &Bar) -> Vec<Signal> {
+                Vec::new()
+            }
+        }
+        let s: Box<dyn Strategy> = Box::new(Nop);
+        assert_eq!(s.name(), "nop");
+    }
+}

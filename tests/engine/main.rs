@@ -1,0 +1,13 @@
+//! Engine integration tests: the executor, position monitor, stores, journal and alerts against
+//! a stateful fake Alpaca on wiremock. No test touches the network.
+
+mod alert;
+#[path = "../common/mod.rs"]
+mod common;
+mod crash;
+mod executor;
+mod fake;
+mod journal;
+mod options;
+mod store;
+mod support;
