@@ -68,6 +68,11 @@ impl PositionMonitor {
         }
     }
 
+    /// The executor placing the exits.
+    pub(crate) fn executor(&self) -> &Arc<Executor> {
+        &self.exec
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> MonitorStats {
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
