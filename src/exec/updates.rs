@@ -53,18 +53,13 @@ impl PositionMonitor {
     ) where
         S: Stream<Item = Result<StreamEvent<TradeMessage>, StreamError>> + Unpin,
     {
-        let mut tick = tokio::time::interval(interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = super::monitor::ticker(interval);
         tokio::pin!(shutdown);
         let mut updates = Some(updates);
         loop {
             tokio::select! {
                 _ = &mut shutdown => return,
-                _ = tick.tick() => {
-                    if let Err(e) = self.check_once().await {
-                        tracing::error!(error = %e, "position check failed");
-                    }
-                }
+                _ = tick.tick() => self.logged_check().await,
                 item = next_update(&mut updates) => match item {
                     Some(Ok(StreamEvent::Message(TradeMessage::Update(u)))) => {
                         if let Err(e) = self.executor().apply_trade_update(&u).await {

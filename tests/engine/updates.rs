@@ -1,7 +1,7 @@
 //! Trade updates into the executor and the position monitor, with polling as the fallback.
 
 use crate::fake::Fake;
-use crate::support::{aapl_long, rig};
+use crate::support::{Rig, aapl_long, rig};
 use alpaca_exec::exec::{ExecState, PositionMonitor};
 use alpaca_exec::risk::ExitPolicy;
 use alpaca_exec::store::{ExecutionStore, PositionStatus};
@@ -29,8 +29,8 @@ fn fill_update(fake: &Fake, cid: &str, filled: &str, avg: &str, status: &str) ->
     .unwrap()
 }
 
-#[tokio::test]
-async fn a_streamed_fill_updates_execution_position_and_journal_once() {
+/// An AAPL entry order the fake leaves working (`new`) until told otherwise.
+async fn working_entry() -> (Fake, Rig, String) {
     let fake = Fake::start().await;
     fake.quote("AAPL", dec!(149.95), dec!(150.05));
     fake.with(|st| st.fill_on_submit = false);
@@ -39,6 +39,12 @@ async fn a_streamed_fill_updates_execution_position_and_journal_once() {
         .client_order_id
         .clone()
         .unwrap();
+    (fake, r, cid)
+}
+
+#[tokio::test]
+async fn a_streamed_fill_updates_execution_position_and_journal_once() {
+    let (fake, r, cid) = working_entry().await;
 
     let update = fill_update(&fake, &cid, "66", "150.5", "filled");
     assert!(r.exec.apply_trade_update(&update).await.unwrap());
@@ -65,14 +71,7 @@ async fn a_streamed_fill_updates_execution_position_and_journal_once() {
 
 #[tokio::test]
 async fn the_monitor_applies_streamed_fills_and_falls_back_to_polling() {
-    let fake = Fake::start().await;
-    fake.quote("AAPL", dec!(149.95), dec!(150.05));
-    fake.with(|st| st.fill_on_submit = false);
-    let r = rig(&fake);
-    let cid = r.exec.execute(&[aapl_long()]).await[0]
-        .client_order_id
-        .clone()
-        .unwrap();
+    let (fake, r, cid) = working_entry().await;
     let mon = PositionMonitor::new(r.exec.clone(), ExitPolicy::default());
 
     // The broker still says `new` when polled: only the stream can report this partial fill.
