@@ -18,7 +18,9 @@
 //! 6. **submit**; after an ambiguous failure look the order up by client order id and re-send
 //!    only if the broker does not have it; a 422 duplicate id means it exists and is adopted;
 //! 7. **track** the order through the [state table](ExecState) by polling
-//!    ([`Executor::poll_orders`]); fills update the tracked position and the trade journal.
+//!    ([`Executor::poll_orders`]) and, with the `websockets` feature, from trade updates as they
+//!    stream in (`Executor::apply_trade_update`, `PositionMonitor::run_with_updates`, polling
+//!    kept as the fallback); fills update the tracked position and the trade journal.
 //!
 //! One signal's failure is recorded, alerted and logged; the rest of the batch goes on.
 //! [`Executor::reconcile`] on start resumes what a previous process left unfinished.
@@ -33,6 +35,8 @@ mod state;
 mod submit;
 mod summary;
 mod track;
+#[cfg(feature = "websockets")]
+mod updates;
 
 pub use ids::{entry_client_order_id, exit_client_order_id};
 pub use journal::{Journal, JournaledStore};
