@@ -227,3 +227,63 @@ fn fastrand_suffix() -> u64 {
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::Relaxed)
 }
+
+#[test]
+fn sweep_runs_every_point_in_grid_order_and_picks_the_best() {
+    use alpaca_exec::backtest::sweep::{best_by, sweep};
+    let mut closes = cycle();
+    closes.extend(cycle());
+    let bars = daily(&closes);
+    let grid: Vec<(usize, usize)> = vec![(5, 20), (10, 30), (3, 40), (15, 25)];
+    let run = |threads| {
+        sweep(grid.clone(), threads, |&(fast, slow)| {
+            Backtest::new(BacktestConfig::default())
+                .strategy(Box::new(SmaCross::new("sma", &["SPY"], fast, slow)))
+                .bars("SPY", bars.clone())
+        })
+    };
+    let one = run(1);
+    let two = run(2);
+    assert_eq!(one.len(), 4);
+    let key = |pts: &[alpaca_exec::backtest::sweep::SweepPoint<(usize, usize)>]| {
+        pts.iter()
+            .map(|p| {
+                (
+                    p.params,
+                    p.result
+                        .as_ref()
+                        .unwrap()
+                        .metrics
+                        .as_ref()
+                        .unwrap()
+                        .end_equity,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&one), key(&two), "thread count changes nothing");
+    assert_eq!(one.iter().map(|p| p.params).collect::<Vec<_>>(), grid);
+    let best = best_by(&one, |m| Some(m.total_return)).unwrap();
+    let max = one
+        .iter()
+        .map(|p| {
+            p.result
+                .as_ref()
+                .unwrap()
+                .metrics
+                .as_ref()
+                .unwrap()
+                .total_return
+        })
+        .fold(f64::MIN, f64::max);
+    assert_eq!(
+        best.result
+            .as_ref()
+            .unwrap()
+            .metrics
+            .as_ref()
+            .unwrap()
+            .total_return,
+        max
+    );
+}
