@@ -7,7 +7,8 @@
 //!    ([`Executor::execute_queued`]);
 //! 2. [`SimBroker::on_bar`] fills the orders the bar triggers; the executor polls them;
 //! 3. the clock moves to the bar's close (the session's 16:00 for a daily bar);
-//! 4. the position monitor, if configured, evaluates exits on the symbol's open positions;
+//! 4. the position monitor, if configured, evaluates exit rules on the open positions (also at
+//!    each session's open, since daily bars arrive after the close);
 //! 5. each strategy watching the symbol gets the bar (resampled to its timeframe when coarser
 //!    than the data) and its signals go to [`Executor::execute`].
 //!
@@ -268,6 +269,18 @@ impl Runner {
         Ok(())
     }
 
+    async fn monitor_check(&mut self) -> Result<(), ExecError> {
+        if let Some(m) = &self.monitor
+            && self.sim.has_positions()
+        {
+            let report = m.check_once().await?;
+            if !report.exits.is_empty() {
+                self.ctx = None;
+            }
+        }
+        Ok(())
+    }
+
     async fn send(&mut self, signals: &[crate::strategy::Signal]) {
         let decisions = self.exec.execute(signals).await;
         self.executed += decisions
@@ -305,6 +318,9 @@ impl Runner {
                 let signals = std::mem::take(&mut self.pending);
                 self.send(&signals).await;
             }
+            // Daily bars are seen after the close, when the monitor stands aside; give it the
+            // open too, so exit rules act in every session whatever the bar size.
+            self.monitor_check().await?;
         }
         Ok(())
     }
@@ -329,14 +345,7 @@ impl Runner {
             sb.bar.timestamp + spacing
         };
         self.sim.set_now(close);
-        if let Some(m) = &self.monitor
-            && self.sim.has_positions()
-        {
-            let report = m.check_once().await?;
-            if !report.exits.is_empty() {
-                self.ctx = None;
-            }
-        }
+        self.monitor_check().await?;
         for idx in 0..self.strategies.len() {
             if !self.watch[idx].iter().any(|s| **s == *sb.symbol) {
                 continue;

@@ -287,3 +287,61 @@ fn sweep_runs_every_point_in_grid_order_and_picks_the_best() {
         max
     );
 }
+
+struct BuyCallOnce {
+    done: bool,
+}
+
+#[async_trait]
+impl Strategy for BuyCallOnce {
+    fn name(&self) -> &str {
+        "calls"
+    }
+    fn watchlist(&self) -> Vec<String> {
+        vec!["SPY".into()]
+    }
+    fn timeframe(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(86_400)
+    }
+    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &SBar) -> Vec<Signal> {
+        if std::mem::replace(&mut self.done, true) {
+            return Vec::new();
+        }
+        let spec = alpaca_exec::strategy::OptionSpec::new(alpaca_exec::OptionType::Call);
+        vec![Signal::new("calls", symbol, Intent::EnterLong, bar.close, bar.time).option(spec)]
+    }
+}
+
+#[tokio::test]
+async fn option_positions_on_daily_bars_exit_by_dte_before_expiry() {
+    // A cheap underlying so $300 buys a contract; flat prices for a month.
+    let closes = vec![dec!(20); 30];
+    let config = BacktestConfig {
+        exit_policy: Some(alpaca_exec::risk::ExitPolicy::default()),
+        ..BacktestConfig::default()
+    };
+    let r = Backtest::new(config)
+        .strategy(Box::new(BuyCallOnce { done: false }))
+        .bars("SPY", daily(&closes))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(r.trades.len(), 1, "fills: {:?}", r.fills);
+    let t = &r.trades[0];
+    let occ: alpaca_exec::OccSymbol = t.symbol.parse().unwrap();
+    let exit_date = t.exit_time.with_timezone(&New_York).date_naive();
+    let dte = (occ.expiration() - exit_date).num_days();
+    assert!(
+        (0..=3).contains(&dte),
+        "exited {dte} days before expiry: {t:?}"
+    );
+    assert!(
+        t.exit_reason.to_lowercase().contains("dte") || t.exit_reason.contains("expir"),
+        "{}",
+        t.exit_reason
+    );
+    assert!(
+        r.fills.iter().all(|f| f.order_id != "expiry"),
+        "never left to expire"
+    );
+}
