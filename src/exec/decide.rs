@@ -58,6 +58,7 @@ pub(crate) async fn execute_batch(
                     finish(
                         ex,
                         s,
+                        now(),
                         Decision {
                             retryable: true,
                             ..d
@@ -117,6 +118,7 @@ async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: 
                 return finish(
                     ex,
                     signal,
+                    now(),
                     Decision {
                         retryable: true,
                         ..d
@@ -142,31 +144,14 @@ async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: 
                 EventKind::Decision,
                 Some(&signal.strategy),
                 Some(&signal.symbol),
-                json!(d),
+                || json!(d),
             )
             .await;
             return d;
         }
-        if previous.is_none() {
-            let rec = SignalRecord {
-                id: id.clone(),
-                signal: signal.clone(),
-                received_at: now(),
-                decision: None,
-            };
-            if let Err(e) = ex.store.upsert_signal(&rec).await {
-                let d = decision(&id, Outcome::Failed, None, format!("store: {e}"), None);
-                return finish(
-                    ex,
-                    signal,
-                    Decision {
-                        retryable: true,
-                        ..d
-                    },
-                )
-                .await;
-            }
-        }
+        // The signal is stored once, with its decision: the execution written before any order
+        // is what a restart resumes from, so an undecided signal record would add nothing.
+        let received_at = previous.as_ref().map_or_else(now, |r| r.received_at);
         let d = match decide(ex, batch, signal, &id).await {
             Ok(d) => d,
             Err(e) => {
@@ -178,7 +163,7 @@ async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: 
                 }
             }
         };
-        finish(ex, signal, d).await
+        finish(ex, signal, received_at, d).await
     }
     .instrument(span)
     .await
@@ -194,15 +179,15 @@ fn trace(d: &Decision) {
 }
 
 /// Stores the decision with the signal, logs it, and alerts on failure. Never fails.
-async fn finish(ex: &Executor, signal: &Signal, d: Decision) -> Decision {
+async fn finish(
+    ex: &Executor,
+    signal: &Signal,
+    received_at: chrono::DateTime<chrono::Utc>,
+    d: Decision,
+) -> Decision {
     trace(&d);
-    let id = d.signal_id.clone();
-    let received_at = match ex.store.signal(&id).await {
-        Ok(Some(r)) => r.received_at,
-        _ => now(),
-    };
     let rec = SignalRecord {
-        id,
+        id: d.signal_id.clone(),
         signal: signal.clone(),
         received_at,
         decision: Some(d.clone()),
@@ -219,7 +204,7 @@ async fn finish(ex: &Executor, signal: &Signal, d: Decision) -> Decision {
         EventKind::Decision,
         Some(&signal.strategy),
         Some(&signal.symbol),
-        json!(d),
+        || json!(d),
     )
     .await;
     if matches!(d.outcome, Outcome::Failed | Outcome::Unresolved) {

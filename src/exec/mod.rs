@@ -216,20 +216,25 @@ impl Executor {
     }
 
     /// Records an event through the store's journal hook; a failure is logged, not returned,
-    /// because the event log must never stop trading.
+    /// because the event log must never stop trading. `detail` is only built when the store
+    /// records events (see [`ExecutionStore::records_events`]), so an unjournaled executor pays
+    /// nothing for it.
     pub(crate) async fn event(
         &self,
         kind: EventKind,
         strategy: Option<&str>,
         symbol: Option<&str>,
-        detail: serde_json::Value,
+        detail: impl FnOnce() -> serde_json::Value,
     ) {
+        if !self.store.records_events() {
+            return;
+        }
         let e = EngineEvent {
             time: Utc::now(),
             kind,
             strategy: strategy.map(str::to_owned),
             symbol: symbol.map(str::to_owned),
-            detail,
+            detail: detail(),
         };
         if let Err(err) = self.store.record_event(&e).await {
             tracing::warn!(error = %err, "event not recorded");
@@ -248,7 +253,7 @@ impl Executor {
             EventKind::Error,
             strategy,
             symbol,
-            serde_json::json!({ "message": message }),
+            || serde_json::json!({ "message": message }),
         )
         .await;
         let alert = Alert::Error {

@@ -64,12 +64,9 @@ impl Executor {
         }
         if !report.is_clean() {
             tracing::warn!(?report, "reconciliation changed state");
-            self.event(
-                EventKind::Reconcile,
-                None,
-                None,
-                serde_json::to_value(&report).unwrap_or(json!(null)),
-            )
+            self.event(EventKind::Reconcile, None, None, || {
+                serde_json::to_value(&report).unwrap_or(json!(null))
+            })
             .await;
         }
         Ok(report)

@@ -6,7 +6,9 @@ use super::{ExecError, ExecState, Executor, now};
 use crate::broker::{Broker, BrokerOrder};
 use crate::error::Error;
 use crate::risk::Side;
-use crate::store::{Execution, OrderSpec, PositionStatus, Role, StateChange, TrackedPosition};
+use crate::store::{
+    Execution, OrderSpec, PositionStatus, Role, StateChange, StoreWrite, TrackedPosition,
+};
 use crate::{OrderRequest, OrderSide, PositionIntent};
 
 fn is_duplicate(e: &Error) -> bool {
@@ -74,8 +76,10 @@ pub(crate) async fn place(
         .order
         .to_request(&exec.client_order_id)
         .map_err(|e| ExecError::Invalid(e.to_string()))?;
-    ex.store.upsert_position(position).await?;
-    ex.store.upsert_execution(&exec).await?;
+    // Position and pending execution together, before anything is sent.
+    ex.store
+        .write_batch(&[StoreWrite::Position(position), StoreWrite::Execution(&exec)])
+        .await?;
     ex.failpoint("pending_written");
     send(ex, &mut exec, &request).await?;
     Ok(exec)
@@ -109,7 +113,7 @@ pub(crate) async fn send(
             exec.error = Some(e.to_string());
             note(exec, state, e.to_string());
             ex.store.upsert_execution(exec).await?;
-            super::track::settle_position(ex, exec).await
+            super::track::settle_position(ex, exec, None).await
         }
     }
 }

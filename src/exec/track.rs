@@ -1,15 +1,19 @@
 //! Tracking orders to a terminal state and turning fills into positions and journal trades.
 //!
-//! Writes go in the order position, trade, execution, and each is an idempotent function of
-//! the broker's cumulative figures: if the process dies between two of them, applying the same
-//! broker answer again after the restart produces the same records, never a double count.
+//! What one broker answer changes (position, trade, execution) is written as one
+//! [`write_batch`](crate::store::ExecutionStore::write_batch), in that order, and each record is
+//! an idempotent function of the broker's cumulative figures: if the process dies before the
+//! execution is written, applying the same broker answer again after the restart produces the
+//! same records, never a double count.
 
 use super::reconcile::ReconcileReport;
 use super::submit::{note, send};
 use super::{ExecError, ExecState, Executor, now};
 use crate::alert::{Alert, deliver};
 use crate::broker::BrokerOrder;
-use crate::store::{EventKind, Execution, ExitFill, PositionStatus, Role, TradeRecord};
+use crate::store::{
+    EventKind, Execution, ExitFill, PositionStatus, Role, StoreWrite, TrackedPosition, TradeRecord,
+};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -32,8 +36,10 @@ pub(crate) async fn apply_order(
             EventKind::Order,
             Some(&exec.strategy),
             Some(&exec.order.symbol),
-            json!({ "client_order_id": exec.client_order_id, "ignored_transition":
-                    [exec.state.as_str(), next.as_str()] }),
+            || {
+                json!({ "client_order_id": exec.client_order_id, "ignored_transition":
+                    [exec.state.as_str(), next.as_str()] })
+            },
         )
         .await;
     }
@@ -43,8 +49,12 @@ pub(crate) async fn apply_order(
     if !(new_fill || state_changed || first_id) {
         return Ok(());
     }
+    let fill = if new_fill {
+        Some(fill_records(ex, exec, order).await?)
+    } else {
+        None
+    };
     if new_fill {
-        record_fill(ex, exec, order).await?;
         exec.filled_qty = order.filled_qty;
         exec.filled_avg_price = order.filled_avg_price;
     }
@@ -57,17 +67,50 @@ pub(crate) async fn apply_order(
     );
     exec.error = None;
     // The execution goes last: until it is written, the same answer will be applied again.
-    ex.store.upsert_execution(exec).await?;
+    let new_trades = match &fill {
+        Some(f) => {
+            ex.store
+                .write_batch(&[
+                    StoreWrite::Position(&f.position),
+                    StoreWrite::Trade(&f.trade),
+                    StoreWrite::Execution(exec),
+                ])
+                .await?
+        }
+        None => {
+            ex.store.upsert_execution(exec).await?;
+            Vec::new()
+        }
+    };
+    let mut position = None;
+    if let Some(f) = fill {
+        // Logged and alerted only the first time, so a replay after a crash stays quiet.
+        if new_trades.contains(&f.trade.id) {
+            ex.event(
+                EventKind::Fill,
+                Some(&exec.strategy),
+                Some(&exec.order.symbol),
+                || serde_json::to_value(&f.trade).unwrap_or_default(),
+            )
+            .await;
+            if let Some(a) = &f.alert {
+                deliver(ex.alerter.as_ref(), a).await;
+            }
+        }
+        position = Some(f.position);
+    }
     ex.event(
         EventKind::Order,
         Some(&exec.strategy),
         Some(&exec.order.symbol),
-        json!({ "client_order_id": exec.client_order_id, "order_id": order.id,
-                "state": state.as_str(), "filled_qty": exec.filled_qty }),
+        || {
+            json!({ "client_order_id": exec.client_order_id, "order_id": order.id,
+                "state": state.as_str(), "filled_qty": exec.filled_qty })
+        },
     )
     .await;
     if state.is_terminal() {
-        settle_position(ex, exec).await?;
+        settle_position(ex, exec, position).await?;
     }
     Ok(())
 }
@@ -83,12 +126,20 @@ fn increment_price(exec: &Execution, order: &BrokerOrder) -> Option<Decimal> {
     Some(((new_avg * order.filled_qty - old_notional) / delta).round_dp(6))
 }
 
-/// Records new fills on the position (as cumulative figures) and in the trade journal.
-async fn record_fill(
+/// What a new fill changes, not yet written.
+struct FillRecords {
+    position: TrackedPosition,
+    trade: TradeRecord,
+    alert: Option<Alert>,
+}
+
+/// The position with the new fill applied (as cumulative figures), the journal trade, and the
+/// alert it deserves (entry opened, position closed).
+async fn fill_records(
     ex: &Executor,
     exec: &Execution,
     order: &BrokerOrder,
-) -> Result<(), ExecError> {
+) -> Result<FillRecords, ExecError> {
     let delta = order.filled_qty - exec.filled_qty;
     let price = increment_price(exec, order).unwrap_or(Decimal::ZERO);
     let Some(mut pos) = ex.store.position(&exec.position_id).await? else {
@@ -123,7 +174,6 @@ async fn record_fill(
             }
         }
     }
-    ex.store.upsert_position(&pos).await?;
     let action = match (&exec.order.position_intent, &exec.order.side) {
         (Some(i), _) => i.as_str().to_owned(),
         (None, s) => s.as_str().to_owned(),
@@ -140,16 +190,6 @@ async fn record_fill(
         client_order_id: exec.client_order_id.clone(),
         realized_pnl: realized,
     };
-    let new = ex.store.upsert_trade(&trade).await?;
-    if new {
-        ex.event(
-            EventKind::Fill,
-            Some(&exec.strategy),
-            Some(&exec.order.symbol),
-            serde_json::to_value(&trade).unwrap_or_default(),
-        )
-        .await;
-    }
     let alert = match (was, pos.status) {
         (PositionStatus::Opening, PositionStatus::Open) => Some(Alert::Entry {
             strategy: pos.strategy.clone(),
@@ -169,16 +209,26 @@ async fn record_fill(
         }),
         _ => None,
     };
-    if let (true, Some(a)) = (new, alert) {
-        deliver(ex.alerter.as_ref(), &a).await;
-    }
-    Ok(())
+    Ok(FillRecords {
+        position: pos,
+        trade,
+        alert,
+    })
 }
 
 /// After an execution ends: an entry without fills leaves a never-opened position; an exit
-/// that ended with quantity still held hands the position back to the monitor.
-pub(crate) async fn settle_position(ex: &Executor, exec: &Execution) -> Result<(), ExecError> {
-    let Some(mut pos) = ex.store.position(&exec.position_id).await? else {
+/// that ended with quantity still held hands the position back to the monitor. `known` is the
+/// position as just written, if the caller has it, to save reading it back.
+pub(crate) async fn settle_position(
+    ex: &Executor,
+    exec: &Execution,
+    known: Option<TrackedPosition>,
+) -> Result<(), ExecError> {
+    let pos = match known {
+        Some(p) => Some(p),
+        None => ex.store.position(&exec.position_id).await?,
+    };
+    let Some(mut pos) = pos else {
         return Ok(());
     };
     let before = pos.status;
@@ -251,7 +301,7 @@ pub(crate) async fn refresh(
                     format!("absent at the broker and {age} old: not sent"),
                 );
                 ex.store.upsert_execution(&exec).await?;
-                settle_position(ex, &exec).await?;
+                settle_position(ex, &exec, None).await?;
                 report.abandoned.push(cid);
             }
             Ok(())
