@@ -139,14 +139,7 @@ async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: 
                 prev.client_order_id.clone(),
             );
             // The original decision stays in the store; the repeat is only logged.
-            trace(&d);
-            ex.event(
-                EventKind::Decision,
-                Some(&signal.strategy),
-                Some(&signal.symbol),
-                || json!(d),
-            )
-            .await;
+            log_decision(ex, signal, &d).await;
             return d;
         }
         // The signal is stored once, with its decision: the execution written before any order
@@ -169,6 +162,18 @@ async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: 
     .await
 }
 
+/// Traces the decision on the signal's span and records it in the event log.
+async fn log_decision(ex: &Executor, signal: &Signal, d: &Decision) {
+    trace(d);
+    ex.event(
+        EventKind::Decision,
+        Some(&signal.strategy),
+        Some(&signal.symbol),
+        || json!(d),
+    )
+    .await;
+}
+
 fn trace(d: &Decision) {
     let span = tracing::Span::current();
     span.record("outcome", field::debug(d.outcome));
@@ -185,7 +190,6 @@ async fn finish(
     received_at: chrono::DateTime<chrono::Utc>,
     d: Decision,
 ) -> Decision {
-    trace(&d);
     let rec = SignalRecord {
         id: d.signal_id.clone(),
         signal: signal.clone(),
@@ -200,13 +204,7 @@ async fn finish(
         )
         .await;
     }
-    ex.event(
-        EventKind::Decision,
-        Some(&signal.strategy),
-        Some(&signal.symbol),
-        || json!(d),
-    )
-    .await;
+    log_decision(ex, signal, &d).await;
     if matches!(d.outcome, Outcome::Failed | Outcome::Unresolved) {
         ex.report_error(
             Some(&signal.strategy),

@@ -1,7 +1,7 @@
 //! Executor end to end against the fake Alpaca: signal to filled order to exit, and every guard.
 
 use crate::fake::{Fake, Submit};
-use crate::support::{aapl_long, rig, rig_with};
+use crate::support::{aapl_an_hour_later, aapl_long, rig, rig_with, working_entry};
 use alpaca_exec::alert::Alert;
 use alpaca_exec::exec::{
     ClosedMarket, ExecState, ExecutorConfig, PositionMonitor, entry_client_order_id,
@@ -99,11 +99,7 @@ async fn existing_position_blocks_a_second_entry_for_the_strategy() {
     fake.quote("AAPL", dec!(149.95), dec!(150.05));
     let r = rig(&fake);
     r.exec.execute(&[aapl_long()]).await;
-    let later = Signal {
-        bar_time: aapl_long().bar_time + chrono::Duration::hours(1),
-        ..aapl_long()
-    };
-    let d = r.exec.execute(&[later]).await;
+    let d = r.exec.execute(&[aapl_an_hour_later()]).await;
     assert_eq!(d[0].skip, Some(SkipReason::ExistingPosition), "{:?}", d[0]);
     assert_eq!(fake.posts().await, 1);
 }
@@ -111,16 +107,9 @@ async fn existing_position_blocks_a_second_entry_for_the_strategy() {
 #[tokio::test]
 async fn working_order_blocks_a_second_entry() {
     let fake = Fake::start().await;
-    fake.quote("AAPL", dec!(149.95), dec!(150.05));
-    fake.with(|st| st.fill_on_submit = false);
-    let r = rig(&fake);
-    r.exec.execute(&[aapl_long()]).await;
+    let (r, _) = working_entry(&fake).await;
     // Only the position (still opening) or the working order can block; both say "no".
-    let later = Signal {
-        bar_time: aapl_long().bar_time + chrono::Duration::hours(1),
-        ..aapl_long()
-    };
-    let d = r.exec.execute(&[later]).await;
+    let d = r.exec.execute(&[aapl_an_hour_later()]).await;
     assert!(
         matches!(
             d[0].skip,
@@ -337,11 +326,7 @@ async fn one_symbol_failing_does_not_stop_the_batch() {
 #[tokio::test]
 async fn partial_fills_update_position_and_journal_and_stale_answers_are_ignored() {
     let fake = Fake::start().await;
-    fake.quote("AAPL", dec!(149.95), dec!(150.05));
-    fake.with(|st| st.fill_on_submit = false);
-    let r = rig(&fake);
-    let d = r.exec.execute(&[aapl_long()]).await;
-    let cid = d[0].client_order_id.clone().unwrap();
+    let (r, cid) = working_entry(&fake).await;
 
     fake.fill(&cid, dec!(30), dec!(150), "partially_filled");
     r.exec.poll_orders().await.unwrap();
@@ -374,11 +359,7 @@ async fn partial_fills_update_position_and_journal_and_stale_answers_are_ignored
 #[tokio::test]
 async fn late_fill_after_cancel_is_applied() {
     let fake = Fake::start().await;
-    fake.quote("AAPL", dec!(149.95), dec!(150.05));
-    fake.with(|st| st.fill_on_submit = false);
-    let r = rig(&fake);
-    let d = r.exec.execute(&[aapl_long()]).await;
-    let cid = d[0].client_order_id.clone().unwrap();
+    let (r, cid) = working_entry(&fake).await;
     fake.fill(&cid, dec!(0), dec!(0), "pending_cancel");
     r.exec.poll_orders().await.unwrap();
     fake.fill(&cid, dec!(66), dec!(150), "filled");
