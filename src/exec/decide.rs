@@ -27,14 +27,26 @@ pub(crate) struct Batch {
     clock: MarketClock,
     account: AccountSnapshot,
     positions: Vec<TrackedPosition>,
+    /// `positions[i].exposure()`, computed once (decimal arithmetic over every position for
+    /// every signal would dominate a large batch).
+    exposure: Vec<Decimal>,
     open: Vec<Execution>,
 }
 
+impl Batch {
+    fn add_position(&mut self, p: TrackedPosition) {
+        self.exposure.push(p.exposure());
+        self.positions.push(p);
+    }
+}
+
 async fn load(ex: &Executor) -> Result<Batch, ExecError> {
+    let positions = ex.store.positions(true).await?;
     Ok(Batch {
         clock: ex.broker.clock().await?,
         account: ex.broker.account().await?,
-        positions: ex.store.positions(true).await?,
+        exposure: positions.iter().map(TrackedPosition::exposure).collect(),
+        positions,
         open: ex.store.executions(true).await?,
     })
 }
@@ -340,9 +352,10 @@ async fn decide(
     let exposures: Vec<Exposure<'_>> = batch
         .positions
         .iter()
-        .map(|p| Exposure {
+        .zip(&batch.exposure)
+        .map(|(p, &value)| Exposure {
             strategy: &p.strategy,
-            value: p.exposure(),
+            value,
         })
         .collect();
     let limits = &ex.config.limits;
@@ -409,7 +422,7 @@ async fn decide(
     };
     let exec = pending(cid, &pos, Role::Entry, plan.order);
     let exec = place(ex, exec, &pos).await?;
-    batch.positions.push(pos);
+    batch.add_position(pos);
     if !exec.state.is_terminal() {
         batch.open.push(exec.clone());
     }

@@ -46,7 +46,7 @@ pub(crate) async fn place(
         .write_batch(&[StoreWrite::Position(position), StoreWrite::Execution(&exec)])
         .await?;
     ex.failpoint("pending_written");
-    send(ex, &mut exec, &request).await?;
+    send(ex, &mut exec, &request, Some(position)).await?;
     Ok(exec)
 }
 
@@ -55,11 +55,12 @@ pub(crate) async fn send(
     ex: &Executor,
     exec: &mut Execution,
     request: &OrderRequest,
+    known: Option<&TrackedPosition>,
 ) -> Result<(), ExecError> {
     match submit_resolving(ex.broker.as_ref(), request).await {
         Ok(order) => {
             ex.failpoint("order_sent");
-            apply_order(ex, exec, &order, "submitted").await
+            apply_order(ex, exec, &order, "submitted", known).await
         }
         Err(e) if is_ambiguous(&e) => {
             exec.error = Some(e.to_string());

@@ -19,11 +19,15 @@ use serde_json::json;
 
 /// Applies a broker answer to an execution: state per the transition table, new fills to the
 /// position and the journal, then the execution itself.
+///
+/// `known` is the execution's position as last written, when the caller has it (the order was
+/// just placed), which saves reading it back.
 pub(crate) async fn apply_order(
     ex: &Executor,
     exec: &mut Execution,
     order: &BrokerOrder,
     why: &str,
+    known: Option<&TrackedPosition>,
 ) -> Result<(), ExecError> {
     let next = ExecState::from(&order.status);
     let legal = exec.state.can_become(next);
@@ -50,7 +54,7 @@ pub(crate) async fn apply_order(
         return Ok(());
     }
     let fill = if new_fill {
-        Some(fill_records(ex, exec, order).await?)
+        Some(fill_records(ex, exec, order, known).await?)
     } else {
         None
     };
@@ -139,10 +143,15 @@ async fn fill_records(
     ex: &Executor,
     exec: &Execution,
     order: &BrokerOrder,
+    known: Option<&TrackedPosition>,
 ) -> Result<FillRecords, ExecError> {
     let delta = order.filled_qty - exec.filled_qty;
     let price = increment_price(exec, order).unwrap_or(Decimal::ZERO);
-    let Some(mut pos) = ex.store.position(&exec.position_id).await? else {
+    let stored = match known {
+        Some(p) if p.id == exec.position_id => Some(p.clone()),
+        _ => ex.store.position(&exec.position_id).await?,
+    };
+    let Some(mut pos) = stored else {
         return Err(ExecError::Invalid(format!(
             "execution {} refers to unknown position {}",
             exec.client_order_id, exec.position_id
@@ -273,6 +282,7 @@ pub(crate) async fn refresh(
                 &mut exec,
                 &order,
                 if adopted { "adopted" } else { "polled" },
+                None,
             )
             .await?;
             if adopted {
@@ -292,7 +302,7 @@ pub(crate) async fn refresh(
                     .to_request(&cid)
                     .map_err(|e| ExecError::Invalid(e.to_string()))?;
                 tracing::warn!(client_order_id = %cid, "pending order absent at the broker: sending it");
-                send(ex, &mut exec, &request).await?;
+                send(ex, &mut exec, &request, None).await?;
                 report.resent.push(cid);
             } else {
                 note(
@@ -311,6 +321,17 @@ pub(crate) async fn refresh(
 }
 
 impl Executor {
+    /// Applies an order update pushed by the broker (Alpaca's trade-updates stream, a simulated
+    /// broker's fill), exactly as a poll answer would be applied. Returns `false` for an order
+    /// this executor did not place (unknown client order id), which is left alone.
+    pub async fn on_order_update(&self, order: &BrokerOrder) -> Result<bool, ExecError> {
+        let Some(mut exec) = self.store.execution(&order.client_order_id).await? else {
+            return Ok(false);
+        };
+        apply_order(self, &mut exec, order, "update", None).await?;
+        Ok(true)
+    }
+
     /// Polls every non-terminal execution and applies what changed (state, fills, positions,
     /// journal). One order's failure is recorded and alerted; the others are still polled.
     pub async fn poll_orders(&self) -> Result<ReconcileReport, ExecError> {

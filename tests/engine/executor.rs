@@ -476,3 +476,29 @@ async fn daily_summary_counts_decisions_and_pnl() {
             .any(|a| matches!(a, Alert::DailySummary(_)))
     );
 }
+
+#[tokio::test]
+async fn pushed_order_updates_are_applied_like_polls() {
+    let fake = Fake::start().await;
+    let (r, cid) = working_entry(&fake).await;
+    let mut update = r
+        .exec
+        .broker()
+        .order_by_client_order_id(&cid)
+        .await
+        .unwrap();
+    update.status = alpaca_exec::OrderStatus::Filled;
+    update.filled_qty = dec!(66);
+    update.filled_avg_price = Some(dec!(150.02));
+    assert!(r.exec.on_order_update(&update).await.unwrap());
+    let pos = r.store.position(&cid).await.unwrap().unwrap();
+    assert_eq!(
+        (pos.status, pos.entry_price),
+        (PositionStatus::Open, Some(dec!(150.02)))
+    );
+    // The same update again changes nothing and journals nothing twice.
+    assert!(r.exec.on_order_update(&update).await.unwrap());
+    assert_eq!(r.store.trades().await.unwrap().len(), 1);
+    update.client_order_id = "someone-else".into();
+    assert!(!r.exec.on_order_update(&update).await.unwrap());
+}
