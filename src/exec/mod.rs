@@ -18,7 +18,8 @@
 //! 6. **submit**; after an ambiguous failure look the order up by client order id and re-send
 //!    only if the broker does not have it; a 422 duplicate id means it exists and is adopted;
 //! 7. **track** the order through the [state table](ExecState) by polling
-//!    ([`Executor::poll_orders`]); fills update the tracked position and the trade journal.
+//!    ([`Executor::poll_orders`]) or pushed updates ([`Executor::on_order_update`]); fills
+//!    update the tracked position and the trade journal.
 //!
 //! One signal's failure is recorded, alerted and logged; the rest of the batch goes on.
 //! [`Executor::reconcile`] on start resumes what a previous process left unfinished.

@@ -17,6 +17,9 @@ use crate::store::{
 use rust_decimal::Decimal;
 use serde_json::json;
 
+/// How old a pending execution absent at the broker must be before a poll sends it again.
+const PENDING_GRACE: chrono::Duration = chrono::Duration::seconds(30);
+
 /// Applies a broker answer to an execution: state per the transition table, new fills to the
 /// position and the journal, then the execution itself.
 ///
@@ -263,10 +266,15 @@ pub(crate) async fn settle_position(
 }
 
 /// Brings one non-terminal execution up to date with the broker.
+///
+/// A pending execution the broker does not know is sent again only once it is `min_age` old:
+/// while the process runs, a younger one may still be on its way to the broker from a
+/// concurrent [`Executor::execute`].
 pub(crate) async fn refresh(
     ex: &Executor,
     mut exec: Execution,
     report: &mut ReconcileReport,
+    min_age: chrono::Duration,
 ) -> Result<(), ExecError> {
     let cid = exec.client_order_id.clone();
     let answer = match &exec.broker_order_id {
@@ -294,6 +302,9 @@ pub(crate) async fn refresh(
         }
         Err(e) if e.is_not_found() && exec.broker_order_id.is_none() => {
             let age = now() - exec.created_at;
+            if age < min_age {
+                return Ok(());
+            }
             let window = chrono::Duration::from_std(ex.config.resume_pending_within)
                 .unwrap_or(chrono::Duration::MAX);
             if age <= window {
@@ -333,8 +344,19 @@ impl Executor {
     }
 
     /// Polls every non-terminal execution and applies what changed (state, fills, positions,
-    /// journal). One order's failure is recorded and alerted; the others are still polled.
+    /// journal). A pending execution the broker does not have is sent again once it is 30 s
+    /// old (younger ones may still be in flight). One order's failure is recorded and alerted;
+    /// the others are still polled.
     pub async fn poll_orders(&self) -> Result<ReconcileReport, ExecError> {
+        self.poll_with(PENDING_GRACE).await
+    }
+
+    /// [`Executor::poll_orders`] with the age a pending execution must reach before it is sent
+    /// again (zero on start-up, when nothing can be in flight).
+    pub(crate) async fn poll_with(
+        &self,
+        min_age: chrono::Duration,
+    ) -> Result<ReconcileReport, ExecError> {
         let mut report = ReconcileReport::default();
         for exec in self.store.executions(true).await? {
             let (strategy, symbol, cid) = (
@@ -342,7 +364,7 @@ impl Executor {
                 exec.order.symbol.clone(),
                 exec.client_order_id.clone(),
             );
-            if let Err(e) = refresh(self, exec, &mut report).await {
+            if let Err(e) = refresh(self, exec, &mut report, min_age).await {
                 let msg = format!("order {cid}: {e}");
                 self.report_error(Some(&strategy), Some(&symbol), msg.clone())
                     .await;

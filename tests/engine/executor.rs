@@ -502,3 +502,33 @@ async fn pushed_order_updates_are_applied_like_polls() {
     update.client_order_id = "someone-else".into();
     assert!(!r.exec.on_order_update(&update).await.unwrap());
 }
+
+#[tokio::test]
+async fn unresolved_submit_waits_for_the_grace_period_then_start_up_settles_it() {
+    let fake = Fake::start().await;
+    fake.quote("AAPL", dec!(149.95), dec!(150.05));
+    fake.with(|st| {
+        st.submit_plan.push_back(Submit::Refuse500);
+        st.submit_plan.push_back(Submit::Refuse500);
+    });
+    let r = rig(&fake);
+    let d = r.exec.execute(&[aapl_long()]).await;
+    assert_eq!(d[0].outcome, Outcome::Unresolved, "{:?}", d[0]);
+    let cid = d[0].client_order_id.clone().unwrap();
+    assert_eq!(
+        r.store.execution(&cid).await.unwrap().unwrap().state,
+        ExecState::Pending
+    );
+    assert_eq!(fake.posts().await, 2);
+    // A poll right away leaves it alone: it could still be on its way.
+    assert!(r.exec.poll_orders().await.unwrap().resent.is_empty());
+    assert_eq!(fake.posts().await, 2);
+    // On start-up nothing is in flight: absent at the broker, so it is sent (same id).
+    let rep = r.exec.reconcile().await.unwrap();
+    assert_eq!(rep.resent, vec![cid.clone()]);
+    assert_eq!(fake.orders().len(), 1);
+    assert_eq!(
+        r.store.execution(&cid).await.unwrap().unwrap().state,
+        ExecState::Filled
+    );
+}
