@@ -130,7 +130,7 @@ async fn crate_stream(client: &Client) -> usize {
     let mut s = StockHistory::new(["SPY"]).bars(client, TimeFrame::MINUTE);
     let mut n = 0;
     while let Some(item) = s.next().await {
-        let (_sym, bar): (String, Bar) = item.expect("bar");
+        let (_sym, bar): (std::sync::Arc<str>, Bar) = item.expect("bar");
         black_box(&bar);
         n += 1;
     }

@@ -45,6 +45,7 @@
 pub struct ReadmeDoctests;
 
 pub mod alert;
+pub mod backtest;
 pub mod broker;
 pub mod client;
 pub mod data;
@@ -52,6 +53,7 @@ pub mod error;
 pub mod exec;
 pub mod indicators;
 pub mod options;
+pub mod patterns;
 pub mod risk;
 pub mod store;
 pub mod strategy;

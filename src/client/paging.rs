@@ -8,7 +8,6 @@
 
 use crate::error::Result;
 use futures_core::Stream;
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -70,7 +69,7 @@ impl<T> Drop for InFlight<T> {
 /// nothing after the failing page is fetched.
 pub struct Paged<T> {
     fetch: Box<dyn FnMut(Option<String>) -> PageFuture<T> + Send>,
-    buffer: VecDeque<T>,
+    buffer: std::vec::IntoIter<T>,
     in_flight: Option<InFlight<T>>,
     /// A page that arrived while the buffer was still being drained.
     ready: Option<Result<Page<T>>>,
@@ -99,7 +98,7 @@ impl<T: Send + 'static> Paged<T> {
         let first = InFlight::start(fetch(None));
         Self {
             fetch,
-            buffer: VecDeque::new(),
+            buffer: Vec::new().into_iter(),
             in_flight: Some(first),
             ready: None,
             done: false,
@@ -129,15 +128,23 @@ impl<T: Send + 'static> Stream for Paged<T> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            // Drive the look-ahead fetch even while items are buffered.
-            if this.ready.is_none()
+            // An inline fetch only progresses when polled, so drive it even while items are
+            // buffered; a spawned one runs by itself and is collected once the buffer is empty
+            // (polling its handle per item would re-register the waker every time).
+            let must_poll = match &this.in_flight {
+                Some(InFlight::Inline(_)) => true,
+                Some(InFlight::Spawned(_)) => this.buffer.len() == 0,
+                None => false,
+            };
+            if must_poll
+                && this.ready.is_none()
                 && let Some(fut) = this.in_flight.as_mut()
                 && let Poll::Ready(page) = fut.poll(cx)
             {
                 this.in_flight = None;
                 this.ready = Some(page);
             }
-            if let Some(item) = this.buffer.pop_front() {
+            if let Some(item) = this.buffer.next() {
                 return Poll::Ready(Some(Ok(item)));
             }
             if this.done {
@@ -151,7 +158,7 @@ impl<T: Send + 'static> Stream for Paged<T> {
                         }
                         None => this.done = true,
                     }
-                    this.buffer.extend(page.items);
+                    this.buffer = page.items.into_iter();
                 }
                 Some(Err(e)) => {
                     this.done = true;

@@ -40,6 +40,29 @@ pub struct Bar {
     pub vwap: Option<Decimal>,
 }
 
+impl Bar {
+    /// A bar from its prices (trade count and VWAP unknown), for simulations and tests.
+    pub fn new(
+        timestamp: DateTime<Utc>,
+        open: Decimal,
+        high: Decimal,
+        low: Decimal,
+        close: Decimal,
+        volume: Decimal,
+    ) -> Self {
+        Self {
+            timestamp,
+            open,
+            high,
+            low,
+            close,
+            volume,
+            trade_count: None,
+            vwap: None,
+        }
+    }
+}
+
 /// A quote (`{t,ax,ap,as,bx,bp,bs,c,z}`), stock or option.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[non_exhaustive]

@@ -254,7 +254,7 @@ impl OptionHistory {
         let req = self
             .request("bars", page_token)?
             .query("timeframe", timeframe);
-        history_page(client, &req).await
+        history_page::<OccSymbol, _, _>(client, &req).await
     }
 
     /// Every bar of every page.
@@ -270,7 +270,7 @@ impl OptionHistory {
         client: &Client,
         page_token: Option<&str>,
     ) -> Result<Page<(OccSymbol, Trade)>> {
-        history_page(client, &self.request("trades", page_token)?).await
+        history_page::<OccSymbol, _, _>(client, &self.request("trades", page_token)?).await
     }
 
     /// Every trade of every page.

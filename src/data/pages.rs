@@ -46,15 +46,20 @@ where
 
 /// Fetches a page of a multi-symbol history endpoint and flattens it to `(key, item)` in key
 /// order, each key's items in the order Alpaca sent them.
-pub(crate) async fn history_page<K, T>(client: &Client, req: &Request) -> Result<Page<(K, T)>>
+///
+/// `K` is the key as it is handed out (`Arc<str>` for stocks, `OccSymbol` for options), built
+/// once per key from its wire form `W`.
+pub(crate) async fn history_page<W, K, T>(client: &Client, req: &Request) -> Result<Page<(K, T)>>
 where
-    K: Ord + Clone + DeserializeOwned,
+    W: Ord + DeserializeOwned,
+    K: From<W> + Clone,
     T: DeserializeOwned,
 {
-    let env: Envelope<K, Vec<T>> = client.transport().json(req).await?;
+    let env: Envelope<W, Vec<T>> = client.transport().json(req).await?;
     let n = env.data.values().map(Vec::len).sum();
     let mut items = Vec::with_capacity(n);
-    for (k, v) in env.data {
+    for (w, v) in env.data {
+        let k = K::from(w);
         items.extend(v.into_iter().map(|t| (k.clone(), t)));
     }
     Ok(Page {

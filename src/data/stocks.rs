@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::trading::account::rfc3339;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Latest quotes, trades, bars or snapshots for one or many stocks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,7 +87,8 @@ impl StockLatest {
 /// Historical stock data for one or many symbols, paged by `next_page_token`.
 ///
 /// Each endpoint comes as one page (`*_page`, pass the previous page's token) or as a stream of
-/// `(symbol, item)` over every page, fetching one page ahead.
+/// `(symbol, item)` over every page, fetching one page ahead. The symbol is an `Arc<str>` shared
+/// by all items of that symbol in a page, so streaming a long range does not copy it per item.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StockHistory {
     /// Symbols.
@@ -159,16 +161,16 @@ impl StockHistory {
         client: &Client,
         timeframe: TimeFrame,
         page_token: Option<&str>,
-    ) -> Result<Page<(String, Bar)>> {
+    ) -> Result<Page<(Arc<str>, Bar)>> {
         let req = self
             .request("bars", page_token)?
             .query("timeframe", timeframe)
             .query_opt("adjustment", self.adjustment.as_ref());
-        history_page(client, &req).await
+        history_page::<String, _, _>(client, &req).await
     }
 
     /// Every bar of every page as `(symbol, bar)`.
-    pub fn bars(&self, client: &Client, timeframe: TimeFrame) -> Paged<(String, Bar)> {
+    pub fn bars(&self, client: &Client, timeframe: TimeFrame) -> Paged<(Arc<str>, Bar)> {
         stream_pages(client, self, move |req, client, token| async move {
             req.bars_page(&client, timeframe, token.as_deref()).await
         })
@@ -179,12 +181,12 @@ impl StockHistory {
         &self,
         client: &Client,
         page_token: Option<&str>,
-    ) -> Result<Page<(String, Quote)>> {
-        history_page(client, &self.request("quotes", page_token)?).await
+    ) -> Result<Page<(Arc<str>, Quote)>> {
+        history_page::<String, _, _>(client, &self.request("quotes", page_token)?).await
     }
 
     /// Every quote of every page as `(symbol, quote)`.
-    pub fn quotes(&self, client: &Client) -> Paged<(String, Quote)> {
+    pub fn quotes(&self, client: &Client) -> Paged<(Arc<str>, Quote)> {
         stream_pages(client, self, |req, client, token| async move {
             req.quotes_page(&client, token.as_deref()).await
         })
@@ -195,12 +197,12 @@ impl StockHistory {
         &self,
         client: &Client,
         page_token: Option<&str>,
-    ) -> Result<Page<(String, Trade)>> {
-        history_page(client, &self.request("trades", page_token)?).await
+    ) -> Result<Page<(Arc<str>, Trade)>> {
+        history_page::<String, _, _>(client, &self.request("trades", page_token)?).await
     }
 
     /// Every trade of every page as `(symbol, trade)`.
-    pub fn trades(&self, client: &Client) -> Paged<(String, Trade)> {
+    pub fn trades(&self, client: &Client) -> Paged<(Arc<str>, Trade)> {
         stream_pages(client, self, |req, client, token| async move {
             req.trades_page(&client, token.as_deref()).await
         })

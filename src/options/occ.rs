@@ -64,7 +64,10 @@ impl fmt::Display for OptionType {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OccSymbol {
-    root: String,
+    /// The root, ASCII, zero-padded: stored inline so clones never allocate (chains and
+    /// history streams clone a symbol per item). Zero sorts before any letter or digit, so the
+    /// derived ordering is the ordering of the root strings.
+    root: Root,
     expiration: NaiveDate,
     option_type: OptionType,
     /// Strike in thousandths of a dollar, exactly as encoded (avoids any rounding on format).
@@ -79,6 +82,24 @@ pub struct OccSymbolError {
     pub symbol: String,
     /// What is wrong with it.
     pub reason: String,
+}
+
+/// An OCC root of 1-6 ASCII characters, stored inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Root([u8; MAX_ROOT]);
+
+impl Root {
+    /// Builds a root from a string already checked by `check_root`.
+    fn new(checked: &str) -> Self {
+        let mut b = [0u8; MAX_ROOT];
+        b[..checked.len()].copy_from_slice(checked.as_bytes());
+        Root(b)
+    }
+
+    fn as_str(&self) -> &str {
+        let len = self.0.iter().position(|&c| c == 0).unwrap_or(MAX_ROOT);
+        std::str::from_utf8(&self.0[..len]).expect("roots are checked to be ASCII")
+    }
 }
 
 const FIXED_TAIL: usize = 15; // YYMMDD + C/P + 8-digit strike
@@ -117,7 +138,7 @@ impl OccSymbol {
             .filter(|m| (1..=MAX_STRIKE_MILLIS).contains(m))
             .ok_or_else(|| fail(format!("strike {strike} is not in 0.001..=99999.999")))?;
         Ok(Self {
-            root,
+            root: Root::new(&root),
             expiration,
             option_type,
             strike_millis: millis,
@@ -171,7 +192,7 @@ impl OccSymbol {
             return Err(fail("strike is zero"));
         }
         Ok(Self {
-            root: root.to_owned(),
+            root: Root::new(root),
             expiration,
             option_type,
             strike_millis,
@@ -185,7 +206,7 @@ impl OccSymbol {
 
     /// The OCC root, e.g. `SPXW`. Not always the underlying.
     pub fn root(&self) -> &str {
-        &self.root
+        self.root.as_str()
     }
 
     /// The expiration date.
@@ -229,7 +250,7 @@ impl fmt::Display for OccSymbol {
         write!(
             f,
             "{}{:02}{:02}{:02}{}{:08}",
-            self.root,
+            self.root.as_str(),
             self.expiration.year() - 2000,
             self.expiration.month(),
             self.expiration.day(),
@@ -329,6 +350,32 @@ mod tests {
         assert!(OccSymbol::new("", d, OptionType::Put, dec!(1)).is_err());
         let old = NaiveDate::from_ymd_opt(1999, 1, 1).unwrap();
         assert!(OccSymbol::new("SPY", old, OptionType::Put, dec!(1)).is_err());
+    }
+
+    #[test]
+    fn ordering_follows_the_symbol_text() {
+        let mut v: Vec<OccSymbol> = [
+            "SPYW240621C00500000",
+            "SPY240621C00500000",
+            "AAPL240621C00500000",
+            "SPY240621P00500000",
+            "SPY240614C00500000",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        v.sort();
+        let roots: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            roots,
+            [
+                "AAPL240621C00500000",
+                "SPY240614C00500000",
+                "SPY240621C00500000",
+                "SPY240621P00500000",
+                "SPYW240621C00500000"
+            ]
+        );
     }
 
     #[test]

@@ -123,7 +123,7 @@ async fn historical_bars_send_every_parameter() {
         .unwrap();
     assert_eq!(page.items.len(), 2);
     let (sym, bar) = &page.items[0];
-    assert_eq!(sym, "AAPL");
+    assert_eq!(&**sym, "AAPL");
     assert_eq!(bar.open, dec!(174));
     assert_eq!(bar.high, dec!(174.84));
     assert_eq!(bar.volume, dec!(85998033));
@@ -149,10 +149,10 @@ async fn multi_symbol_bars_flatten_in_symbol_order() {
         .try_collect()
         .await
         .unwrap();
-    let first_tsla = items.iter().position(|(s, _)| s == "TSLA").unwrap();
+    let first_tsla = items.iter().position(|(s, _)| &**s == "TSLA").unwrap();
     assert!(first_tsla > 0);
-    assert!(items[..first_tsla].iter().all(|(s, _)| s == "AAPL"));
-    assert!(items[first_tsla..].iter().all(|(s, _)| s == "TSLA"));
+    assert!(items[..first_tsla].iter().all(|(s, _)| &**s == "AAPL"));
+    assert!(items[first_tsla..].iter().all(|(s, _)| &**s == "TSLA"));
     assert!(
         items
             .windows(2)

@@ -265,6 +265,54 @@ impl OrderRequest {
     pub fn order_class(&self) -> Option<&OrderClass> {
         self.order_class.as_ref()
     }
+
+    /// The stop price (stop and stop-limit orders).
+    pub fn stop_price(&self) -> Option<Decimal> {
+        self.stop_price
+    }
+
+    /// The trail, for trailing stops.
+    pub fn trail(&self) -> Option<Trail> {
+        self.trail_price
+            .map(Trail::Price)
+            .or(self.trail_percent.map(Trail::Percent))
+    }
+
+    /// Time in force.
+    pub fn time_in_force(&self) -> &TimeInForce {
+        &self.time_in_force
+    }
+
+    /// Whether the order may fill in extended hours.
+    pub fn extended_hours(&self) -> bool {
+        self.extended_hours
+    }
+
+    /// The take-profit exit's limit price (bracket, OCO, OTO).
+    pub fn take_profit(&self) -> Option<Decimal> {
+        self.take_profit.as_ref().map(|t| t.limit_price)
+    }
+
+    /// The stop-loss exit (bracket, OCO, OTO).
+    pub fn stop_loss(&self) -> Option<StopLoss> {
+        self.stop_loss.as_ref().map(|s| StopLoss {
+            stop_price: s.stop_price,
+            limit_price: s.limit_price,
+        })
+    }
+
+    /// The position intent, if given.
+    pub fn position_intent(&self) -> Option<&PositionIntent> {
+        self.position_intent.as_ref()
+    }
+
+    /// Multi-leg legs as `(symbol, side, ratio)`; empty for single-symbol orders.
+    pub fn legs(&self) -> Vec<(&str, &OrderSide, u32)> {
+        self.legs
+            .iter()
+            .map(|l| (l.symbol.as_str(), &l.side, l.ratio_qty.parse().unwrap_or(1)))
+            .collect()
+    }
 }
 
 /// Builds a single-symbol order (equity or single-leg option). See [`OrderRequest::builder`].

@@ -1,0 +1,11 @@
+//! Backtesting: bar sources, metrics and the report.
+//!
+//! The same `Strategy` value that trades live runs here against history. This module holds the
+//! pieces that do not depend on the broker: reading and merging bars ([`bars`]), statistics
+//! ([`metrics`]) and the report ([`report`]).
+
+pub mod bars;
+pub mod metrics;
+pub mod report;
+pub mod session;
+pub mod sim;

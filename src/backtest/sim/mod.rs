@@ -1,0 +1,834 @@
+//! [`SimBroker`]: a [`Broker`] that fills orders from bars, for backtests and the daemon's
+//! offline mode.
+//!
+//! The backtest driver feeds it bars in time order ([`SimBroker::on_bar`]) and closes each
+//! session ([`SimBroker::end_of_day`]); the executor talks to it exactly as it talks to Alpaca.
+//!
+//! Rules (see [`fills`] for the price rules):
+//! - an order is eligible from the first bar of its symbol *after* it was placed, so a market
+//!   order placed on bar t fills at the open of bar t+1 ([`MarketFill::NextOpen`], the default);
+//!   [`MarketFill::SameClose`] fills market orders at once at the last close instead;
+//! - bars stamped at midnight New York (daily and coarser) stand for the regular session;
+//!   an intraday bar outside 09:30-16:00 fills nothing unless the order allows extended hours;
+//! - `day` orders expire at the end of their session, `ioc` and `fok` after their first
+//!   eligible bar; `gtc` orders stay;
+//! - bracket and OTO exits become working orders once the entry fills, and the two exits of a
+//!   bracket or OCO cancel each other;
+//! - commission per share and per contract, and slippage in basis points against the trader
+//!   (default zero);
+//! - options are priced by Black-Scholes from their underlying (the OCC root) with a configured
+//!   volatility; an option order is checked against its underlying's bars; positions expiring on
+//!   a session's date settle in cash at intrinsic value at its close;
+//! - an account with cash only: buying power is the cash, with no margin.
+
+mod fills;
+pub mod options;
+
+pub use options::OptionModel;
+
+use super::metrics::EquityPoint;
+use super::session::SessionCalendar;
+use crate::broker::{
+    AccountSnapshot, Broker, BrokerOrder, BrokerPosition, ChainQuery, LatestPrice, MarketClock,
+    Session, duplicate_client_order_id, not_found,
+};
+use crate::data::Bar;
+use crate::error::{ApiError, Error, Result};
+use crate::options::OccSymbol;
+use crate::options::select::ContractQuote;
+use crate::trading::orders::{OrderType, TimeInForce};
+use crate::{OrderRequest, OrderSide, OrderStatus};
+use async_trait::async_trait;
+use chrono::{DateTime, Days, NaiveDate, Timelike, Utc};
+use chrono_tz::America::New_York;
+use fills::{Range, Working, try_fill};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+/// When market orders fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MarketFill {
+    /// At the open of the next bar of the symbol (default).
+    #[default]
+    NextOpen,
+    /// At once, at the last close.
+    SameClose,
+}
+
+/// Simulation settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    /// Starting cash.
+    pub starting_cash: Decimal,
+    /// When market orders fill.
+    pub market_fill: MarketFill,
+    /// Commission per share.
+    pub commission_per_share: Decimal,
+    /// Commission per option contract.
+    pub commission_per_contract: Decimal,
+    /// Slippage against the trader, in basis points of the fill price.
+    pub slippage_bps: Decimal,
+    /// Option pricing model.
+    pub options: OptionModel,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            starting_cash: Decimal::from(100_000),
+            market_fill: MarketFill::NextOpen,
+            commission_per_share: Decimal::ZERO,
+            commission_per_contract: Decimal::ZERO,
+            slippage_bps: Decimal::ZERO,
+            options: OptionModel::default(),
+        }
+    }
+}
+
+/// One fill the simulator made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimFill {
+    /// When.
+    pub time: DateTime<Utc>,
+    /// Order id (`expiry` for option settlement).
+    pub order_id: String,
+    /// Symbol.
+    pub symbol: String,
+    /// Side.
+    pub side: OrderSide,
+    /// Quantity.
+    pub qty: Decimal,
+    /// Price per unit (per share of premium for options).
+    pub price: Decimal,
+    /// Commission charged.
+    pub commission: Decimal,
+}
+
+#[derive(Debug, Clone)]
+struct SimOrder {
+    id: String,
+    client_order_id: String,
+    symbol: String,
+    /// The symbol whose bars drive the fills (the underlying for options).
+    driver: String,
+    option: Option<OccSymbol>,
+    side: OrderSide,
+    qty: Decimal,
+    working: Working,
+    limit_price: Option<Decimal>,
+    tif: TimeInForce,
+    extended_hours: bool,
+    placed_at: DateTime<Utc>,
+    status: OrderStatus,
+    filled_qty: Decimal,
+    filled_avg_price: Option<Decimal>,
+    updated_at: DateTime<Utc>,
+    /// Orders to activate when this one fills (bracket / OTO exits).
+    on_fill: Vec<SimOrder>,
+    /// Orders cancelled when this one fills (the other exit of a bracket / OCO).
+    oco_group: Option<String>,
+}
+
+impl SimOrder {
+    fn to_broker(&self) -> BrokerOrder {
+        BrokerOrder {
+            id: self.id.clone(),
+            client_order_id: self.client_order_id.clone(),
+            symbol: self.symbol.clone(),
+            side: Some(self.side.clone()),
+            qty: Some(self.qty),
+            filled_qty: self.filled_qty,
+            filled_avg_price: self.filled_avg_price,
+            limit_price: self.limit_price,
+            status: self.status.clone(),
+            updated_at: Some(self.updated_at),
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        self.status.is_open()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Holding {
+    qty: Decimal,
+    avg_price: Decimal,
+}
+
+#[derive(Debug)]
+struct State {
+    now: DateTime<Utc>,
+    cash: Decimal,
+    last_equity: Option<Decimal>,
+    holdings: BTreeMap<String, Holding>,
+    orders: Vec<SimOrder>,
+    by_client_id: HashMap<String, usize>,
+    by_id: HashMap<String, usize>,
+    open: Vec<usize>,
+    last_bar: HashMap<String, Bar>,
+    next_id: u64,
+    fills: Vec<SimFill>,
+    curve: Vec<EquityPoint>,
+}
+
+/// The simulated broker. See the module docs for its rules.
+#[derive(Debug)]
+pub struct SimBroker {
+    config: SimConfig,
+    calendar: SessionCalendar,
+    state: Mutex<State>,
+}
+
+fn is_session_bar(t: DateTime<Utc>) -> bool {
+    let ny = t.with_timezone(&New_York);
+    ny.hour() == 0 && ny.minute() == 0 && ny.second() == 0
+}
+
+fn rejected(msg: impl Into<String>) -> Error {
+    Error::Api(ApiError {
+        status: 422,
+        code: Some(42210000),
+        message: msg.into(),
+        request_id: None,
+        retry_after: None,
+    })
+}
+
+impl SimBroker {
+    /// A simulator over `calendar` (the sessions of the bars to be replayed).
+    pub fn new(config: SimConfig, calendar: SessionCalendar) -> Self {
+        let cash = config.starting_cash;
+        Self {
+            config,
+            calendar,
+            state: Mutex::new(State {
+                now: DateTime::<Utc>::MIN_UTC,
+                cash,
+                last_equity: None,
+                holdings: BTreeMap::new(),
+                orders: Vec::new(),
+                by_client_id: HashMap::new(),
+                by_id: HashMap::new(),
+                open: Vec::new(),
+                last_bar: HashMap::new(),
+                next_id: 1,
+                fills: Vec::new(),
+                curve: Vec::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The session calendar.
+    pub fn sessions(&self) -> &SessionCalendar {
+        &self.calendar
+    }
+
+    /// Sets the simulated time (the driver calls this before asking the strategies).
+    pub fn set_now(&self, t: DateTime<Utc>) {
+        self.lock().now = t;
+    }
+
+    /// The simulated time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.lock().now
+    }
+
+    /// Every fill so far.
+    pub fn fills(&self) -> Vec<SimFill> {
+        self.lock().fills.clone()
+    }
+
+    /// The equity at each session close so far.
+    pub fn equity_curve(&self) -> Vec<EquityPoint> {
+        self.lock().curve.clone()
+    }
+
+    /// Cash now.
+    pub fn cash(&self) -> Decimal {
+        self.lock().cash
+    }
+
+    /// Equity now: cash plus positions at their last price (options at the model's mid).
+    pub fn equity(&self) -> Decimal {
+        let st = self.lock();
+        self.equity_of(&st)
+    }
+
+    fn spot(st: &State, symbol: &str) -> Option<Decimal> {
+        st.last_bar.get(symbol).map(|b| b.close)
+    }
+
+    fn mark(&self, st: &State, symbol: &str) -> Option<(Decimal, Decimal)> {
+        match OccSymbol::parse(symbol) {
+            Ok(occ) => {
+                let spot = Self::spot(st, occ.root())?;
+                Some((
+                    self.config.options.value(&occ, spot, st.now).0,
+                    Decimal::ONE_HUNDRED,
+                ))
+            }
+            Err(_) => Self::spot(st, symbol).map(|p| (p, Decimal::ONE)),
+        }
+    }
+
+    fn equity_of(&self, st: &State) -> Decimal {
+        st.cash
+            + st.holdings
+                .iter()
+                .map(|(s, h)| {
+                    let (price, mult) = self.mark(st, s).unwrap_or((h.avg_price, Decimal::ONE));
+                    h.qty * price * mult
+                })
+                .sum::<Decimal>()
+    }
+
+    fn slip(&self, side: &OrderSide, price: Decimal) -> Decimal {
+        if self.config.slippage_bps.is_zero() {
+            return price;
+        }
+        let f = self.config.slippage_bps / Decimal::from(10_000);
+        match side {
+            OrderSide::Sell => price * (Decimal::ONE - f),
+            _ => price * (Decimal::ONE + f),
+        }
+        .round_dp(4)
+    }
+
+    fn book_fill(&self, st: &mut State, idx: usize, price: Decimal) {
+        let (symbol, side, qty, id, is_option) = {
+            let o = &st.orders[idx];
+            (
+                o.symbol.clone(),
+                o.side.clone(),
+                o.qty,
+                o.id.clone(),
+                o.option.is_some(),
+            )
+        };
+        let price = self.slip(&side, price);
+        let mult = if is_option {
+            Decimal::ONE_HUNDRED
+        } else {
+            Decimal::ONE
+        };
+        let commission = if is_option {
+            self.config.commission_per_contract * qty
+        } else {
+            self.config.commission_per_share * qty
+        };
+        let signed = if side == OrderSide::Sell { -qty } else { qty };
+        st.cash -= signed * price * mult + commission;
+        let h = st.holdings.entry(symbol.clone()).or_default();
+        let new_qty = h.qty + signed;
+        if h.qty.is_zero() || (h.qty.is_sign_positive() == signed.is_sign_positive()) {
+            // Opening or adding: weighted average price.
+            h.avg_price = (h.avg_price * h.qty.abs() + price * qty) / new_qty.abs();
+        } else if new_qty.is_sign_positive() != h.qty.is_sign_positive() && !new_qty.is_zero() {
+            // Reversal: the remainder opens at this price.
+            h.avg_price = price;
+        }
+        h.qty = new_qty;
+        if h.qty.is_zero() {
+            st.holdings.remove(&symbol);
+        }
+        let now = st.now;
+        let o = &mut st.orders[idx];
+        o.status = OrderStatus::Filled;
+        o.filled_qty = qty;
+        o.filled_avg_price = Some(price);
+        o.updated_at = now;
+        let children = std::mem::take(&mut o.on_fill);
+        let group = o.oco_group.clone();
+        st.fills.push(SimFill {
+            time: now,
+            order_id: id,
+            symbol,
+            side,
+            qty,
+            price,
+            commission,
+        });
+        if let Some(g) = group {
+            for &j in &st.open {
+                let other = &mut st.orders[j];
+                if other.oco_group.as_deref() == Some(g.as_str()) && other.is_open() && j != idx {
+                    other.status = OrderStatus::Canceled;
+                    other.updated_at = now;
+                }
+            }
+        }
+        for mut child in children {
+            child.placed_at = now;
+            child.updated_at = now;
+            Self::register(st, child);
+        }
+    }
+
+    /// Feeds the next bar of `symbol`: fills the orders it triggers, then records it as the
+    /// latest price. Returns how many orders filled.
+    pub fn on_bar(&self, symbol: &str, bar: &Bar) -> usize {
+        let mut st = self.lock();
+        let session_bar = is_session_bar(bar.timestamp);
+        let regular = session_bar || self.calendar.is_open(bar.timestamp);
+        // A session bar starts trading at the session's open: an order placed by then (a signal
+        // queued overnight and sent at 09:30) fills in it.
+        let starts = if session_bar {
+            let date = bar.timestamp.with_timezone(&New_York).date_naive();
+            self.calendar
+                .session(date)
+                .map_or(bar.timestamp, |(open, _)| open)
+        } else {
+            bar.timestamp
+        };
+        let mut filled = 0;
+        let candidates: Vec<usize> = st
+            .open
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let o = &st.orders[i];
+                o.driver == symbol && o.is_open() && o.placed_at <= starts
+            })
+            .collect();
+        for i in candidates {
+            if !st.orders[i].is_open() {
+                continue; // cancelled by a sibling's fill in this bar
+            }
+            if !regular && !st.orders[i].extended_hours {
+                continue;
+            }
+            let range = match st.orders[i].option.clone() {
+                None => Range {
+                    open: bar.open,
+                    high: bar.high,
+                    low: bar.low,
+                },
+                Some(occ) => self.option_range(&occ, bar, &st.orders[i].side),
+            };
+            let side = st.orders[i].side.clone();
+            let mut working = st.orders[i].working;
+            let fill = try_fill(&side, &mut working, range);
+            st.orders[i].working = working;
+            match fill {
+                Some(price) => {
+                    let saved = st.now;
+                    st.now = starts.max(st.orders[i].placed_at);
+                    self.book_fill(&mut st, i, price);
+                    st.now = saved;
+                    filled += 1;
+                }
+                None if matches!(st.orders[i].tif, TimeInForce::Ioc | TimeInForce::Fok) => {
+                    st.orders[i].status = OrderStatus::Canceled;
+                }
+                None => {}
+            }
+        }
+        st.last_bar.insert(symbol.to_owned(), bar.clone());
+        let orders = &st.orders;
+        let open: Vec<usize> = st
+            .open
+            .iter()
+            .copied()
+            .filter(|&i| orders[i].is_open())
+            .collect();
+        st.open = open;
+        filled
+    }
+
+    /// The option's price range over an underlying bar: buyers pay the ask, sellers get the
+    /// bid; the high and low come from the underlying's extremes (calls rise with it, puts fall).
+    fn option_range(&self, occ: &OccSymbol, bar: &Bar, side: &OrderSide) -> Range {
+        let at = |spot: Decimal| {
+            let (bid, ask, _) = self.config.options.quote(occ, spot, bar.timestamp);
+            if *side == OrderSide::Sell { bid } else { ask }
+        };
+        let (a, b, c) = (at(bar.open), at(bar.high), at(bar.low));
+        Range {
+            open: a,
+            high: a.max(b).max(c),
+            low: a.min(b).min(c),
+        }
+    }
+
+    /// Closes the session of `date`: expires `day` orders, settles options expiring that day at
+    /// intrinsic value, and records the closing equity.
+    pub fn end_of_day(&self, date: NaiveDate) {
+        let mut st = self.lock();
+        let close = self
+            .calendar
+            .session(date)
+            .map(|(_, c)| c)
+            .unwrap_or(st.now);
+        st.now = st.now.max(close);
+        let now = st.now;
+        for i in st.open.clone() {
+            let o = &mut st.orders[i];
+            if o.is_open() && o.tif == TimeInForce::Day {
+                o.status = OrderStatus::Expired;
+                o.updated_at = now;
+            }
+        }
+        let expiring: Vec<(String, OccSymbol, Holding)> = st
+            .holdings
+            .iter()
+            .filter_map(|(s, h)| {
+                let occ = OccSymbol::parse(s).ok()?;
+                (occ.expiration() <= date).then(|| (s.clone(), occ, h.clone()))
+            })
+            .collect();
+        for (symbol, occ, h) in expiring {
+            let spot = Self::spot(&st, occ.root()).unwrap_or_default();
+            let value = options::intrinsic(&occ, spot);
+            st.cash += h.qty * value * Decimal::ONE_HUNDRED;
+            st.holdings.remove(&symbol);
+            st.fills.push(SimFill {
+                time: now,
+                order_id: "expiry".into(),
+                symbol: symbol.clone(),
+                side: if h.qty.is_sign_positive() {
+                    OrderSide::Sell
+                } else {
+                    OrderSide::Buy
+                },
+                qty: h.qty.abs(),
+                price: value,
+                commission: Decimal::ZERO,
+            });
+            for i in st.open.clone() {
+                let o = &mut st.orders[i];
+                if o.symbol == symbol && o.is_open() {
+                    o.status = OrderStatus::Expired;
+                    o.updated_at = now;
+                }
+            }
+        }
+        let orders = &st.orders;
+        let open: Vec<usize> = st
+            .open
+            .iter()
+            .copied()
+            .filter(|&i| orders[i].is_open())
+            .collect();
+        st.open = open;
+        let equity = self.equity_of(&st);
+        let invested = !st.holdings.is_empty();
+        st.last_equity = Some(equity);
+        st.curve.push(EquityPoint {
+            date,
+            equity,
+            invested,
+        });
+    }
+
+    /// Builds the orders a request creates: one order (with its bracket / OTO exits waiting for
+    /// its fill), or for an OCO the two exit legs working together. The first is the one reported.
+    fn new_orders(&self, st: &mut State, req: &OrderRequest) -> Result<Vec<SimOrder>> {
+        let symbol = req
+            .symbol()
+            .ok_or_else(|| rejected("the simulator does not trade multi-leg orders"))?
+            .to_owned();
+        let option = OccSymbol::parse(&symbol).ok();
+        let driver = option
+            .as_ref()
+            .map_or(symbol.clone(), |o| o.root().to_owned());
+        let Some(spot) = Self::spot(st, &driver) else {
+            return Err(rejected(format!("no price yet for {driver}")));
+        };
+        let qty = match (req.qty(), req.notional()) {
+            (Some(q), _) => q,
+            (None, Some(n)) if !spot.is_zero() => (n / spot).round_dp(9),
+            _ => return Err(rejected(format!("cannot size the order for {symbol}"))),
+        };
+        let side = req.side().cloned().unwrap_or(OrderSide::Buy);
+        let working = match req.order_type() {
+            OrderType::Market => Working::Market,
+            OrderType::Limit => Working::Limit(req.limit_price().unwrap_or_default()),
+            OrderType::Stop => Working::Stop(req.stop_price().unwrap_or_default()),
+            OrderType::StopLimit => Working::StopLimit {
+                stop: req.stop_price().unwrap_or_default(),
+                limit: req.limit_price().unwrap_or_default(),
+                triggered: false,
+            },
+            OrderType::TrailingStop => Working::Trailing {
+                trail: req
+                    .trail()
+                    .ok_or_else(|| rejected("trailing stop without a trail"))?,
+                mark: Some(spot),
+            },
+            OrderType::Unknown(t) => return Err(rejected(format!("unknown order type {t}"))),
+        };
+        let id = format!("sim-{:08}", st.next_id);
+        st.next_id += 1;
+        let now = st.now;
+        let base = SimOrder {
+            id: id.clone(),
+            client_order_id: req.client_order_id().to_owned(),
+            symbol,
+            driver,
+            option,
+            side: side.clone(),
+            qty,
+            working,
+            limit_price: req.limit_price(),
+            tif: req.time_in_force().clone(),
+            extended_hours: req.extended_hours(),
+            placed_at: now,
+            status: if self.calendar.is_open(now) {
+                OrderStatus::New
+            } else {
+                OrderStatus::Accepted
+            },
+            filled_qty: Decimal::ZERO,
+            filled_avg_price: None,
+            updated_at: now,
+            on_fill: Vec::new(),
+            oco_group: None,
+        };
+        let oco = req.order_class() == Some(&crate::OrderClass::Oco);
+        let exit_side = if oco {
+            side.clone()
+        } else if side == OrderSide::Sell {
+            OrderSide::Buy
+        } else {
+            OrderSide::Sell
+        };
+        let group =
+            (req.take_profit().is_some() && req.stop_loss().is_some()).then(|| format!("{id}-oco"));
+        let exit = |suffix: &str, working: Working, limit: Option<Decimal>| SimOrder {
+            id: format!("{id}-{suffix}"),
+            client_order_id: format!("{}-{suffix}", base.client_order_id),
+            side: exit_side.clone(),
+            working,
+            limit_price: limit,
+            oco_group: group.clone(),
+            status: OrderStatus::New,
+            ..base.clone()
+        };
+        let tp = req
+            .take_profit()
+            .map(|l| exit("tp", Working::Limit(l), Some(l)));
+        let sl = req.stop_loss().map(|s| {
+            let w = match s.limit_price {
+                Some(l) => Working::StopLimit {
+                    stop: s.stop_price,
+                    limit: l,
+                    triggered: false,
+                },
+                None => Working::Stop(s.stop_price),
+            };
+            exit("sl", w, s.limit_price)
+        });
+        let exits: Vec<SimOrder> = tp.into_iter().chain(sl).collect();
+        if oco {
+            // The OCO is itself the exit pair; its primary leg keeps the request's ids.
+            let mut legs = exits;
+            if let Some(first) = legs.first_mut() {
+                first.id = id;
+                first.client_order_id = base.client_order_id.clone();
+            }
+            return Ok(legs);
+        }
+        Ok(vec![SimOrder {
+            on_fill: exits,
+            ..base
+        }])
+    }
+
+    fn register(st: &mut State, order: SimOrder) -> usize {
+        let i = st.orders.len();
+        st.by_id.insert(order.id.clone(), i);
+        st.by_client_id.insert(order.client_order_id.clone(), i);
+        st.orders.push(order);
+        st.open.push(i);
+        i
+    }
+
+    fn find(&self, st: &State, i: Option<&usize>, what: &str) -> Result<BrokerOrder> {
+        i.map(|&i| st.orders[i].to_broker())
+            .ok_or_else(|| not_found(format!("order {what} not found")))
+    }
+}
+
+#[async_trait]
+impl Broker for SimBroker {
+    async fn account(&self) -> Result<AccountSnapshot> {
+        let st = self.lock();
+        let equity = self.equity_of(&st);
+        let cash = st.cash.max(Decimal::ZERO);
+        Ok(AccountSnapshot {
+            equity,
+            last_equity: st.last_equity,
+            buying_power: cash,
+            options_buying_power: cash,
+            can_trade: true,
+        })
+    }
+
+    async fn clock(&self) -> Result<MarketClock> {
+        let now = self.lock().now;
+        let far = now + Days::new(7);
+        Ok(MarketClock {
+            now,
+            is_open: self.calendar.is_open(now),
+            next_open: self.calendar.next_open(now).unwrap_or(far),
+            next_close: self.calendar.next_close(now).unwrap_or(far),
+        })
+    }
+
+    async fn calendar(&self, start: NaiveDate, end: NaiveDate) -> Result<Vec<Session>> {
+        Ok(self
+            .calendar
+            .days_between(start, end)
+            .filter_map(|date| {
+                self.calendar
+                    .session(date)
+                    .map(|(open, close)| Session { date, open, close })
+            })
+            .collect())
+    }
+
+    async fn positions(&self) -> Result<Vec<BrokerPosition>> {
+        let st = self.lock();
+        Ok(st
+            .holdings
+            .iter()
+            .map(|(symbol, h)| {
+                let mark = self.mark(&st, symbol);
+                BrokerPosition {
+                    symbol: symbol.clone(),
+                    qty: h.qty,
+                    avg_entry_price: h.avg_price,
+                    market_value: mark.map(|(p, m)| p * m * h.qty),
+                    current_price: mark.map(|(p, _)| p),
+                }
+            })
+            .collect())
+    }
+
+    async fn open_orders(&self) -> Result<Vec<BrokerOrder>> {
+        let st = self.lock();
+        Ok(st
+            .open
+            .iter()
+            .map(|&i| &st.orders[i])
+            .filter(|o| o.is_open())
+            .map(SimOrder::to_broker)
+            .collect())
+    }
+
+    async fn submit_order(&self, order: &OrderRequest) -> Result<BrokerOrder> {
+        let mut st = self.lock();
+        if st.by_client_id.contains_key(order.client_order_id()) {
+            return Err(duplicate_client_order_id());
+        }
+        let orders = self.new_orders(&mut st, order)?;
+        let mut first = None;
+        for o in orders {
+            let i = Self::register(&mut st, o);
+            first.get_or_insert(i);
+        }
+        let i = first.ok_or_else(|| rejected("the order created nothing"))?;
+        if self.config.market_fill == MarketFill::SameClose
+            && matches!(st.orders[i].working, Working::Market)
+        {
+            let driver = st.orders[i].driver.clone();
+            if let Some(bar) = st.last_bar.get(&driver).cloned() {
+                let price = match st.orders[i].option.clone() {
+                    Some(occ) => {
+                        let (bid, ask, _) = self.config.options.quote(&occ, bar.close, st.now);
+                        if st.orders[i].side == OrderSide::Sell {
+                            bid
+                        } else {
+                            ask
+                        }
+                    }
+                    None => bar.close,
+                };
+                self.book_fill(&mut st, i, price);
+            }
+        }
+        Ok(st.orders[i].to_broker())
+    }
+
+    async fn cancel_order(&self, order_id: &str) -> Result<()> {
+        let mut st = self.lock();
+        let Some(&i) = st.by_id.get(order_id) else {
+            return Err(not_found(format!("order {order_id} not found")));
+        };
+        if !st.orders[i].is_open() {
+            return Err(rejected(format!(
+                "order {order_id} is {} and cannot be canceled",
+                st.orders[i].status
+            )));
+        }
+        let now = st.now;
+        let o = &mut st.orders[i];
+        o.status = OrderStatus::Canceled;
+        o.updated_at = now;
+        Ok(())
+    }
+
+    async fn order(&self, order_id: &str) -> Result<BrokerOrder> {
+        let st = self.lock();
+        self.find(&st, st.by_id.get(order_id), order_id)
+    }
+
+    async fn order_by_client_order_id(&self, client_order_id: &str) -> Result<BrokerOrder> {
+        let st = self.lock();
+        self.find(&st, st.by_client_id.get(client_order_id), client_order_id)
+    }
+
+    async fn latest_price(&self, symbol: &str) -> Result<LatestPrice> {
+        let st = self.lock();
+        match OccSymbol::parse(symbol) {
+            Ok(occ) => {
+                let bar = st
+                    .last_bar
+                    .get(occ.root())
+                    .ok_or_else(|| not_found(format!("no price for {}", occ.root())))?;
+                let (bid, ask, _) = self.config.options.quote(&occ, bar.close, st.now);
+                Ok(LatestPrice {
+                    bid: Some(bid),
+                    ask: Some(ask),
+                    last: None,
+                    time: Some(st.now),
+                })
+            }
+            Err(_) => {
+                let bar = st
+                    .last_bar
+                    .get(symbol)
+                    .ok_or_else(|| not_found(format!("no price for {symbol}")))?;
+                Ok(LatestPrice {
+                    bid: Some(bar.close),
+                    ask: Some(bar.close),
+                    last: Some(bar.close),
+                    time: Some(bar.timestamp),
+                })
+            }
+        }
+    }
+
+    async fn option_chain(&self, query: &ChainQuery) -> Result<Vec<ContractQuote>> {
+        let st = self.lock();
+        let spot = Self::spot(&st, &query.underlying)
+            .ok_or_else(|| not_found(format!("no price for {}", query.underlying)))?;
+        Ok(self.config.options.chain(
+            &query.underlying,
+            query.option_type,
+            spot,
+            st.now,
+            query.expiration_gte,
+            query.expiration_lte,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests;
