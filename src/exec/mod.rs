@@ -231,7 +231,7 @@ impl Executor {
             return;
         }
         let e = EngineEvent {
-            time: Utc::now(),
+            time: now(),
             kind,
             strategy: strategy.map(str::to_owned),
             symbol: symbol.map(str::to_owned),
@@ -261,7 +261,7 @@ impl Executor {
             strategy: strategy.map(str::to_owned),
             symbol: symbol.map(str::to_owned),
             message,
-            time: Utc::now(),
+            time: now(),
         };
         deliver(self.alerter.as_ref(), &alert).await;
     }
