@@ -202,11 +202,11 @@ async fn finish(
     received_at: chrono::DateTime<chrono::Utc>,
     d: Decision,
 ) -> Decision {
-    let rec = SignalRecord {
+    let mut rec = SignalRecord {
         id: d.signal_id.clone(),
         signal: signal.clone(),
         received_at,
-        decision: Some(d.clone()),
+        decision: Some(d),
     };
     if let Err(e) = ex.store.upsert_signal(&rec).await {
         ex.report_error(
@@ -216,6 +216,7 @@ async fn finish(
         )
         .await;
     }
+    let d = rec.decision.take().expect("set above");
     log_decision(ex, signal, &d).await;
     if matches!(d.outcome, Outcome::Failed | Outcome::Unresolved) {
         ex.report_error(
@@ -291,7 +292,13 @@ async fn decide(
             PositionStatus::Closing => skip(id, SkipReason::ExitInProgress),
             PositionStatus::Opening => skip(id, SkipReason::NoPosition),
             _ => {
-                let exec = place_exit(ex, pos.clone(), &format!("exit signal {id}")).await?;
+                // The store's copy is the freshest (a poll may have filled more since the batch
+                // was loaded).
+                let pos = match ex.store.position(&pos.id).await? {
+                    Some(p) => p,
+                    None => pos.clone(),
+                };
+                let exec = place_exit(ex, pos, &format!("exit signal {id}")).await?;
                 if let Some(p) = batch
                     .positions
                     .iter_mut()
@@ -422,7 +429,10 @@ async fn decide(
     };
     let exec = pending(cid, &pos, Role::Entry, plan.order);
     let exec = place(ex, exec, &pos).await?;
-    batch.add_position(pos);
+    // Later signals of the batch see this entry, unless nothing reached the broker.
+    if !matches!(exec.state, ExecState::NotSent | ExecState::Rejected) {
+        batch.add_position(pos);
+    }
     if !exec.state.is_terminal() {
         batch.open.push(exec.clone());
     }
