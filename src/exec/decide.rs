@@ -12,13 +12,13 @@ use crate::risk::{
 };
 use crate::store::{
     Decision, EventKind, Execution, OrderSpec, Outcome, PositionStatus, Role, SignalRecord,
-    SkipReason, TrackedPosition,
+    SkipReason, StoreWrite, TrackedPosition,
 };
 use crate::strategy::{Instrument, Intent, OptionSpec, Signal, SignalId};
 use crate::{OptionType, OrderSide, PositionIntent};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use tracing::{Instrument as _, field};
 
 /// What the whole batch is decided against, fetched once per batch and kept current as the
@@ -51,14 +51,57 @@ async fn load(ex: &Executor) -> Result<Batch, ExecError> {
     })
 }
 
+/// The batch's decisions, stored together in one write when the batch ends.
+///
+/// Why not one write per signal: the order path's safety does not depend on the signal record
+/// (the execution, written before sending, is what a restart resumes from, and a re-emitted
+/// signal whose record was lost is recognised by its entry order's client order id), so the
+/// decisions can share a commit. A crash mid-batch loses only that batch's decision records.
+#[derive(Default)]
+struct Recorder {
+    records: Vec<SignalRecord>,
+    index: HashMap<SignalId, usize>,
+}
+
+impl Recorder {
+    fn decision(&self, id: &SignalId) -> Option<&Decision> {
+        self.index
+            .get(id)
+            .and_then(|&i| self.records[i].decision.as_ref())
+    }
+
+    fn push(&mut self, r: SignalRecord) {
+        match self.index.get(&r.id) {
+            Some(&i) => self.records[i] = r,
+            None => {
+                self.index.insert(r.id.clone(), self.records.len());
+                self.records.push(r);
+            }
+        }
+    }
+
+    async fn flush(self, ex: &Executor) {
+        let writes: Vec<StoreWrite<'_>> = self.records.iter().map(StoreWrite::Signal).collect();
+        if let Err(e) = ex.store.write_batch(&writes).await {
+            ex.report_error(None, None, format!("decisions not stored: {e}"))
+                .await;
+        }
+    }
+}
+
 pub(crate) async fn execute_batch(
     ex: &Executor,
     signals: &[Signal],
     from_queue: bool,
 ) -> Vec<Decision> {
     let mut out = Vec::with_capacity(signals.len());
-    let mut batch = match load(ex).await {
-        Ok(b) => b,
+    let mut rec = Recorder::default();
+    match load(ex).await {
+        Ok(mut batch) => {
+            for s in signals {
+                out.push(process(ex, &mut batch, &mut rec, s, from_queue).await);
+            }
+        }
         Err(e) => {
             // Without account and clock nothing can be decided; each signal is recorded as a
             // retryable failure so it runs when it is seen again.
@@ -66,25 +109,15 @@ pub(crate) async fn execute_batch(
                 .await;
             for s in signals {
                 let d = decision(&s.id(), Outcome::Failed, None, format!("batch: {e}"), None);
-                out.push(
-                    finish(
-                        ex,
-                        s,
-                        now(),
-                        Decision {
-                            retryable: true,
-                            ..d
-                        },
-                    )
-                    .await,
-                );
+                let d = Decision {
+                    retryable: true,
+                    ..d
+                };
+                out.push(finish(ex, &mut rec, s, now(), d).await);
             }
-            return out;
         }
-    };
-    for s in signals {
-        out.push(process(ex, &mut batch, s, from_queue).await);
     }
+    rec.flush(ex).await;
     out
 }
 
@@ -111,7 +144,13 @@ fn skip(id: &SignalId, reason: SkipReason) -> Result<Decision, ExecError> {
     Ok(decision(id, Outcome::Skipped, Some(reason), detail, None))
 }
 
-async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: bool) -> Decision {
+async fn process(
+    ex: &Executor,
+    batch: &mut Batch,
+    rec: &mut Recorder,
+    signal: &Signal,
+    from_queue: bool,
+) -> Decision {
     let id = signal.id();
     let span = tracing::info_span!(
         "signal",
@@ -127,19 +166,52 @@ async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: 
             Ok(p) => p,
             Err(e) => {
                 let d = decision(&id, Outcome::Failed, None, format!("store: {e}"), None);
-                return finish(
-                    ex,
-                    signal,
-                    now(),
-                    Decision {
-                        retryable: true,
-                        ..d
-                    },
-                )
-                .await;
+                let d = Decision {
+                    retryable: true,
+                    ..d
+                };
+                return finish(ex, rec, signal, now(), d).await;
             }
         };
-        if let Some(prev) = previous.as_ref().and_then(|r| r.decision.as_ref())
+        let earlier = rec
+            .decision(&id)
+            .or(previous.as_ref().and_then(|r| r.decision.as_ref()));
+        // A record lost in a crash: the entry order, named after the signal, still says it.
+        let placed = match (earlier, signal.intent.is_entry()) {
+            (None, true) => ex
+                .store
+                .execution(&entry_client_order_id(&signal.strategy, &id))
+                .await
+                .ok()
+                .flatten(),
+            _ => None,
+        };
+        if let Some(e) = placed {
+            // Store the decision the order implies, and answer this repeat as a duplicate.
+            let outcome = match e.state {
+                ExecState::NotSent | ExecState::Rejected | ExecState::Abandoned => Outcome::Failed,
+                ExecState::Pending => Outcome::Unresolved,
+                _ => Outcome::Executed,
+            };
+            let detail = format!("recovered from the entry order ({})", e.state.as_str());
+            let cid = Some(e.client_order_id.clone());
+            rec.push(SignalRecord {
+                id: id.clone(),
+                signal: signal.clone(),
+                received_at: e.created_at,
+                decision: Some(decision(&id, outcome, None, detail, cid.clone())),
+            });
+            let d = decision(
+                &id,
+                Outcome::Skipped,
+                Some(SkipReason::Duplicate),
+                format!("entry order already placed ({})", e.state.as_str()),
+                cid,
+            );
+            log_decision(ex, signal, &d).await;
+            return d;
+        }
+        if let Some(prev) = earlier
             && !prev.retryable
             && !(from_queue && prev.outcome == Outcome::Queued)
         {
@@ -168,7 +240,7 @@ async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: 
                 }
             }
         };
-        finish(ex, signal, received_at, d).await
+        finish(ex, rec, signal, received_at, d).await
     }
     .instrument(span)
     .await
@@ -195,28 +267,14 @@ fn trace(d: &Decision) {
     tracing::info!(outcome = ?d.outcome, reason = d.skip.as_ref().map(|r| r.name()), detail = %d.detail, "signal decided");
 }
 
-/// Stores the decision with the signal, logs it, and alerts on failure. Never fails.
+/// Logs the decision, alerts on failure, and adds it to the batch's records. Never fails.
 async fn finish(
     ex: &Executor,
+    rec: &mut Recorder,
     signal: &Signal,
     received_at: chrono::DateTime<chrono::Utc>,
     d: Decision,
 ) -> Decision {
-    let mut rec = SignalRecord {
-        id: d.signal_id.clone(),
-        signal: signal.clone(),
-        received_at,
-        decision: Some(d),
-    };
-    if let Err(e) = ex.store.upsert_signal(&rec).await {
-        ex.report_error(
-            Some(&signal.strategy),
-            Some(&signal.symbol),
-            format!("decision not stored: {e}"),
-        )
-        .await;
-    }
-    let d = rec.decision.take().expect("set above");
     log_decision(ex, signal, &d).await;
     if matches!(d.outcome, Outcome::Failed | Outcome::Unresolved) {
         ex.report_error(
@@ -226,6 +284,12 @@ async fn finish(
         )
         .await;
     }
+    rec.push(SignalRecord {
+        id: d.signal_id.clone(),
+        signal: signal.clone(),
+        received_at,
+        decision: Some(d.clone()),
+    });
     d
 }
 
