@@ -15,6 +15,11 @@
 //! - **Never twice.** An order POST is never re-sent by the transport. After a timeout or a 5xx
 //!   the error is [`Error::OutcomeUnknown`]; [`Client::submit_order_and_resolve`] settles it by
 //!   the order's `client_order_id`.
+//! - **An engine on top.** [`strategy::Strategy`]s emit [`strategy::Signal`]s; the
+//!   [`exec::Executor`] turns them into orders through any [`broker::Broker`] with a deterministic
+//!   client order id written to an [`store::ExecutionStore`] before sending, records every
+//!   decision with its reason, and reconciles with the broker after a restart; the
+//!   [`exec::PositionMonitor`] manages exits; [`alert`]s go to the log or Discord.
 //!
 //! ```no_run
 //! use alpaca_exec::{Client, OrderRequest, OrderSide, Qty, TimeInForce};

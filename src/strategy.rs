@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::time::Duration;
 
 /// What a signal asks for.
@@ -133,17 +133,46 @@ impl fmt::Display for SignalId {
 }
 
 /// 128-bit FNV-1a. Chosen over `std`'s hasher, whose output may change between Rust releases:
-/// ids are persisted and compared across restarts and upgrades.
-fn fnv1a_128(bytes: &[u8]) -> u128 {
+/// ids are persisted and compared across restarts and upgrades. Implements `fmt::Write` so the
+/// canonical text is hashed as it is formatted, without building it first.
+struct Fnv1a128(u128);
+
+impl Fnv1a128 {
     const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
     const PRIME: u128 = 0x0000000001000000000000000000013B;
-    bytes
-        .iter()
-        .fold(OFFSET, |h, &b| (h ^ u128::from(b)).wrapping_mul(PRIME))
+
+    fn new() -> Self {
+        Self(Self::OFFSET)
+    }
 }
 
-fn opt_dec(d: Option<Decimal>) -> String {
-    d.map(|d| d.normalize().to_string()).unwrap_or_default()
+impl fmt::Write for Fnv1a128 {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            self.0 = (self.0 ^ u128::from(b)).wrapping_mul(Self::PRIME);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+fn fnv1a_128(bytes: &[u8]) -> u128 {
+    use fmt::Write as _;
+    let mut h = Fnv1a128::new();
+    let _ = h.write_str(std::str::from_utf8(bytes).expect("test input is UTF-8"));
+    h.0
+}
+
+/// An optional decimal, normalised, or nothing: formats without allocating.
+struct OptDec(Option<Decimal>);
+
+impl fmt::Display for OptDec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(d) => fmt::Display::fmt(&d.normalize(), f),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Signal {
@@ -196,8 +225,7 @@ impl Signal {
     /// the same price) and times are RFC 3339 in UTC with nanoseconds. Confidence is left out:
     /// it is a floating-point score that a re-run may recompute with noise, and two signals that
     /// differ only in it are the same trade.
-    fn canonical(&self) -> String {
-        let mut s = String::with_capacity(160);
+    fn canonical(&self, s: &mut impl fmt::Write) {
         let _ = write!(
             s,
             "v1|{}|{}|{}|",
@@ -206,7 +234,9 @@ impl Signal {
             self.intent.as_str()
         );
         match self.instrument {
-            Instrument::Equity => s.push_str("equity"),
+            Instrument::Equity => {
+                let _ = s.write_str("equity");
+            }
             Instrument::Option(o) => {
                 let _ = write!(
                     s,
@@ -219,16 +249,17 @@ impl Signal {
             s,
             "|{}|{}|{}|{}",
             self.reference_price.normalize(),
-            opt_dec(self.stop),
-            opt_dec(self.target),
+            OptDec(self.stop),
+            OptDec(self.target),
             self.bar_time.to_rfc3339_opts(SecondsFormat::Nanos, true)
         );
-        s
     }
 
     /// The content-derived id (see [`SignalId`]).
     pub fn id(&self) -> SignalId {
-        SignalId(format!("{:032x}", fnv1a_128(self.canonical().as_bytes())))
+        let mut h = Fnv1a128::new();
+        self.canonical(&mut h);
+        SignalId(format!("{:032x}", h.0))
     }
 }
 

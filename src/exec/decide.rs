@@ -12,13 +12,13 @@ use crate::risk::{
 };
 use crate::store::{
     Decision, EventKind, Execution, OrderSpec, Outcome, PositionStatus, Role, SignalRecord,
-    SkipReason, TrackedPosition,
+    SkipReason, StoreWrite, TrackedPosition,
 };
 use crate::strategy::{Instrument, Intent, OptionSpec, Signal, SignalId};
 use crate::{OptionType, OrderSide, PositionIntent};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use tracing::{Instrument as _, field};
 
 /// What the whole batch is decided against, fetched once per batch and kept current as the
@@ -27,16 +27,66 @@ pub(crate) struct Batch {
     clock: MarketClock,
     account: AccountSnapshot,
     positions: Vec<TrackedPosition>,
+    /// `positions[i].exposure()`, computed once (decimal arithmetic over every position for
+    /// every signal would dominate a large batch).
+    exposure: Vec<Decimal>,
     open: Vec<Execution>,
 }
 
+impl Batch {
+    fn add_position(&mut self, p: TrackedPosition) {
+        self.exposure.push(p.exposure());
+        self.positions.push(p);
+    }
+}
+
 async fn load(ex: &Executor) -> Result<Batch, ExecError> {
+    let positions = ex.store.positions(true).await?;
     Ok(Batch {
         clock: ex.broker.clock().await?,
         account: ex.broker.account().await?,
-        positions: ex.store.positions(true).await?,
+        exposure: positions.iter().map(TrackedPosition::exposure).collect(),
+        positions,
         open: ex.store.executions(true).await?,
     })
+}
+
+/// The batch's decisions, stored together in one write when the batch ends.
+///
+/// Why not one write per signal: the order path's safety does not depend on the signal record
+/// (the execution, written before sending, is what a restart resumes from, and a re-emitted
+/// signal whose record was lost is recognised by its entry order's client order id), so the
+/// decisions can share a commit. A crash mid-batch loses only that batch's decision records.
+#[derive(Default)]
+struct Recorder {
+    records: Vec<SignalRecord>,
+    index: HashMap<SignalId, usize>,
+}
+
+impl Recorder {
+    fn decision(&self, id: &SignalId) -> Option<&Decision> {
+        self.index
+            .get(id)
+            .and_then(|&i| self.records[i].decision.as_ref())
+    }
+
+    fn push(&mut self, r: SignalRecord) {
+        match self.index.get(&r.id) {
+            Some(&i) => self.records[i] = r,
+            None => {
+                self.index.insert(r.id.clone(), self.records.len());
+                self.records.push(r);
+            }
+        }
+    }
+
+    async fn flush(self, ex: &Executor) {
+        let writes: Vec<StoreWrite<'_>> = self.records.iter().map(StoreWrite::Signal).collect();
+        if let Err(e) = ex.store.write_batch(&writes).await {
+            ex.report_error(None, None, format!("decisions not stored: {e}"))
+                .await;
+        }
+    }
 }
 
 pub(crate) async fn execute_batch(
@@ -45,8 +95,13 @@ pub(crate) async fn execute_batch(
     from_queue: bool,
 ) -> Vec<Decision> {
     let mut out = Vec::with_capacity(signals.len());
-    let mut batch = match load(ex).await {
-        Ok(b) => b,
+    let mut rec = Recorder::default();
+    match load(ex).await {
+        Ok(mut batch) => {
+            for s in signals {
+                out.push(process(ex, &mut batch, &mut rec, s, from_queue).await);
+            }
+        }
         Err(e) => {
             // Without account and clock nothing can be decided; each signal is recorded as a
             // retryable failure so it runs when it is seen again.
@@ -54,24 +109,15 @@ pub(crate) async fn execute_batch(
                 .await;
             for s in signals {
                 let d = decision(&s.id(), Outcome::Failed, None, format!("batch: {e}"), None);
-                out.push(
-                    finish(
-                        ex,
-                        s,
-                        Decision {
-                            retryable: true,
-                            ..d
-                        },
-                    )
-                    .await,
-                );
+                let d = Decision {
+                    retryable: true,
+                    ..d
+                };
+                out.push(finish(ex, &mut rec, s, now(), d).await);
             }
-            return out;
         }
-    };
-    for s in signals {
-        out.push(process(ex, &mut batch, s, from_queue).await);
     }
+    rec.flush(ex).await;
     out
 }
 
@@ -98,7 +144,13 @@ fn skip(id: &SignalId, reason: SkipReason) -> Result<Decision, ExecError> {
     Ok(decision(id, Outcome::Skipped, Some(reason), detail, None))
 }
 
-async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: bool) -> Decision {
+async fn process(
+    ex: &Executor,
+    batch: &mut Batch,
+    rec: &mut Recorder,
+    signal: &Signal,
+    from_queue: bool,
+) -> Decision {
     let id = signal.id();
     let span = tracing::info_span!(
         "signal",
@@ -114,18 +166,52 @@ async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: 
             Ok(p) => p,
             Err(e) => {
                 let d = decision(&id, Outcome::Failed, None, format!("store: {e}"), None);
-                return finish(
-                    ex,
-                    signal,
-                    Decision {
-                        retryable: true,
-                        ..d
-                    },
-                )
-                .await;
+                let d = Decision {
+                    retryable: true,
+                    ..d
+                };
+                return finish(ex, rec, signal, now(), d).await;
             }
         };
-        if let Some(prev) = previous.as_ref().and_then(|r| r.decision.as_ref())
+        let earlier = rec
+            .decision(&id)
+            .or(previous.as_ref().and_then(|r| r.decision.as_ref()));
+        // A record lost in a crash: the entry order, named after the signal, still says it.
+        let placed = match (earlier, signal.intent.is_entry()) {
+            (None, true) => ex
+                .store
+                .execution(&entry_client_order_id(&signal.strategy, &id))
+                .await
+                .ok()
+                .flatten(),
+            _ => None,
+        };
+        if let Some(e) = placed {
+            // Store the decision the order implies, and answer this repeat as a duplicate.
+            let outcome = match e.state {
+                ExecState::NotSent | ExecState::Rejected | ExecState::Abandoned => Outcome::Failed,
+                ExecState::Pending => Outcome::Unresolved,
+                _ => Outcome::Executed,
+            };
+            let detail = format!("recovered from the entry order ({})", e.state.as_str());
+            let cid = Some(e.client_order_id.clone());
+            rec.push(SignalRecord {
+                id: id.clone(),
+                signal: signal.clone(),
+                received_at: e.created_at,
+                decision: Some(decision(&id, outcome, None, detail, cid.clone())),
+            });
+            let d = decision(
+                &id,
+                Outcome::Skipped,
+                Some(SkipReason::Duplicate),
+                format!("entry order already placed ({})", e.state.as_str()),
+                cid,
+            );
+            log_decision(ex, signal, &d).await;
+            return d;
+        }
+        if let Some(prev) = earlier
             && !prev.retryable
             && !(from_queue && prev.outcome == Outcome::Queued)
         {
@@ -137,36 +223,12 @@ async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: 
                 prev.client_order_id.clone(),
             );
             // The original decision stays in the store; the repeat is only logged.
-            trace(&d);
-            ex.event(
-                EventKind::Decision,
-                Some(&signal.strategy),
-                Some(&signal.symbol),
-                json!(d),
-            )
-            .await;
+            log_decision(ex, signal, &d).await;
             return d;
         }
-        if previous.is_none() {
-            let rec = SignalRecord {
-                id: id.clone(),
-                signal: signal.clone(),
-                received_at: now(),
-                decision: None,
-            };
-            if let Err(e) = ex.store.upsert_signal(&rec).await {
-                let d = decision(&id, Outcome::Failed, None, format!("store: {e}"), None);
-                return finish(
-                    ex,
-                    signal,
-                    Decision {
-                        retryable: true,
-                        ..d
-                    },
-                )
-                .await;
-            }
-        }
+        // The signal is stored once, with its decision: the execution written before any order
+        // is what a restart resumes from, so an undecided signal record would add nothing.
+        let received_at = previous.as_ref().map_or_else(now, |r| r.received_at);
         let d = match decide(ex, batch, signal, &id).await {
             Ok(d) => d,
             Err(e) => {
@@ -178,10 +240,22 @@ async fn process(ex: &Executor, batch: &mut Batch, signal: &Signal, from_queue: 
                 }
             }
         };
-        finish(ex, signal, d).await
+        finish(ex, rec, signal, received_at, d).await
     }
     .instrument(span)
     .await
+}
+
+/// Traces the decision on the signal's span and records it in the event log.
+async fn log_decision(ex: &Executor, signal: &Signal, d: &Decision) {
+    trace(d);
+    ex.event(
+        EventKind::Decision,
+        Some(&signal.strategy),
+        Some(&signal.symbol),
+        || json!(d),
+    )
+    .await;
 }
 
 fn trace(d: &Decision) {
@@ -193,35 +267,15 @@ fn trace(d: &Decision) {
     tracing::info!(outcome = ?d.outcome, reason = d.skip.as_ref().map(|r| r.name()), detail = %d.detail, "signal decided");
 }
 
-/// Stores the decision with the signal, logs it, and alerts on failure. Never fails.
-async fn finish(ex: &Executor, signal: &Signal, d: Decision) -> Decision {
-    trace(&d);
-    let id = d.signal_id.clone();
-    let received_at = match ex.store.signal(&id).await {
-        Ok(Some(r)) => r.received_at,
-        _ => now(),
-    };
-    let rec = SignalRecord {
-        id,
-        signal: signal.clone(),
-        received_at,
-        decision: Some(d.clone()),
-    };
-    if let Err(e) = ex.store.upsert_signal(&rec).await {
-        ex.report_error(
-            Some(&signal.strategy),
-            Some(&signal.symbol),
-            format!("decision not stored: {e}"),
-        )
-        .await;
-    }
-    ex.event(
-        EventKind::Decision,
-        Some(&signal.strategy),
-        Some(&signal.symbol),
-        json!(d),
-    )
-    .await;
+/// Logs the decision, alerts on failure, and adds it to the batch's records. Never fails.
+async fn finish(
+    ex: &Executor,
+    rec: &mut Recorder,
+    signal: &Signal,
+    received_at: chrono::DateTime<chrono::Utc>,
+    d: Decision,
+) -> Decision {
+    log_decision(ex, signal, &d).await;
     if matches!(d.outcome, Outcome::Failed | Outcome::Unresolved) {
         ex.report_error(
             Some(&signal.strategy),
@@ -230,6 +284,12 @@ async fn finish(ex: &Executor, signal: &Signal, d: Decision) -> Decision {
         )
         .await;
     }
+    rec.push(SignalRecord {
+        id: d.signal_id.clone(),
+        signal: signal.clone(),
+        received_at,
+        decision: Some(d.clone()),
+    });
     d
 }
 
@@ -296,7 +356,13 @@ async fn decide(
             PositionStatus::Closing => skip(id, SkipReason::ExitInProgress),
             PositionStatus::Opening => skip(id, SkipReason::NoPosition),
             _ => {
-                let exec = place_exit(ex, pos.clone(), &format!("exit signal {id}")).await?;
+                // The store's copy is the freshest (a poll may have filled more since the batch
+                // was loaded).
+                let pos = match ex.store.position(&pos.id).await? {
+                    Some(p) => p,
+                    None => pos.clone(),
+                };
+                let exec = place_exit(ex, pos, &format!("exit signal {id}")).await?;
                 if let Some(p) = batch
                     .positions
                     .iter_mut()
@@ -357,9 +423,10 @@ async fn decide(
     let exposures: Vec<Exposure<'_>> = batch
         .positions
         .iter()
-        .map(|p| Exposure {
+        .zip(&batch.exposure)
+        .map(|(p, &value)| Exposure {
             strategy: &p.strategy,
-            value: p.exposure(),
+            value,
         })
         .collect();
     let limits = &ex.config.limits;
@@ -426,7 +493,10 @@ async fn decide(
     };
     let exec = pending(cid, &pos, Role::Entry, plan.order);
     let exec = place(ex, exec, &pos).await?;
-    batch.positions.push(pos);
+    // Later signals of the batch see this entry, unless nothing reached the broker.
+    if !matches!(exec.state, ExecState::NotSent | ExecState::Rejected) {
+        batch.add_position(pos);
+    }
     if !exec.state.is_terminal() {
         batch.open.push(exec.clone());
     }

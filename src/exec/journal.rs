@@ -9,7 +9,7 @@
 
 use crate::options::select::new_york_date;
 use crate::store::{
-    DailySummary, EngineEvent, Execution, ExecutionStore, SignalRecord, StoreResult,
+    DailySummary, EngineEvent, Execution, ExecutionStore, SignalRecord, StoreResult, StoreWrite,
     TrackedPosition, TradeRecord,
 };
 use crate::strategy::SignalId;
@@ -180,6 +180,20 @@ impl<S: ExecutionStore> ExecutionStore for JournaledStore<S> {
         }
         Ok(new)
     }
+    async fn write_batch(&self, writes: &[StoreWrite<'_>]) -> StoreResult<Vec<String>> {
+        let new = self.inner.write_batch(writes).await?;
+        if self.journal.trades {
+            for w in writes {
+                if let StoreWrite::Trade(t) = w
+                    && new.contains(&t.id)
+                    && let Err(e) = self.journal.write_trade(t)
+                {
+                    tracing::warn!(error = %e, "trade journal write failed");
+                }
+            }
+        }
+        Ok(new)
+    }
     async fn trades(&self) -> StoreResult<Vec<TradeRecord>> {
         self.inner.trades().await
     }
@@ -198,6 +212,9 @@ impl<S: ExecutionStore> ExecutionStore for JournaledStore<S> {
     }
     async fn strategy_state(&self, strategy: &str) -> StoreResult<Option<serde_json::Value>> {
         self.inner.strategy_state(strategy).await
+    }
+    fn records_events(&self) -> bool {
+        self.journal.events || self.inner.records_events()
     }
     async fn record_event(&self, e: &EngineEvent) -> StoreResult<()> {
         self.inner.record_event(e).await?;

@@ -18,9 +18,10 @@
 //! 6. **submit**; after an ambiguous failure look the order up by client order id and re-send
 //!    only if the broker does not have it; a 422 duplicate id means it exists and is adopted;
 //! 7. **track** the order through the [state table](ExecState) by polling
-//!    ([`Executor::poll_orders`]) and, with the `websockets` feature, from trade updates as they
-//!    stream in (`Executor::apply_trade_update`, `PositionMonitor::run_with_updates`, polling
-//!    kept as the fallback); fills update the tracked position and the trade journal.
+//!    ([`Executor::poll_orders`]) or pushed updates ([`Executor::on_order_update`]; with the
+//!    `websockets` feature, `Executor::apply_trade_update` and
+//!    `PositionMonitor::run_with_updates` consume Alpaca's trade-update stream, polling kept as
+//!    the fallback); fills update the tracked position and the trade journal.
 //!
 //! One signal's failure is recorded, alerted and logged; the rest of the batch goes on.
 //! [`Executor::reconcile`] on start resumes what a previous process left unfinished.
@@ -220,20 +221,25 @@ impl Executor {
     }
 
     /// Records an event through the store's journal hook; a failure is logged, not returned,
-    /// because the event log must never stop trading.
+    /// because the event log must never stop trading. `detail` is only built when the store
+    /// records events (see [`ExecutionStore::records_events`]), so an unjournaled executor pays
+    /// nothing for it.
     pub(crate) async fn event(
         &self,
         kind: EventKind,
         strategy: Option<&str>,
         symbol: Option<&str>,
-        detail: serde_json::Value,
+        detail: impl FnOnce() -> serde_json::Value,
     ) {
+        if !self.store.records_events() {
+            return;
+        }
         let e = EngineEvent {
             time: now(),
             kind,
             strategy: strategy.map(str::to_owned),
             symbol: symbol.map(str::to_owned),
-            detail,
+            detail: detail(),
         };
         if let Err(err) = self.store.record_event(&e).await {
             tracing::warn!(error = %err, "event not recorded");
@@ -252,7 +258,7 @@ impl Executor {
             EventKind::Error,
             strategy,
             symbol,
-            serde_json::json!({ "message": message }),
+            || serde_json::json!({ "message": message }),
         )
         .await;
         let alert = Alert::Error {

@@ -174,7 +174,7 @@ impl PositionMonitor {
             EventKind::Exit,
             Some(&pos.strategy),
             Some(&pos.symbol),
-            json!({ "position": pos.id, "rule": rule, "reason": text, "price": current }),
+            || json!({ "position": pos.id, "rule": rule, "reason": text, "price": current }),
         )
         .await;
         place_exit(ex, pos, &text).await?;

@@ -39,7 +39,8 @@ impl Executor {
     /// positions the broker no longer holds are closed, broker positions nothing tracks are
     /// reported. Everything found is recorded as a `reconcile` event.
     pub async fn reconcile(&self) -> Result<ReconcileReport, ExecError> {
-        let mut report = self.poll_orders().await?;
+        // Nothing of ours can be in flight on start, so pending orders are settled at any age.
+        let mut report = self.poll_with(chrono::Duration::zero()).await?;
         let held = self.broker.positions().await?;
         let mut tracked = self.store.positions(true).await?;
         for pos in tracked.iter_mut() {
@@ -64,12 +65,9 @@ impl Executor {
         }
         if !report.is_clean() {
             tracing::warn!(?report, "reconciliation changed state");
-            self.event(
-                EventKind::Reconcile,
-                None,
-                None,
-                serde_json::to_value(&report).unwrap_or(json!(null)),
-            )
+            self.event(EventKind::Reconcile, None, None, || {
+                serde_json::to_value(&report).unwrap_or(json!(null))
+            })
             .await;
         }
         Ok(report)

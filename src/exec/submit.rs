@@ -6,58 +6,25 @@ use super::{ExecError, ExecState, Executor, now};
 use crate::broker::{Broker, BrokerOrder};
 use crate::error::Error;
 use crate::risk::Side;
-use crate::store::{Execution, OrderSpec, PositionStatus, Role, StateChange, TrackedPosition};
+use crate::store::{
+    Execution, OrderSpec, PositionStatus, Role, StateChange, StoreWrite, TrackedPosition,
+};
+pub(crate) use crate::trading::orders::resolve::{self, is_ambiguous};
 use crate::{OrderRequest, OrderSide, PositionIntent};
 
-fn is_duplicate(e: &Error) -> bool {
-    e.api().is_some_and(|a| a.is_duplicate_client_order_id())
-}
-
-/// Submits once and settles an ambiguous outcome by client order id, never placing twice:
-/// a 422 duplicate id adopts the existing order; an unknown outcome looks the order up and
-/// re-sends (with the same id) only on a 404. Mirrors [`crate::Client::submit_order_and_resolve`]
-/// over any [`Broker`].
+/// Submits through the broker, settling an ambiguous outcome by client order id (see
+/// [`crate::trading::orders::resolve`]): never places the order twice.
 pub(crate) async fn submit_resolving(
     broker: &dyn Broker,
     order: &OrderRequest,
 ) -> Result<BrokerOrder, Error> {
     let cid = order.client_order_id();
-    match broker.submit_order(order).await {
-        Ok(o) => Ok(o),
-        Err(e) if is_duplicate(&e) => {
-            tracing::info!(client_order_id = cid, "duplicate client order id: adopting");
-            broker.order_by_client_order_id(cid).await
-        }
-        Err(e) if is_ambiguous(&e) => {
-            tracing::warn!(client_order_id = cid, error = %e, "submit outcome unknown, looking up");
-            match broker.order_by_client_order_id(cid).await {
-                Ok(found) => Ok(found),
-                Err(l) if l.is_not_found() => {
-                    tracing::warn!(
-                        client_order_id = cid,
-                        "not at the broker: sending once more"
-                    );
-                    match broker.submit_order(order).await {
-                        Err(e2) if is_duplicate(&e2) => broker.order_by_client_order_id(cid).await,
-                        other => other,
-                    }
-                }
-                Err(l) => {
-                    tracing::error!(client_order_id = cid, error = %l, "lookup failed");
-                    Err(e)
-                }
-            }
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// True when the broker may have acted on the request: timeouts, resets, 5xx, and a 2xx whose
-/// body could not be decoded.
-pub(crate) fn is_ambiguous(e: &Error) -> bool {
-    e.is_outcome_unknown()
-        || matches!(e, Error::Decode { .. })
-        || e.status().is_some_and(|s| s >= 500)
+    resolve::submit_resolving(
+        cid,
+        || broker.submit_order(order),
+        || broker.order_by_client_order_id(cid),
+    )
+    .await
 }
 
 /// Writes the position and the pending execution, then sends and records the answer.
@@ -74,10 +41,12 @@ pub(crate) async fn place(
         .order
         .to_request(&exec.client_order_id)
         .map_err(|e| ExecError::Invalid(e.to_string()))?;
-    ex.store.upsert_position(position).await?;
-    ex.store.upsert_execution(&exec).await?;
+    // Position and pending execution together, before anything is sent.
+    ex.store
+        .write_batch(&[StoreWrite::Position(position), StoreWrite::Execution(&exec)])
+        .await?;
     ex.failpoint("pending_written");
-    send(ex, &mut exec, &request).await?;
+    send(ex, &mut exec, &request, Some(position)).await?;
     Ok(exec)
 }
 
@@ -86,11 +55,12 @@ pub(crate) async fn send(
     ex: &Executor,
     exec: &mut Execution,
     request: &OrderRequest,
+    known: Option<&TrackedPosition>,
 ) -> Result<(), ExecError> {
     match submit_resolving(ex.broker.as_ref(), request).await {
         Ok(order) => {
             ex.failpoint("order_sent");
-            apply_order(ex, exec, &order, "submitted").await
+            apply_order(ex, exec, &order, "submitted", known).await
         }
         Err(e) if is_ambiguous(&e) => {
             exec.error = Some(e.to_string());
@@ -109,7 +79,7 @@ pub(crate) async fn send(
             exec.error = Some(e.to_string());
             note(exec, state, e.to_string());
             ex.store.upsert_execution(exec).await?;
-            super::track::settle_position(ex, exec).await
+            super::track::settle_position(ex, exec, None).await
         }
     }
 }

@@ -51,12 +51,9 @@ impl Executor {
         let summaries: Vec<DailySummary> = by.into_values().collect();
         for s in &summaries {
             self.store.upsert_daily_summary(s).await?;
-            self.event(
-                EventKind::DailySummary,
-                Some(&s.strategy),
-                None,
-                serde_json::to_value(s).unwrap_or_default(),
-            )
+            self.event(EventKind::DailySummary, Some(&s.strategy), None, || {
+                serde_json::to_value(s).unwrap_or_default()
+            })
             .await;
             deliver(self.alerter.as_ref(), &Alert::DailySummary(s.clone())).await;
         }

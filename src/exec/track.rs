@@ -1,25 +1,36 @@
 //! Tracking orders to a terminal state and turning fills into positions and journal trades.
 //!
-//! Writes go in the order position, trade, execution, and each is an idempotent function of
-//! the broker's cumulative figures: if the process dies between two of them, applying the same
-//! broker answer again after the restart produces the same records, never a double count.
+//! What one broker answer changes (position, trade, execution) is written as one
+//! [`write_batch`](crate::store::ExecutionStore::write_batch), in that order, and each record is
+//! an idempotent function of the broker's cumulative figures: if the process dies before the
+//! execution is written, applying the same broker answer again after the restart produces the
+//! same records, never a double count.
 
 use super::reconcile::ReconcileReport;
 use super::submit::{note, send};
 use super::{ExecError, ExecState, Executor, now};
 use crate::alert::{Alert, deliver};
 use crate::broker::BrokerOrder;
-use crate::store::{EventKind, Execution, ExitFill, PositionStatus, Role, TradeRecord};
+use crate::store::{
+    EventKind, Execution, ExitFill, PositionStatus, Role, StoreWrite, TrackedPosition, TradeRecord,
+};
 use rust_decimal::Decimal;
 use serde_json::json;
 
+/// How old a pending execution absent at the broker must be before a poll sends it again.
+const PENDING_GRACE: chrono::Duration = chrono::Duration::seconds(30);
+
 /// Applies a broker answer to an execution: state per the transition table, new fills to the
 /// position and the journal, then the execution itself.
+///
+/// `known` is the execution's position as last written, when the caller has it (the order was
+/// just placed), which saves reading it back.
 pub(crate) async fn apply_order(
     ex: &Executor,
     exec: &mut Execution,
     order: &BrokerOrder,
     why: &str,
+    known: Option<&TrackedPosition>,
 ) -> Result<(), ExecError> {
     let next = ExecState::from(&order.status);
     let legal = exec.state.can_become(next);
@@ -32,8 +43,10 @@ pub(crate) async fn apply_order(
             EventKind::Order,
             Some(&exec.strategy),
             Some(&exec.order.symbol),
-            json!({ "client_order_id": exec.client_order_id, "ignored_transition":
-                    [exec.state.as_str(), next.as_str()] }),
+            || {
+                json!({ "client_order_id": exec.client_order_id, "ignored_transition":
+                    [exec.state.as_str(), next.as_str()] })
+            },
         )
         .await;
     }
@@ -43,8 +56,12 @@ pub(crate) async fn apply_order(
     if !(new_fill || state_changed || first_id) {
         return Ok(());
     }
+    let fill = if new_fill {
+        Some(fill_records(ex, exec, order, known).await?)
+    } else {
+        None
+    };
     if new_fill {
-        record_fill(ex, exec, order).await?;
         exec.filled_qty = order.filled_qty;
         exec.filled_avg_price = order.filled_avg_price;
     }
@@ -57,17 +74,50 @@ pub(crate) async fn apply_order(
     );
     exec.error = None;
     // The execution goes last: until it is written, the same answer will be applied again.
-    ex.store.upsert_execution(exec).await?;
+    let new_trades = match &fill {
+        Some(f) => {
+            ex.store
+                .write_batch(&[
+                    StoreWrite::Position(&f.position),
+                    StoreWrite::Trade(&f.trade),
+                    StoreWrite::Execution(exec),
+                ])
+                .await?
+        }
+        None => {
+            ex.store.upsert_execution(exec).await?;
+            Vec::new()
+        }
+    };
+    let mut position = None;
+    if let Some(f) = fill {
+        // Logged and alerted only the first time, so a replay after a crash stays quiet.
+        if new_trades.contains(&f.trade.id) {
+            ex.event(
+                EventKind::Fill,
+                Some(&exec.strategy),
+                Some(&exec.order.symbol),
+                || serde_json::to_value(&f.trade).unwrap_or_default(),
+            )
+            .await;
+            if let Some(a) = &f.alert {
+                deliver(ex.alerter.as_ref(), a).await;
+            }
+        }
+        position = Some(f.position);
+    }
     ex.event(
         EventKind::Order,
         Some(&exec.strategy),
         Some(&exec.order.symbol),
-        json!({ "client_order_id": exec.client_order_id, "order_id": order.id,
-                "state": state.as_str(), "filled_qty": exec.filled_qty }),
+        || {
+            json!({ "client_order_id": exec.client_order_id, "order_id": order.id,
+                "state": state.as_str(), "filled_qty": exec.filled_qty })
+        },
     )
     .await;
     if state.is_terminal() {
-        settle_position(ex, exec).await?;
+        settle_position(ex, exec, position).await?;
     }
     Ok(())
 }
@@ -83,15 +133,28 @@ fn increment_price(exec: &Execution, order: &BrokerOrder) -> Option<Decimal> {
     Some(((new_avg * order.filled_qty - old_notional) / delta).round_dp(6))
 }
 
-/// Records new fills on the position (as cumulative figures) and in the trade journal.
-async fn record_fill(
+/// What a new fill changes, not yet written.
+struct FillRecords {
+    position: TrackedPosition,
+    trade: TradeRecord,
+    alert: Option<Alert>,
+}
+
+/// The position with the new fill applied (as cumulative figures), the journal trade, and the
+/// alert it deserves (entry opened, position closed).
+async fn fill_records(
     ex: &Executor,
     exec: &Execution,
     order: &BrokerOrder,
-) -> Result<(), ExecError> {
+    known: Option<&TrackedPosition>,
+) -> Result<FillRecords, ExecError> {
     let delta = order.filled_qty - exec.filled_qty;
     let price = increment_price(exec, order).unwrap_or(Decimal::ZERO);
-    let Some(mut pos) = ex.store.position(&exec.position_id).await? else {
+    let stored = match known {
+        Some(p) if p.id == exec.position_id => Some(p.clone()),
+        _ => ex.store.position(&exec.position_id).await?,
+    };
+    let Some(mut pos) = stored else {
         return Err(ExecError::Invalid(format!(
             "execution {} refers to unknown position {}",
             exec.client_order_id, exec.position_id
@@ -123,7 +186,6 @@ async fn record_fill(
             }
         }
     }
-    ex.store.upsert_position(&pos).await?;
     let action = match (&exec.order.position_intent, &exec.order.side) {
         (Some(i), _) => i.as_str().to_owned(),
         (None, s) => s.as_str().to_owned(),
@@ -140,16 +202,6 @@ async fn record_fill(
         client_order_id: exec.client_order_id.clone(),
         realized_pnl: realized,
     };
-    let new = ex.store.upsert_trade(&trade).await?;
-    if new {
-        ex.event(
-            EventKind::Fill,
-            Some(&exec.strategy),
-            Some(&exec.order.symbol),
-            serde_json::to_value(&trade).unwrap_or_default(),
-        )
-        .await;
-    }
     let alert = match (was, pos.status) {
         (PositionStatus::Opening, PositionStatus::Open) => Some(Alert::Entry {
             strategy: pos.strategy.clone(),
@@ -169,16 +221,26 @@ async fn record_fill(
         }),
         _ => None,
     };
-    if let (true, Some(a)) = (new, alert) {
-        deliver(ex.alerter.as_ref(), &a).await;
-    }
-    Ok(())
+    Ok(FillRecords {
+        position: pos,
+        trade,
+        alert,
+    })
 }
 
 /// After an execution ends: an entry without fills leaves a never-opened position; an exit
-/// that ended with quantity still held hands the position back to the monitor.
-pub(crate) async fn settle_position(ex: &Executor, exec: &Execution) -> Result<(), ExecError> {
-    let Some(mut pos) = ex.store.position(&exec.position_id).await? else {
+/// that ended with quantity still held hands the position back to the monitor. `known` is the
+/// position as just written, if the caller has it, to save reading it back.
+pub(crate) async fn settle_position(
+    ex: &Executor,
+    exec: &Execution,
+    known: Option<TrackedPosition>,
+) -> Result<(), ExecError> {
+    let pos = match known {
+        Some(p) => Some(p),
+        None => ex.store.position(&exec.position_id).await?,
+    };
+    let Some(mut pos) = pos else {
         return Ok(());
     };
     let before = pos.status;
@@ -204,10 +266,15 @@ pub(crate) async fn settle_position(ex: &Executor, exec: &Execution) -> Result<(
 }
 
 /// Brings one non-terminal execution up to date with the broker.
+///
+/// A pending execution the broker does not know is sent again only once it is `min_age` old:
+/// while the process runs, a younger one may still be on its way to the broker from a
+/// concurrent [`Executor::execute`].
 pub(crate) async fn refresh(
     ex: &Executor,
     mut exec: Execution,
     report: &mut ReconcileReport,
+    min_age: chrono::Duration,
 ) -> Result<(), ExecError> {
     let cid = exec.client_order_id.clone();
     let answer = match &exec.broker_order_id {
@@ -223,6 +290,7 @@ pub(crate) async fn refresh(
                 &mut exec,
                 &order,
                 if adopted { "adopted" } else { "polled" },
+                None,
             )
             .await?;
             if adopted {
@@ -234,6 +302,9 @@ pub(crate) async fn refresh(
         }
         Err(e) if e.is_not_found() && exec.broker_order_id.is_none() => {
             let age = now() - exec.created_at;
+            if age < min_age {
+                return Ok(());
+            }
             let window = chrono::Duration::from_std(ex.config.resume_pending_within)
                 .unwrap_or(chrono::Duration::MAX);
             if age <= window {
@@ -242,7 +313,7 @@ pub(crate) async fn refresh(
                     .to_request(&cid)
                     .map_err(|e| ExecError::Invalid(e.to_string()))?;
                 tracing::warn!(client_order_id = %cid, "pending order absent at the broker: sending it");
-                send(ex, &mut exec, &request).await?;
+                send(ex, &mut exec, &request, None).await?;
                 report.resent.push(cid);
             } else {
                 note(
@@ -251,7 +322,7 @@ pub(crate) async fn refresh(
                     format!("absent at the broker and {age} old: not sent"),
                 );
                 ex.store.upsert_execution(&exec).await?;
-                settle_position(ex, &exec).await?;
+                settle_position(ex, &exec, None).await?;
                 report.abandoned.push(cid);
             }
             Ok(())
@@ -261,9 +332,31 @@ pub(crate) async fn refresh(
 }
 
 impl Executor {
+    /// Applies an order update pushed by the broker (Alpaca's trade-updates stream, a simulated
+    /// broker's fill), exactly as a poll answer would be applied. Returns `false` for an order
+    /// this executor did not place (unknown client order id), which is left alone.
+    pub async fn on_order_update(&self, order: &BrokerOrder) -> Result<bool, ExecError> {
+        let Some(mut exec) = self.store.execution(&order.client_order_id).await? else {
+            return Ok(false);
+        };
+        apply_order(self, &mut exec, order, "update", None).await?;
+        Ok(true)
+    }
+
     /// Polls every non-terminal execution and applies what changed (state, fills, positions,
-    /// journal). One order's failure is recorded and alerted; the others are still polled.
+    /// journal). A pending execution the broker does not have is sent again once it is 30 s
+    /// old (younger ones may still be in flight). One order's failure is recorded and alerted;
+    /// the others are still polled.
     pub async fn poll_orders(&self) -> Result<ReconcileReport, ExecError> {
+        self.poll_with(PENDING_GRACE).await
+    }
+
+    /// [`Executor::poll_orders`] with the age a pending execution must reach before it is sent
+    /// again (zero on start-up, when nothing can be in flight).
+    pub(crate) async fn poll_with(
+        &self,
+        min_age: chrono::Duration,
+    ) -> Result<ReconcileReport, ExecError> {
         let mut report = ReconcileReport::default();
         for exec in self.store.executions(true).await? {
             let (strategy, symbol, cid) = (
@@ -271,7 +364,7 @@ impl Executor {
                 exec.order.symbol.clone(),
                 exec.client_order_id.clone(),
             );
-            if let Err(e) = refresh(self, exec, &mut report).await {
+            if let Err(e) = refresh(self, exec, &mut report, min_age).await {
                 let msg = format!("order {cid}: {e}");
                 self.report_error(Some(&strategy), Some(&symbol), msg.clone())
                     .await;

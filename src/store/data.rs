@@ -92,6 +92,24 @@ impl StoreData {
         new
     }
 
+    /// Applies a batch; returns the ids of new trades.
+    pub fn write_batch(&mut self, writes: &[super::StoreWrite<'_>]) -> Vec<String> {
+        let mut new_trades = Vec::new();
+        for w in writes {
+            match *w {
+                super::StoreWrite::Signal(r) => self.upsert_signal(r),
+                super::StoreWrite::Execution(e) => self.upsert_execution(e),
+                super::StoreWrite::Position(p) => self.upsert_position(p),
+                super::StoreWrite::Trade(t) => {
+                    if self.upsert_trade(t) {
+                        new_trades.push(t.id.clone());
+                    }
+                }
+            }
+        }
+        new_trades
+    }
+
     pub fn trades(&self) -> Vec<TradeRecord> {
         self.trade_order
             .iter()
@@ -179,6 +197,12 @@ macro_rules! impl_store_over_data {
             ) -> $crate::store::StoreResult<bool> {
                 self.write(|d| d.upsert_trade(t))
             }
+            async fn write_batch(
+                &self,
+                writes: &[$crate::store::StoreWrite<'_>],
+            ) -> $crate::store::StoreResult<Vec<String>> {
+                self.write(|d| d.write_batch(writes))
+            }
             async fn trades(&self) -> $crate::store::StoreResult<Vec<$crate::store::TradeRecord>> {
                 self.read(|d| d.trades())
             }
@@ -208,6 +232,9 @@ macro_rules! impl_store_over_data {
                 strategy: &str,
             ) -> $crate::store::StoreResult<Option<serde_json::Value>> {
                 self.read(|d| d.strategy_state.get(strategy).cloned())
+            }
+            fn records_events(&self) -> bool {
+                self.keeps_events()
             }
             async fn record_event(
                 &self,

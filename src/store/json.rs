@@ -62,6 +62,10 @@ impl JsonFileStore {
         Ok(r)
     }
 
+    fn keeps_events(&self) -> bool {
+        false
+    }
+
     fn record_event_inner(&self, _e: &EngineEvent) -> StoreResult<()> {
         Ok(())
     }

@@ -6,19 +6,34 @@ use super::records::EngineEvent;
 use std::sync::{Mutex, MutexGuard};
 
 /// An [`ExecutionStore`](super::ExecutionStore) in memory: nothing survives the process. For
-/// tests, backtests and benches. It also keeps every journal event (see [`MemoryStore::events`]),
-/// so a test can assert what the executor logged; memory grows with them.
+/// tests, backtests and benches. [`MemoryStore::with_events`] also keeps every journal event
+/// (see [`MemoryStore::events`]), so a test can assert what the executor logged; memory grows
+/// with them.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     data: Mutex<StoreData>,
+    keep_events: bool,
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store that drops journal events.
     pub fn new() -> Self {
         Self {
             data: Mutex::new(StoreData::new()),
+            keep_events: false,
         }
+    }
+
+    /// An empty store that keeps journal events.
+    pub fn with_events() -> Self {
+        Self {
+            keep_events: true,
+            ..Self::new()
+        }
+    }
+
+    fn keeps_events(&self) -> bool {
+        self.keep_events
     }
 
     /// Events recorded so far, oldest first.

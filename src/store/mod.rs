@@ -84,6 +84,19 @@ pub enum StoreError {
 /// Result of a store operation.
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
 
+/// One record of an [`ExecutionStore::write_batch`].
+#[derive(Debug, Clone, Copy)]
+pub enum StoreWrite<'a> {
+    /// Upsert a signal record.
+    Signal(&'a SignalRecord),
+    /// Upsert an execution.
+    Execution(&'a Execution),
+    /// Upsert a tracked position.
+    Position(&'a TrackedPosition),
+    /// Record a trade (kept if already there).
+    Trade(&'a TradeRecord),
+}
+
 /// The persistence hook of the engine. See the module docs for the contract.
 #[async_trait]
 pub trait ExecutionStore: Send + Sync {
@@ -136,6 +149,38 @@ pub trait ExecutionStore: Send + Sync {
 
     /// A strategy's state blob.
     async fn strategy_state(&self, strategy: &str) -> StoreResult<Option<serde_json::Value>>;
+
+    /// Writes several records, in order; returns the ids of the trades that were new.
+    ///
+    /// The executor groups what one broker answer changes (position, trade, execution) into one
+    /// batch. Stores that can should apply a batch atomically (the bundled ones do: one
+    /// transaction, one lock, one file write), which makes it one commit instead of several.
+    /// The default writes the records one by one; that is still correct, because every record
+    /// is an idempotent function of the broker's cumulative figures and the execution comes
+    /// last, so a batch cut short by a crash is simply written again after the restart.
+    async fn write_batch(&self, writes: &[StoreWrite<'_>]) -> StoreResult<Vec<String>> {
+        let mut new_trades = Vec::new();
+        for w in writes {
+            match *w {
+                StoreWrite::Signal(r) => self.upsert_signal(r).await?,
+                StoreWrite::Execution(e) => self.upsert_execution(e).await?,
+                StoreWrite::Position(p) => self.upsert_position(p).await?,
+                StoreWrite::Trade(t) => {
+                    if self.upsert_trade(t).await? {
+                        new_trades.push(t.id.clone());
+                    }
+                }
+            }
+        }
+        Ok(new_trades)
+    }
+
+    /// Whether [`ExecutionStore::record_event`] does anything. The executor builds events
+    /// only when it does, so a store without an event log costs nothing per event. Default:
+    /// `false`.
+    fn records_events(&self) -> bool {
+        false
+    }
 
     /// The journal hook for the event log. Stores may keep events or not; the default drops
     /// them (the journal wrapper writes them to files).

@@ -8,7 +8,7 @@ use crate::fake::Fake;
 use crate::support::aapl_long;
 use alpaca_exec::broker::AlpacaBroker;
 use alpaca_exec::exec::{ExecState, Executor, ExecutorConfig, entry_client_order_id};
-use alpaca_exec::store::{ExecutionStore, PositionStatus, SkipReason, SqliteStore};
+use alpaca_exec::store::{ExecutionStore, Outcome, PositionStatus, SkipReason, SqliteStore};
 use alpaca_exec::{Client, RateLimit};
 use rust_decimal_macros::dec;
 use std::os::unix::process::ExitStatusExt;
@@ -93,16 +93,19 @@ async fn crash_at(point: &'static str) -> (Fake, SqliteStore, String, tempfile::
         "pending_written" => assert_eq!(report.resent, vec![cid.clone()], "{report:?}"),
         _ => assert_eq!(report.adopted, vec![cid.clone()], "{report:?}"),
     }
-    // The strategy emits the same signal again after the restart: nothing new is sent.
+    // The strategy emits the same signal again after the restart: its decision record died with
+    // the child, but the entry order named after it is recognised, and nothing new is sent.
     let d = exec.execute(&[aapl_long()]).await;
-    assert!(
-        matches!(
-            d[0].skip,
-            Some(SkipReason::ExistingPosition | SkipReason::Duplicate)
-        ),
-        "{:?}",
-        d[0]
-    );
+    assert_eq!(d[0].skip, Some(SkipReason::Duplicate), "{:?}", d[0]);
+    let rec = exec
+        .store()
+        .signal(&aapl_long().id())
+        .await
+        .unwrap()
+        .expect("the decision is recovered");
+    let recovered = rec.decision.unwrap();
+    assert_eq!(recovered.outcome, Outcome::Executed, "{recovered:?}");
+    assert_eq!(recovered.client_order_id.as_deref(), Some(cid.as_str()));
     drop(exec);
     let store = SqliteStore::open(&db).unwrap();
     (fake, store, cid, dir)

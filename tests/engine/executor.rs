@@ -1,7 +1,7 @@
 //! Executor end to end against the fake Alpaca: signal to filled order to exit, and every guard.
 
 use crate::fake::{Fake, Submit};
-use crate::support::{aapl_long, rig, rig_with};
+use crate::support::{aapl_an_hour_later, aapl_long, rig, rig_with, working_entry};
 use alpaca_exec::alert::Alert;
 use alpaca_exec::exec::{
     ClosedMarket, ExecState, ExecutorConfig, PositionMonitor, entry_client_order_id,
@@ -99,11 +99,7 @@ async fn existing_position_blocks_a_second_entry_for_the_strategy() {
     fake.quote("AAPL", dec!(149.95), dec!(150.05));
     let r = rig(&fake);
     r.exec.execute(&[aapl_long()]).await;
-    let later = Signal {
-        bar_time: aapl_long().bar_time + chrono::Duration::hours(1),
-        ..aapl_long()
-    };
-    let d = r.exec.execute(&[later]).await;
+    let d = r.exec.execute(&[aapl_an_hour_later()]).await;
     assert_eq!(d[0].skip, Some(SkipReason::ExistingPosition), "{:?}", d[0]);
     assert_eq!(fake.posts().await, 1);
 }
@@ -111,16 +107,9 @@ async fn existing_position_blocks_a_second_entry_for_the_strategy() {
 #[tokio::test]
 async fn working_order_blocks_a_second_entry() {
     let fake = Fake::start().await;
-    fake.quote("AAPL", dec!(149.95), dec!(150.05));
-    fake.with(|st| st.fill_on_submit = false);
-    let r = rig(&fake);
-    r.exec.execute(&[aapl_long()]).await;
+    let (r, _) = working_entry(&fake).await;
     // Only the position (still opening) or the working order can block; both say "no".
-    let later = Signal {
-        bar_time: aapl_long().bar_time + chrono::Duration::hours(1),
-        ..aapl_long()
-    };
-    let d = r.exec.execute(&[later]).await;
+    let d = r.exec.execute(&[aapl_an_hour_later()]).await;
     assert!(
         matches!(
             d[0].skip,
@@ -337,11 +326,7 @@ async fn one_symbol_failing_does_not_stop_the_batch() {
 #[tokio::test]
 async fn partial_fills_update_position_and_journal_and_stale_answers_are_ignored() {
     let fake = Fake::start().await;
-    fake.quote("AAPL", dec!(149.95), dec!(150.05));
-    fake.with(|st| st.fill_on_submit = false);
-    let r = rig(&fake);
-    let d = r.exec.execute(&[aapl_long()]).await;
-    let cid = d[0].client_order_id.clone().unwrap();
+    let (r, cid) = working_entry(&fake).await;
 
     fake.fill(&cid, dec!(30), dec!(150), "partially_filled");
     r.exec.poll_orders().await.unwrap();
@@ -374,11 +359,7 @@ async fn partial_fills_update_position_and_journal_and_stale_answers_are_ignored
 #[tokio::test]
 async fn late_fill_after_cancel_is_applied() {
     let fake = Fake::start().await;
-    fake.quote("AAPL", dec!(149.95), dec!(150.05));
-    fake.with(|st| st.fill_on_submit = false);
-    let r = rig(&fake);
-    let d = r.exec.execute(&[aapl_long()]).await;
-    let cid = d[0].client_order_id.clone().unwrap();
+    let (r, cid) = working_entry(&fake).await;
     fake.fill(&cid, dec!(0), dec!(0), "pending_cancel");
     r.exec.poll_orders().await.unwrap();
     fake.fill(&cid, dec!(66), dec!(150), "filled");
@@ -493,5 +474,61 @@ async fn daily_summary_counts_decisions_and_pnl() {
             .alerts()
             .iter()
             .any(|a| matches!(a, Alert::DailySummary(_)))
+    );
+}
+
+#[tokio::test]
+async fn pushed_order_updates_are_applied_like_polls() {
+    let fake = Fake::start().await;
+    let (r, cid) = working_entry(&fake).await;
+    let mut update = r
+        .exec
+        .broker()
+        .order_by_client_order_id(&cid)
+        .await
+        .unwrap();
+    update.status = alpaca_exec::OrderStatus::Filled;
+    update.filled_qty = dec!(66);
+    update.filled_avg_price = Some(dec!(150.02));
+    assert!(r.exec.on_order_update(&update).await.unwrap());
+    let pos = r.store.position(&cid).await.unwrap().unwrap();
+    assert_eq!(
+        (pos.status, pos.entry_price),
+        (PositionStatus::Open, Some(dec!(150.02)))
+    );
+    // The same update again changes nothing and journals nothing twice.
+    assert!(r.exec.on_order_update(&update).await.unwrap());
+    assert_eq!(r.store.trades().await.unwrap().len(), 1);
+    update.client_order_id = "someone-else".into();
+    assert!(!r.exec.on_order_update(&update).await.unwrap());
+}
+
+#[tokio::test]
+async fn unresolved_submit_waits_for_the_grace_period_then_start_up_settles_it() {
+    let fake = Fake::start().await;
+    fake.quote("AAPL", dec!(149.95), dec!(150.05));
+    fake.with(|st| {
+        st.submit_plan.push_back(Submit::Refuse500);
+        st.submit_plan.push_back(Submit::Refuse500);
+    });
+    let r = rig(&fake);
+    let d = r.exec.execute(&[aapl_long()]).await;
+    assert_eq!(d[0].outcome, Outcome::Unresolved, "{:?}", d[0]);
+    let cid = d[0].client_order_id.clone().unwrap();
+    assert_eq!(
+        r.store.execution(&cid).await.unwrap().unwrap().state,
+        ExecState::Pending
+    );
+    assert_eq!(fake.posts().await, 2);
+    // A poll right away leaves it alone: it could still be on its way.
+    assert!(r.exec.poll_orders().await.unwrap().resent.is_empty());
+    assert_eq!(fake.posts().await, 2);
+    // On start-up nothing is in flight: absent at the broker, so it is sent (same id).
+    let rep = r.exec.reconcile().await.unwrap();
+    assert_eq!(rep.resent, vec![cid.clone()]);
+    assert_eq!(fake.orders().len(), 1);
+    assert_eq!(
+        r.store.execution(&cid).await.unwrap().unwrap().state,
+        ExecState::Filled
     );
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 async fn trade_round_trip(journal: Journal) -> (Arc<JournaledStore<MemoryStore>>, Fake) {
     let fake = Fake::start().await;
     fake.quote("AAPL", dec!(149.95), dec!(150.05));
-    let store = Arc::new(JournaledStore::new(MemoryStore::new(), journal));
+    let store = Arc::new(JournaledStore::new(MemoryStore::with_events(), journal));
     let exec = Arc::new(Executor::new(
         fake.broker(),
         store.clone(),

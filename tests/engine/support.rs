@@ -41,6 +41,14 @@ pub fn aapl_long() -> Signal {
     .target(dec!(160))
 }
 
+/// The same idea on the next bar: a different signal for the same strategy and symbol.
+pub fn aapl_an_hour_later() -> Signal {
+    Signal {
+        bar_time: aapl_long().bar_time + chrono::Duration::hours(1),
+        ..aapl_long()
+    }
+}
+
 pub struct Rig {
     pub exec: Arc<Executor>,
     pub store: Arc<MemoryStore>,
@@ -66,4 +74,14 @@ pub fn rig_with(fake: &Fake, config: ExecutorConfig) -> Rig {
         store,
         alerts,
     }
+}
+
+/// An AAPL entry left working (not filled) at the fake; returns the rig and its client order id.
+pub async fn working_entry(fake: &Fake) -> (Rig, String) {
+    fake.quote("AAPL", dec!(149.95), dec!(150.05));
+    fake.with(|st| st.fill_on_submit = false);
+    let r = rig(fake);
+    let d = r.exec.execute(&[aapl_long()]).await;
+    let cid = d[0].client_order_id.clone().expect("an order was placed");
+    (r, cid)
 }

@@ -4,7 +4,7 @@
 //! The backtest driver feeds it bars in time order ([`SimBroker::on_bar`]) and closes each
 //! session ([`SimBroker::end_of_day`]); the executor talks to it exactly as it talks to Alpaca.
 //!
-//! Rules (see [`fills`] for the price rules):
+//! Rules (see the `fills` module for the price rules):
 //! - an order is eligible from the first bar of its symbol *after* it was placed, so a market
 //!   order placed on bar t fills at the open of bar t+1 ([`MarketFill::NextOpen`], the default);
 //!   [`MarketFill::SameClose`] fills market orders at once at the last close instead;

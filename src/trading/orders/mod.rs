@@ -2,6 +2,7 @@
 
 mod model;
 mod request;
+pub(crate) mod resolve;
 
 pub use model::{Order, OrderClass, OrderStatus, OrderType, TimeInForce};
 pub use request::{
@@ -157,8 +158,9 @@ impl Client {
     /// Submits an order and, if the outcome is unknown, settles it by its `client_order_id`:
     ///
     /// 1. submit; on success return the order;
-    /// 2. on [`Error::OutcomeUnknown`], look the order up by `client_order_id`; if Alpaca has
-    ///    it, return it (it was placed exactly once);
+    /// 2. on [`Error::OutcomeUnknown`] (or a 5xx, or a success whose body could not be
+    ///    decoded), look the order up by `client_order_id`; if Alpaca has it, return it (it was
+    ///    placed exactly once);
     /// 3. if Alpaca does not have it (404), send it once more *with the same id*: Alpaca refuses a
     ///    reused id (422 `40010001`), so even if the first attempt lands late it cannot create a
     ///    second order;
@@ -167,31 +169,12 @@ impl Client {
     /// If the outcome is still unknown after that, the error is returned unchanged.
     pub async fn submit_order_and_resolve(&self, order: &OrderRequest) -> Result<Order> {
         let id = order.client_order_id();
-        let first = self.submit_order(order).await;
-        match first {
-            Err(e) if e.is_outcome_unknown() => {
-                tracing::warn!(client_order_id = id, error = %e, "order outcome unknown, looking it up");
-                match self.order_by_client_order_id(id).await {
-                    Ok(found) => Ok(found),
-                    Err(lookup) if lookup.is_not_found() => {
-                        tracing::warn!(
-                            client_order_id = id,
-                            "order not at Alpaca, sending again with the same id"
-                        );
-                        match self.submit_order(order).await {
-                            Err(e2) if is_duplicate(&e2) => self.order_by_client_order_id(id).await,
-                            other => other,
-                        }
-                    }
-                    Err(lookup) => {
-                        tracing::error!(client_order_id = id, error = %lookup, "lookup after unknown outcome failed");
-                        Err(e)
-                    }
-                }
-            }
-            Err(e) if is_duplicate(&e) => self.order_by_client_order_id(id).await,
-            other => other,
-        }
+        resolve::submit_resolving(
+            id,
+            || self.submit_order(order),
+            || self.order_by_client_order_id(id),
+        )
+        .await
     }
 
     /// `GET /v2/orders/{order_id}`; `nested` includes legs.
@@ -248,8 +231,4 @@ impl Client {
         }
         crate::client::transport::decode(&resp.body)
     }
-}
-
-fn is_duplicate(e: &Error) -> bool {
-    e.api().is_some_and(|a| a.is_duplicate_client_order_id())
 }
