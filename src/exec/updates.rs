@@ -6,7 +6,7 @@
 //! an update, changes nothing twice.
 
 use super::monitor::PositionMonitor;
-use super::{ExecError, Executor, track};
+use super::{ExecError, Executor};
 use crate::broker::BrokerOrder;
 use crate::stream::{StreamError, StreamEvent, TradeMessage, TradeUpdate};
 use futures_core::Stream;
@@ -19,24 +19,13 @@ impl Executor {
     /// order id: state, fills, position and journal, exactly as a poll would. Returns false when
     /// the order is not one this executor tracks, or its execution is already finished.
     pub async fn apply_trade_update(&self, update: &TradeUpdate) -> Result<bool, ExecError> {
-        let cid = &update.order.client_order_id;
-        if cid.is_empty() {
-            return Ok(false);
-        }
-        let Some(mut exec) = self.store.execution(cid).await? else {
-            return Ok(false);
-        };
-        if exec.state.is_terminal() {
-            return Ok(false);
-        }
         let order = BrokerOrder::from(update.order.clone());
         let why = if update.recovered {
             "recovered"
         } else {
             "streamed"
         };
-        track::apply_order(self, &mut exec, &order, why).await?;
-        Ok(true)
+        self.apply_update(&order, why).await
     }
 }
 
