@@ -67,13 +67,17 @@ impl SessionCalendar {
         }
         let mut cal = Self::default();
         for d in dates {
+            // One conversion per day: US clocks change on Sundays at 02:00, so a weekday keeps
+            // one UTC offset from midnight to midnight.
+            let midnight = ny(d, NaiveTime::MIN);
             let day = Day {
-                open: ny(d, OPEN),
-                close: ny(d, CLOSE),
+                open: midnight + (OPEN - NaiveTime::MIN),
+                close: midnight + (CLOSE - NaiveTime::MIN),
             };
+            debug_assert_eq!(day.open, ny(d, OPEN));
             cal.days.insert(d, day);
             cal.by_open.insert(day.open, d);
-            cal.midnights.insert(ny(d, NaiveTime::MIN), d);
+            cal.midnights.insert(midnight, d);
         }
         cal
     }
@@ -195,6 +199,33 @@ mod tests {
             )
             .collect();
         assert_eq!(days.len(), 2);
+    }
+
+    #[test]
+    fn sessions_around_dst_changes_use_the_right_offset() {
+        // 2024-03-08 (Fri, EST) and 2024-03-11 (Mon, EDT); 2024-11-01 (Fri, EDT), 11-04 (Mon, EST).
+        let c = SessionCalendar::from_times(
+            [
+                "2024-03-08T05:00:00Z",
+                "2024-03-11T04:00:00Z",
+                "2024-11-01T04:00:00Z",
+                "2024-11-04T05:00:00Z",
+            ]
+            .map(t),
+        );
+        let open = |y, m, d| {
+            c.session(NaiveDate::from_ymd_opt(y, m, d).unwrap())
+                .unwrap()
+                .0
+        };
+        assert_eq!(open(2024, 3, 8), t("2024-03-08T14:30:00Z"));
+        assert_eq!(open(2024, 3, 11), t("2024-03-11T13:30:00Z"));
+        assert_eq!(open(2024, 11, 1), t("2024-11-01T13:30:00Z"));
+        assert_eq!(open(2024, 11, 4), t("2024-11-04T14:30:00Z"));
+        assert_eq!(
+            c.session_bar_date(t("2024-03-11T04:00:00Z")),
+            NaiveDate::from_ymd_opt(2024, 3, 11)
+        );
     }
 
     #[test]
