@@ -155,12 +155,12 @@ pub fn compute(curve: &[EquityPoint], trades: &[ClosedTrade]) -> Option<Metrics>
     if first.equity <= Decimal::ZERO {
         return None;
     }
-    let growth = f(last.equity) / f(first.equity);
+    // Statistics in f64, converting each point once (Decimal division per point is slow on
+    // long curves); money figures stay Decimal.
+    let eq: Vec<f64> = curve.iter().map(|p| f(p.equity)).collect();
+    let growth = eq[eq.len() - 1] / eq[0];
     let years = (last.date - first.date).num_days() as f64 / 365.25;
-    let returns: Vec<f64> = curve
-        .windows(2)
-        .map(|w| f(w[1].equity) / f(w[0].equity) - 1.0)
-        .collect();
+    let returns: Vec<f64> = eq.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
     let n = returns.len() as f64;
     let mean = returns.iter().sum::<f64>() / n.max(1.0);
     let sharpe = (returns.len() >= 2)
@@ -186,7 +186,7 @@ pub fn compute(curve: &[EquityPoint], trades: &[ClosedTrade]) -> Option<Metrics>
         cagr: (years > 0.0 && growth > 0.0).then(|| growth.powf(1.0 / years) - 1.0),
         sharpe,
         sortino,
-        max_drawdown: max_drawdown(curve),
+        max_drawdown: drawdown_of(curve, &eq),
         exposure: curve.iter().filter(|p| p.invested).count() as f64 / curve.len() as f64,
         trades: trade_stats(trades),
         per_strategy: per.into_iter().map(|(k, v)| (k, trade_stats(v))).collect(),
@@ -195,25 +195,31 @@ pub fn compute(curve: &[EquityPoint], trades: &[ClosedTrade]) -> Option<Metrics>
 
 /// The largest peak-to-trough fall of the curve.
 pub fn max_drawdown(curve: &[EquityPoint]) -> Option<Drawdown> {
-    let mut peak = curve.first()?;
+    let eq: Vec<f64> = curve.iter().map(|p| f(p.equity)).collect();
+    drawdown_of(curve, &eq)
+}
+
+fn drawdown_of(curve: &[EquityPoint], eq: &[f64]) -> Option<Drawdown> {
+    curve.first()?;
+    let mut peak = 0usize;
     let mut best: Option<Drawdown> = None;
     let mut best_peak_equity = Decimal::ZERO;
-    for p in curve {
-        if p.equity > peak.equity {
-            peak = p;
+    for (i, p) in curve.iter().enumerate() {
+        if p.equity > curve[peak].equity {
+            peak = i;
         }
-        if peak.equity <= Decimal::ZERO {
+        if eq[peak] <= 0.0 {
             continue;
         }
-        let depth = f((peak.equity - p.equity) / peak.equity);
+        let depth = (eq[peak] - eq[i]) / eq[peak];
         if depth > 0.0 && best.as_ref().is_none_or(|b| depth > b.depth) {
             best = Some(Drawdown {
                 depth,
-                peak: peak.date,
+                peak: curve[peak].date,
                 trough: p.date,
                 recovered: None,
             });
-            best_peak_equity = peak.equity;
+            best_peak_equity = curve[peak].equity;
         }
     }
     let mut dd = best?;

@@ -28,7 +28,7 @@ use crate::exec::{ExecError, Executor, ExecutorConfig, PositionMonitor};
 use crate::risk::ExitPolicy;
 use crate::store::{ExecutionStore, MemoryStore, Outcome, PositionStatus};
 use crate::strategy::{self, Strategy, StrategyContext};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -210,6 +210,8 @@ struct Runner {
     feeds: BTreeMap<(usize, Arc<str>), Feed>,
     /// The context strategies see; rebuilt only after something changed the account.
     ctx: Option<StrategyContext>,
+    /// The current trading day's regular session, looked up once per day.
+    today: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Signals made while the market was closed, sent at the next open (the executor's own
     /// queue would do the same, but scanning the store for them every session costs a replay
     /// more than everything else together).
@@ -233,7 +235,7 @@ impl Runner {
     /// Makes sure `self.ctx` is current (rebuilt after fills, cheap time update otherwise).
     async fn refresh_context(&mut self) -> Result<(), ExecError> {
         let now = self.sim.now();
-        let open = self.sim.sessions().is_open(now);
+        let open = self.today.is_some_and(|(o, c)| o <= now && now < c);
         match &mut self.ctx {
             Some(c) => {
                 c.now = now;
@@ -291,7 +293,7 @@ impl Runner {
     }
 
     async fn end_session(&mut self, date: NaiveDate) -> Result<(), ExecError> {
-        let close = self.sim.sessions().session(date).map(|(_, c)| c);
+        let close = self.today.map(|(_, c)| c);
         if let Some(c) = close {
             self.sim.set_now(c);
         }
@@ -312,7 +314,8 @@ impl Runner {
     }
 
     async fn start_session(&mut self, date: NaiveDate) -> Result<(), ExecError> {
-        if let Some((open, _)) = self.sim.sessions().session(date) {
+        self.today = self.sim.sessions().session(date);
+        if let Some((open, _)) = self.today {
             self.sim.set_now(open);
             if !self.pending.is_empty() {
                 let signals = std::mem::take(&mut self.pending);
@@ -336,11 +339,9 @@ impl Runner {
             self.exec.poll_orders().await?;
             self.ctx = None;
         }
+        let _ = date;
         let close = if session {
-            self.sim
-                .sessions()
-                .session(date)
-                .map_or(sb.bar.timestamp, |(_, c)| c)
+            self.today.map_or(sb.bar.timestamp, |(_, c)| c)
         } else {
             sb.bar.timestamp + spacing
         };
@@ -453,6 +454,7 @@ impl Backtest {
             watch,
             feeds,
             ctx: None,
+            today: None,
             pending: Vec::new(),
             signals: 0,
             executed: 0,
@@ -486,10 +488,28 @@ impl Runner {
         let total = bars.len() as u64;
         let mut current: Option<NaiveDate> = None;
         let sessions = r.sim.clone();
+        let calendar = sessions.sessions();
+        // The New York day of the previous bar, as [midnight, next midnight): bars in time order
+        // mostly fall in the same day, which then needs no calendar lookup at all.
+        let mut day: Option<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> = None;
         for (n, sb) in bars.iter().enumerate() {
-            let calendar = sessions.sessions();
-            let session = calendar.session_bar_date(sb.bar.timestamp).is_some();
-            let date = calendar.date_of(sb.bar.timestamp);
+            let t = sb.bar.timestamp;
+            let (date, midnight) = match day {
+                Some((d, m, next)) if m <= t && t < next => (d, m),
+                _ => {
+                    let d = calendar.date_of(t);
+                    let m = calendar.midnight(d);
+                    // Clocks change on Sundays at 02:00: any other day is 24 hours long.
+                    let next = if d.weekday() == chrono::Weekday::Sun {
+                        calendar.midnight(d + chrono::Days::new(1))
+                    } else {
+                        m + Duration::hours(24)
+                    };
+                    day = Some((d, m, next));
+                    (d, m)
+                }
+            };
+            let session = t == midnight && calendar.is_trading_day(date);
             if current != Some(date) {
                 if let Some(prev) = current {
                     r.end_session(prev).await?;

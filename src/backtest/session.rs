@@ -2,9 +2,9 @@
 //! bars themselves. A weekday with no bar in the data is a holiday; sessions are the regular
 //! 09:30-16:00 New York hours.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Offset, TimeZone, Utc, Weekday};
 use chrono_tz::America::New_York;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 /// Regular session open, New York time.
@@ -50,26 +50,56 @@ impl SessionCalendar {
     /// The calendar of the New York dates on which any of `times` falls (weekends excluded even
     /// if a bar is stamped on one).
     pub fn from_times(times: impl IntoIterator<Item = DateTime<Utc>>) -> Self {
-        let mut dates = BTreeSet::new();
-        // New York's offsets are whole hours, so the New York date is constant within a UTC
-        // hour: convert once per hour of bars, not once per bar.
-        let mut last_hour: Option<i64> = None;
+        // Trading date -> New York's UTC offset (seconds) that day.
+        let mut dates: BTreeMap<NaiveDate, i32> = BTreeMap::new();
+        // US clocks change on Sundays at 06:00 or 07:00 UTC, so New York's UTC offset is constant
+        // from Sunday 12:00 UTC until the next Sunday 00:00 UTC: one conversion serves a week of
+        // bars. Instants on a Sunday morning (UTC) are converted one by one.
+        const WEEK: i64 = 7 * 86_400;
+        const FIRST_SUNDAY_NOON: i64 = 3 * 86_400 + 43_200; // 1970-01-04T12:00:00Z
+        let mut cache: Option<(i64, i32)> = None;
+        let mut last: Option<NaiveDate> = None;
         for t in times {
-            let hour = t.timestamp().div_euclid(3600);
-            if last_hour == Some(hour) {
+            let ts = t.timestamp();
+            let sunday_morning =
+                (ts.div_euclid(86_400) + 4).rem_euclid(7) == 0 && ts.rem_euclid(86_400) < 43_200;
+            let (d, offset) = if sunday_morning {
+                let ny_t = t.with_timezone(&New_York);
+                (ny_t.date_naive(), ny_t.offset().fix().local_minus_utc())
+            } else {
+                let window = (ts - FIRST_SUNDAY_NOON).div_euclid(WEEK);
+                let offset = match cache {
+                    Some((w, off)) if w == window => off,
+                    _ => {
+                        let off = New_York
+                            .offset_from_utc_datetime(&t.naive_utc())
+                            .fix()
+                            .local_minus_utc();
+                        cache = Some((window, off));
+                        off
+                    }
+                };
+                (
+                    (t + chrono::Duration::seconds(i64::from(offset))).date_naive(),
+                    offset,
+                )
+            };
+            if last == Some(d) {
                 continue;
             }
-            last_hour = Some(hour);
-            let d = t.with_timezone(&New_York).date_naive();
+            last = Some(d);
             if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
-                dates.insert(d);
+                dates.entry(d).or_insert(offset);
             }
         }
         let mut cal = Self::default();
-        for d in dates {
-            // One conversion per day: US clocks change on Sundays at 02:00, so a weekday keeps
-            // one UTC offset from midnight to midnight.
-            let midnight = ny(d, NaiveTime::MIN);
+        for (d, offset) in dates {
+            // US clocks change on Sundays at 02:00, so a weekday keeps the offset its bars had
+            // from midnight to midnight.
+            let midnight = (d.and_time(NaiveTime::MIN)
+                - chrono::Duration::seconds(i64::from(offset)))
+            .and_utc();
+            debug_assert_eq!(midnight, ny(d, NaiveTime::MIN));
             let day = Day {
                 open: midnight + (OPEN - NaiveTime::MIN),
                 close: midnight + (CLOSE - NaiveTime::MIN),
@@ -80,6 +110,17 @@ impl SessionCalendar {
             cal.midnights.insert(midnight, d);
         }
         cal
+    }
+
+    /// Midnight New York at the start of `date`, as a UTC instant.
+    pub fn midnight(&self, date: NaiveDate) -> DateTime<Utc> {
+        if let Some(day) = self.days.get(&date) {
+            return day.open - (OPEN - NaiveTime::MIN);
+        }
+        New_York
+            .from_local_datetime(&date.and_time(NaiveTime::MIN))
+            .earliest()
+            .map_or_else(|| ny(date, NaiveTime::MIN), |t| t.with_timezone(&Utc))
     }
 
     /// Whether `date` is a trading day.
@@ -226,6 +267,22 @@ mod tests {
             c.session_bar_date(t("2024-03-11T04:00:00Z")),
             NaiveDate::from_ymd_opt(2024, 3, 11)
         );
+    }
+
+    #[test]
+    fn dates_match_a_plain_conversion_for_every_hour_of_two_years() {
+        let start = t("2023-01-01T00:00:00Z");
+        let times: Vec<DateTime<Utc>> = (0..2 * 365 * 24)
+            .map(|h| start + chrono::Duration::hours(h))
+            .collect();
+        let c = SessionCalendar::from_times(times.iter().copied());
+        let expected: std::collections::BTreeSet<NaiveDate> = times
+            .iter()
+            .map(|t| t.with_timezone(&New_York).date_naive())
+            .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+            .collect();
+        let got: std::collections::BTreeSet<NaiveDate> = c.days.keys().copied().collect();
+        assert_eq!(got, expected);
     }
 
     #[test]

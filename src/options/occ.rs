@@ -199,9 +199,19 @@ impl OccSymbol {
         })
     }
 
+    /// Parses `s` if it is an OCC symbol, without building an error when it is not: cheap for
+    /// the common case of telling an option from a stock symbol (which is always shorter).
+    pub fn try_parse(s: &str) -> Option<Self> {
+        let t = s.trim();
+        if t.len() <= FIXED_TAIL || !t.is_ascii() {
+            return None;
+        }
+        Self::parse(t).ok()
+    }
+
     /// True if `s` has the shape of an OCC option symbol (used to tell options from equities).
     pub fn looks_like(s: &str) -> bool {
-        Self::parse(s).is_ok()
+        Self::try_parse(s).is_some()
     }
 
     /// The OCC root, e.g. `SPXW`. Not always the underlying.

@@ -264,15 +264,15 @@ impl SimBroker {
     }
 
     fn mark(&self, st: &State, symbol: &str) -> Option<(Decimal, Decimal)> {
-        match OccSymbol::parse(symbol) {
-            Ok(occ) => {
+        match OccSymbol::try_parse(symbol) {
+            Some(occ) => {
                 let spot = Self::spot(st, occ.root())?;
                 Some((
                     self.config.options.value(&occ, spot, st.now).0,
                     Decimal::ONE_HUNDRED,
                 ))
             }
-            Err(_) => Self::spot(st, symbol).map(|p| (p, Decimal::ONE)),
+            None => Self::spot(st, symbol).map(|p| (p, Decimal::ONE)),
         }
     }
 
@@ -488,7 +488,7 @@ impl SimBroker {
             st.holdings
                 .iter()
                 .filter_map(|(s, h)| {
-                    let occ = OccSymbol::parse(s).ok()?;
+                    let occ = OccSymbol::try_parse(s)?;
                     (occ.expiration() <= date).then(|| (s.clone(), occ, h.clone()))
                 })
                 .collect()
@@ -546,7 +546,7 @@ impl SimBroker {
             .symbol()
             .ok_or_else(|| rejected("the simulator does not trade multi-leg orders"))?
             .to_owned();
-        let option = OccSymbol::parse(&symbol).ok();
+        let option = OccSymbol::try_parse(&symbol);
         let driver = option
             .as_ref()
             .map_or(symbol.clone(), |o| o.root().to_owned());
@@ -799,8 +799,8 @@ impl Broker for SimBroker {
 
     async fn latest_price(&self, symbol: &str) -> Result<LatestPrice> {
         let st = self.lock();
-        match OccSymbol::parse(symbol) {
-            Ok(occ) => {
+        match OccSymbol::try_parse(symbol) {
+            Some(occ) => {
                 let bar = st
                     .last_bar
                     .get(occ.root())
@@ -813,7 +813,7 @@ impl Broker for SimBroker {
                     time: Some(st.now),
                 })
             }
-            Err(_) => {
+            None => {
                 let bar = st
                     .last_bar
                     .get(symbol)
