@@ -49,6 +49,11 @@ const MIGRATIONS: &[&str] = &[
         strategy TEXT, symbol TEXT, data TEXT NOT NULL);",
 ];
 
+/// Page size of new databases. Every commit writes each page it touched to the WAL whole; most
+/// records are well under 2 KiB, so 2 KiB pages halve the bytes per commit against SQLite's
+/// 4 KiB default with few overflow pages.
+const PAGE_SIZE: i64 = 2048;
+
 /// Schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -138,6 +143,10 @@ impl SqliteStore {
             });
         }
         conn.busy_timeout(Duration::from_secs(5)).map_err(backend)?;
+        if version == 0 {
+            conn.pragma_update(None, "page_size", PAGE_SIZE)
+                .map_err(backend)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| classify(path, e))?;
         let sync = match durability {
