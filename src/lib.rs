@@ -57,6 +57,8 @@ pub mod patterns;
 pub mod risk;
 pub mod store;
 pub mod strategy;
+#[cfg(feature = "websockets")]
+pub mod stream;
 pub mod trading;
 mod wire;
 

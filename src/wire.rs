@@ -101,6 +101,19 @@ impl<'de> Visitor<'de> for DecimalVisitor {
         Ok(Some(Decimal::from(v)))
     }
 
+    // MessagePack may carry 32-bit floats; widening one to f64 would invent digits (9.46 would
+    // become 9.46000003...), so recover the decimal from its own shortest text.
+    fn visit_f32<E: de::Error>(self, v: f32) -> Result<Self::Value, E> {
+        let text = v.to_string();
+        if !v.is_finite() {
+            return Err(E::custom(format_args!("{v} is not a finite decimal")));
+        }
+        Decimal::from_str(&text)
+            .or_else(|_| Decimal::from_scientific(&text))
+            .map(Some)
+            .map_err(|e| E::custom(format_args!("invalid decimal {text}: {e}")))
+    }
+
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
         decimal_from_f64(v)
             .map(Some)
@@ -154,10 +167,84 @@ pub(crate) fn decimal_from_f64(v: f64) -> Option<Decimal> {
 
 /// A UTC timestamp. Market data sends millions of `YYYY-MM-DDTHH:MM:SS[.fraction]Z` strings, so
 /// that exact shape is parsed by hand (about ten times faster than a general RFC 3339 parser);
-/// anything else (offsets, odd precision) goes through chrono.
+/// anything else (offsets, odd precision) goes through chrono. The option data stream speaks
+/// MessagePack, whose timestamps are the format's own extension type (-1): accepted too.
 pub(crate) fn utc<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-    let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-    parse_utc(&s).ok_or_else(|| de::Error::custom(format_args!("invalid RFC 3339 time {s:?}")))
+    d.deserialize_any(UtcVisitor)
+}
+
+struct UtcVisitor;
+
+impl<'de> Visitor<'de> for UtcVisitor {
+    type Value = DateTime<Utc>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an RFC 3339 time or a MessagePack timestamp")
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        parse_utc(s).ok_or_else(|| E::custom(format_args!("invalid RFC 3339 time {s:?}")))
+    }
+
+    // rmp-serde hands an extension value over as a newtype holding `(tag: i8, data: bytes)`.
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let tag: i8 = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::custom("extension without a tag"))?;
+        let data: ExtData = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::custom("extension without data"))?;
+        if tag != MSGPACK_TIMESTAMP {
+            return Err(de::Error::custom(format_args!(
+                "MessagePack extension {tag} is not a timestamp"
+            )));
+        }
+        msgpack_timestamp(&data.0).ok_or_else(|| de::Error::custom("invalid MessagePack timestamp"))
+    }
+}
+
+/// The MessagePack extension type of timestamps.
+pub(crate) const MSGPACK_TIMESTAMP: i8 = -1;
+
+/// The bytes of an extension value.
+pub(crate) struct ExtData(pub(crate) Vec<u8>);
+
+impl<'de> Deserialize<'de> for ExtData {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ExtData;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: de::Error>(self, b: &[u8]) -> Result<ExtData, E> {
+                Ok(ExtData(b.to_vec()))
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
+/// Decodes the three MessagePack timestamp layouts: 32-bit seconds; 30-bit nanoseconds and
+/// 34-bit seconds in 64 bits; 32-bit nanoseconds then 64-bit signed seconds.
+pub(crate) fn msgpack_timestamp(b: &[u8]) -> Option<DateTime<Utc>> {
+    let (secs, nanos) = match b.len() {
+        4 => (i64::from(u32::from_be_bytes(b.try_into().ok()?)), 0),
+        8 => {
+            let v = u64::from_be_bytes(b.try_into().ok()?);
+            ((v & 0x3_ffff_ffff) as i64, (v >> 34) as u32)
+        }
+        12 => (
+            i64::from_be_bytes(b[4..].try_into().ok()?),
+            u32::from_be_bytes(b[..4].try_into().ok()?),
+        ),
+        _ => return None,
+    };
+    DateTime::from_timestamp(secs, nanos)
 }
 
 pub(crate) fn parse_utc(s: &str) -> Option<DateTime<Utc>> {
@@ -393,6 +480,27 @@ mod tests {
         ] {
             assert_eq!(parse_utc(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn msgpack_timestamps_in_all_three_layouts() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            msgpack_timestamp(&1_700_000_000u32.to_be_bytes()),
+            Some(t("2023-11-14T22:13:20Z"))
+        );
+        let v64 = (123_456_789u64 << 34) | 1_700_000_000;
+        assert_eq!(
+            msgpack_timestamp(&v64.to_be_bytes()),
+            Some(t("2023-11-14T22:13:20.123456789Z"))
+        );
+        let mut b96 = 5u32.to_be_bytes().to_vec();
+        b96.extend_from_slice(&(-1i64).to_be_bytes());
+        assert_eq!(
+            msgpack_timestamp(&b96),
+            Some(t("1969-12-31T23:59:59.000000005Z"))
+        );
+        assert_eq!(msgpack_timestamp(&[1, 2, 3]), None);
     }
 
     #[test]

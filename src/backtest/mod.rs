@@ -5,7 +5,11 @@
 //! ([`metrics`]) and the report ([`report`]).
 
 pub mod bars;
+pub mod download;
 pub mod metrics;
 pub mod report;
+pub mod runner;
 pub mod session;
 pub mod sim;
+pub mod sma_cross;
+pub mod sweep;

@@ -161,6 +161,13 @@ impl ClientBuilder {
         self
     }
 
+    /// An already checked key pair (e.g. resolved from a secrets manager).
+    pub fn credentials_value(mut self, credentials: &Credentials) -> Self {
+        self.key_id = Some(credentials.key_id().to_owned());
+        self.secret_key = Some(credentials.secret_key().to_owned());
+        self
+    }
+
     /// Paper (default) or live. Selects the trading host unless a base URL is set explicitly.
     pub fn environment(mut self, env: Environment) -> Self {
         self.environment = env;

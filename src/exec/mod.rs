@@ -18,8 +18,10 @@
 //! 6. **submit**; after an ambiguous failure look the order up by client order id and re-send
 //!    only if the broker does not have it; a 422 duplicate id means it exists and is adopted;
 //! 7. **track** the order through the [state table](ExecState) by polling
-//!    ([`Executor::poll_orders`]) or pushed updates ([`Executor::on_order_update`]); fills
-//!    update the tracked position and the trade journal.
+//!    ([`Executor::poll_orders`]) or pushed updates ([`Executor::on_order_update`]; with the
+//!    `websockets` feature, `Executor::apply_trade_update` and
+//!    `PositionMonitor::run_with_updates` consume Alpaca's trade-update stream, polling kept as
+//!    the fallback); fills update the tracked position and the trade journal.
 //!
 //! One signal's failure is recorded, alerted and logged; the rest of the batch goes on.
 //! [`Executor::reconcile`] on start resumes what a previous process left unfinished.
@@ -34,6 +36,8 @@ mod state;
 mod submit;
 mod summary;
 mod track;
+#[cfg(feature = "websockets")]
+mod updates;
 
 pub use ids::{entry_client_order_id, exit_client_order_id};
 pub use journal::{Journal, JournaledStore};
@@ -293,6 +297,22 @@ impl Executor {
     }
 }
 
+/// A time source for the executor's records (decision, fill and position times).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+tokio::task_local! {
+    static CLOCK: Clock;
+}
+
+/// Runs `fut` with `clock` as the time the executor records, instead of the wall clock.
+///
+/// The backtester runs the executor under the simulated broker's clock so that every stored
+/// time is a simulated one and a replay is deterministic. The source is scoped to the task
+/// running `fut`; live trading never sets it.
+pub async fn with_clock<F: std::future::Future>(clock: Clock, fut: F) -> F::Output {
+    CLOCK.scope(clock, fut).await
+}
+
 pub(crate) fn now() -> DateTime<Utc> {
-    Utc::now()
+    CLOCK.try_with(|c| c()).unwrap_or_else(|_| Utc::now())
 }

@@ -68,6 +68,12 @@ impl PositionMonitor {
         }
     }
 
+    /// The executor placing the exits.
+    #[cfg(feature = "websockets")]
+    pub(crate) fn executor(&self) -> &Arc<Executor> {
+        &self.exec
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> MonitorStats {
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -211,20 +217,29 @@ impl PositionMonitor {
     /// Runs [`PositionMonitor::check_once`] every `interval` (use [`DEFAULT_INTERVAL`]) until
     /// `shutdown` resolves. A failed check is logged and the loop goes on.
     pub async fn run(&self, interval: Duration, shutdown: impl Future<Output = ()>) {
-        let mut tick = tokio::time::interval(interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = ticker(interval);
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => return,
-                _ = tick.tick() => {
-                    if let Err(e) = self.check_once().await {
-                        tracing::error!(error = %e, "position check failed");
-                    }
-                }
+                _ = tick.tick() => self.logged_check().await,
             }
         }
     }
+
+    /// One check whose failure is logged: the run loops go on after it.
+    pub(crate) async fn logged_check(&self) {
+        if let Err(e) = self.check_once().await {
+            tracing::error!(error = %e, "position check failed");
+        }
+    }
+}
+
+/// The interval of the run loops; a check that overruns delays the next rather than bunching.
+pub(crate) fn ticker(interval: Duration) -> tokio::time::Interval {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
 }
 
 fn rule_name(r: ExitRule) -> &'static str {

@@ -334,12 +334,29 @@ pub(crate) async fn refresh(
 impl Executor {
     /// Applies an order update pushed by the broker (Alpaca's trade-updates stream, a simulated
     /// broker's fill), exactly as a poll answer would be applied. Returns `false` for an order
-    /// this executor did not place (unknown client order id), which is left alone.
+    /// this executor did not place (unknown client order id) and for one whose execution has
+    /// already finished (a repeated or stale update), which are left alone.
     pub async fn on_order_update(&self, order: &BrokerOrder) -> Result<bool, ExecError> {
+        self.apply_update(order, "update").await
+    }
+
+    /// The one path for pushed order state: applies `order` to its execution, noting `why` in
+    /// the state history. False when the order is not one of ours.
+    pub(crate) async fn apply_update(
+        &self,
+        order: &BrokerOrder,
+        why: &str,
+    ) -> Result<bool, ExecError> {
+        if order.client_order_id.is_empty() {
+            return Ok(false);
+        }
         let Some(mut exec) = self.store.execution(&order.client_order_id).await? else {
             return Ok(false);
         };
-        apply_order(self, &mut exec, order, "update", None).await?;
+        if exec.state.is_terminal() {
+            return Ok(false);
+        }
+        apply_order(self, &mut exec, order, why, None).await?;
         Ok(true)
     }
 

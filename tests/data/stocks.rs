@@ -243,3 +243,49 @@ async fn data_requests_use_the_data_host_and_auth() {
     let c = builder(&trading).data_base_url(data.uri()).build().unwrap();
     c.latest_stock_quotes(&["AAPL"]).await.unwrap();
 }
+
+#[tokio::test]
+async fn backtest_download_caches_to_disk() {
+    use alpaca_exec::backtest::download::{BarRequest, bars_cached};
+    let s = server().await;
+    expect("GET", "/v2/stocks/bars")
+        .and(query_is(&[
+            ("symbols", "AAPL"),
+            ("timeframe", "1Day"),
+            ("start", "2022-02-01T00:00:00Z"),
+            ("end", "2022-02-03T00:00:00Z"),
+            ("limit", "10000"),
+            ("adjustment", "all"),
+        ]))
+        .respond_with(ResponseTemplate::new(200).set_body_json({
+            let mut v: serde_json::Value =
+                serde_json::from_str(&fixture("data_stock_bars.json")).unwrap();
+            v["next_page_token"] = serde_json::Value::Null;
+            v
+        }))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let dir = std::env::temp_dir().join(format!("ax-cache-{}", std::process::id()));
+    let req = BarRequest {
+        symbols: vec!["AAPL".into()],
+        timeframe: TimeFrame::DAY,
+        start: Utc.with_ymd_and_hms(2022, 2, 1, 0, 0, 0).unwrap(),
+        end: Utc.with_ymd_and_hms(2022, 2, 3, 0, 0, 0).unwrap(),
+        adjustment: Adjustment::All,
+        feed: None,
+    };
+    let c = client(&s);
+    let first = bars_cached(&c, &req, &dir, |_, _| {}).await.unwrap();
+    // The mock answers only once: the second call must come from the cache, identical.
+    let second = bars_cached(&c, &req, &dir, |_, _| {}).await.unwrap();
+    assert_eq!(first[0].1.len(), 2);
+    assert_eq!(first[0].1[0].close, second[0].1[0].close);
+    assert_eq!(first[0].1[1].timestamp, second[0].1[1].timestamp);
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "one file, no leftovers"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -496,8 +496,9 @@ async fn pushed_order_updates_are_applied_like_polls() {
         (pos.status, pos.entry_price),
         (PositionStatus::Open, Some(dec!(150.02)))
     );
-    // The same update again changes nothing and journals nothing twice.
-    assert!(r.exec.on_order_update(&update).await.unwrap());
+    // The same update again is recognised (the execution has finished), changes nothing and
+    // journals nothing twice.
+    assert!(!r.exec.on_order_update(&update).await.unwrap());
     assert_eq!(r.store.trades().await.unwrap().len(), 1);
     update.client_order_id = "someone-else".into();
     assert!(!r.exec.on_order_update(&update).await.unwrap());

@@ -11,3 +11,5 @@ mod journal;
 mod options;
 mod store;
 mod support;
+#[cfg(feature = "websockets")]
+mod updates;

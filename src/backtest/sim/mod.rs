@@ -39,8 +39,7 @@ use crate::options::select::ContractQuote;
 use crate::trading::orders::{OrderType, TimeInForce};
 use crate::{OrderRequest, OrderSide, OrderStatus};
 use async_trait::async_trait;
-use chrono::{DateTime, Days, NaiveDate, Timelike, Utc};
-use chrono_tz::America::New_York;
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use fills::{Range, Working, try_fill};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
@@ -181,11 +180,6 @@ pub struct SimBroker {
     state: Mutex<State>,
 }
 
-fn is_session_bar(t: DateTime<Utc>) -> bool {
-    let ny = t.with_timezone(&New_York);
-    ny.hour() == 0 && ny.minute() == 0 && ny.second() == 0
-}
-
 fn rejected(msg: impl Into<String>) -> Error {
     Error::Api(ApiError {
         status: 422,
@@ -247,6 +241,11 @@ impl SimBroker {
     /// The equity at each session close so far.
     pub fn equity_curve(&self) -> Vec<EquityPoint> {
         self.lock().curve.clone()
+    }
+
+    /// Whether any position is open.
+    pub fn has_positions(&self) -> bool {
+        !self.lock().holdings.is_empty()
     }
 
     /// Cash now.
@@ -374,18 +373,17 @@ impl SimBroker {
     /// latest price. Returns how many orders filled.
     pub fn on_bar(&self, symbol: &str, bar: &Bar) -> usize {
         let mut st = self.lock();
-        let session_bar = is_session_bar(bar.timestamp);
-        let regular = session_bar || self.calendar.is_open(bar.timestamp);
+        if st.open.is_empty() {
+            Self::remember(&mut st, symbol, bar);
+            return 0;
+        }
+        let session_date = self.calendar.session_bar_date(bar.timestamp);
+        let regular = session_date.is_some() || self.calendar.is_open(bar.timestamp);
         // A session bar starts trading at the session's open: an order placed by then (a signal
         // queued overnight and sent at 09:30) fills in it.
-        let starts = if session_bar {
-            let date = bar.timestamp.with_timezone(&New_York).date_naive();
-            self.calendar
-                .session(date)
-                .map_or(bar.timestamp, |(open, _)| open)
-        } else {
-            bar.timestamp
-        };
+        let starts = session_date
+            .and_then(|d| self.calendar.session(d))
+            .map_or(bar.timestamp, |(open, _)| open);
         let mut filled = 0;
         let candidates: Vec<usize> = st
             .open
@@ -429,7 +427,7 @@ impl SimBroker {
                 None => {}
             }
         }
-        st.last_bar.insert(symbol.to_owned(), bar.clone());
+        Self::remember(&mut st, symbol, bar);
         let orders = &st.orders;
         let open: Vec<usize> = st
             .open
@@ -439,6 +437,15 @@ impl SimBroker {
             .collect();
         st.open = open;
         filled
+    }
+
+    fn remember(st: &mut State, symbol: &str, bar: &Bar) {
+        match st.last_bar.get_mut(symbol) {
+            Some(b) => *b = bar.clone(),
+            None => {
+                st.last_bar.insert(symbol.to_owned(), bar.clone());
+            }
+        }
     }
 
     /// The option's price range over an underlying bar: buyers pay the ask, sellers get the
@@ -457,8 +464,8 @@ impl SimBroker {
     }
 
     /// Closes the session of `date`: expires `day` orders, settles options expiring that day at
-    /// intrinsic value, and records the closing equity.
-    pub fn end_of_day(&self, date: NaiveDate) {
+    /// intrinsic value, and records the closing equity. Returns how many positions settled.
+    pub fn end_of_day(&self, date: NaiveDate) -> usize {
         let mut st = self.lock();
         let close = self
             .calendar
@@ -467,21 +474,26 @@ impl SimBroker {
             .unwrap_or(st.now);
         st.now = st.now.max(close);
         let now = st.now;
-        for i in st.open.clone() {
+        for idx in 0..st.open.len() {
+            let i = st.open[idx];
             let o = &mut st.orders[i];
             if o.is_open() && o.tif == TimeInForce::Day {
                 o.status = OrderStatus::Expired;
                 o.updated_at = now;
             }
         }
-        let expiring: Vec<(String, OccSymbol, Holding)> = st
-            .holdings
-            .iter()
-            .filter_map(|(s, h)| {
-                let occ = OccSymbol::parse(s).ok()?;
-                (occ.expiration() <= date).then(|| (s.clone(), occ, h.clone()))
-            })
-            .collect();
+        let expiring: Vec<(String, OccSymbol, Holding)> = if st.holdings.is_empty() {
+            Vec::new()
+        } else {
+            st.holdings
+                .iter()
+                .filter_map(|(s, h)| {
+                    let occ = OccSymbol::parse(s).ok()?;
+                    (occ.expiration() <= date).then(|| (s.clone(), occ, h.clone()))
+                })
+                .collect()
+        };
+        let settled = expiring.len();
         for (symbol, occ, h) in expiring {
             let spot = Self::spot(&st, occ.root()).unwrap_or_default();
             let value = options::intrinsic(&occ, spot);
@@ -524,6 +536,7 @@ impl SimBroker {
             equity,
             invested,
         });
+        settled
     }
 
     /// Builds the orders a request creates: one order (with its bracket / OTO exits waiting for

@@ -3,6 +3,7 @@ use crate::OccSymbol;
 use crate::trading::orders::{OrderRequest, Qty, Trail};
 use crate::{OrderSide, PositionIntent};
 use chrono::TimeZone;
+use chrono_tz::America::New_York;
 use rust_decimal_macros::dec;
 
 fn day(d: u32) -> DateTime<Utc> {

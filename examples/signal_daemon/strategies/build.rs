@@ -1,0 +1,248 @@
+//! The `Strategy` values the daemon runs, built from the configuration: each feeds its rules
+//! (trend.rs, bear_trap.rs, strat.rs) and turns their decisions into signals.
+
+use super::bear_trap::{BearTrapParams, BearTrapRules};
+use super::strat::{StratRules, StratSignal};
+use super::trend::{TrendAction, TrendRules};
+use crate::config::{StrategyConfig, timeframe};
+use alpaca_exec::OptionType;
+use alpaca_exec::backtest::bars::bucket_start;
+use alpaca_exec::data::{TimeFrame, TimeFrameUnit};
+use alpaca_exec::patterns::Direction;
+use alpaca_exec::strategy::{Bar, Intent, OptionSpec, Signal, Strategy, StrategyContext};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+fn duration_of(tf: TimeFrame) -> Duration {
+    let n = u64::from(tf.amount());
+    Duration::from_secs(match tf.unit() {
+        TimeFrameUnit::Minute => 60 * n,
+        TimeFrameUnit::Hour => 3_600 * n,
+        TimeFrameUnit::Day => 86_400 * n,
+        TimeFrameUnit::Week => 7 * 86_400 * n,
+        TimeFrameUnit::Month => 30 * 86_400 * n,
+    })
+}
+
+/// Trend hysteresis: long above the upper band, flat below the lower band.
+pub struct TrendStrategy {
+    name: String,
+    symbols: Vec<String>,
+    timeframe: Duration,
+    rules: TrendRules,
+}
+
+#[async_trait]
+impl Strategy for TrendStrategy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn watchlist(&self) -> Vec<String> {
+        self.symbols.clone()
+    }
+    fn timeframe(&self) -> Duration {
+        self.timeframe
+    }
+    async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
+        // Start-up sync: the broker's position is the truth.
+        let held = ctx.position(symbol).is_some_and(|p| !p.qty.is_zero());
+        if held != self.rules.is_long(symbol) {
+            self.rules.set_position(symbol, held);
+        }
+        let intent = match self.rules.on_close(symbol, bar.close) {
+            Some(TrendAction::Enter { .. }) => Intent::EnterLong,
+            Some(TrendAction::Exit { .. }) => Intent::Exit,
+            None => return Vec::new(),
+        };
+        vec![Signal::new(&self.name, symbol, intent, bar.close, bar.time)]
+    }
+}
+
+/// Bear trap: buys a deep intraday flush that reclaims its low.
+pub struct BearTrapStrategy {
+    name: String,
+    symbols: Vec<String>,
+    rules: BearTrapRules,
+}
+
+#[async_trait]
+impl Strategy for BearTrapStrategy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn watchlist(&self) -> Vec<String> {
+        self.symbols.clone()
+    }
+    fn timeframe(&self) -> Duration {
+        Duration::from_secs(60)
+    }
+    async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
+        if ctx.position(symbol).is_some() {
+            // Held: the position monitor manages the exit.
+            self.rules.on_bar(symbol, bar.time, bar.low, bar.close);
+            return Vec::new();
+        }
+        match self.rules.on_bar(symbol, bar.time, bar.low, bar.close) {
+            Some(e) => vec![
+                Signal::new(&self.name, symbol, Intent::EnterLong, e.entry, bar.time)
+                    .stop(e.stop)
+                    .target(e.target),
+            ],
+            None => Vec::new(),
+        }
+    }
+}
+
+/// STRAT setups on several timeframes, traded with options. Runs on the finest timeframe it
+/// is given and builds the coarser ones itself.
+pub struct StratStrategy {
+    name: String,
+    symbols: Vec<String>,
+    base: TimeFrame,
+    timeframes: Vec<TimeFrame>,
+    rules: StratRules,
+    spec: (f64, f64, i64, i64),
+    building: BTreeMap<(String, String), (chrono::DateTime<chrono::Utc>, Bar)>,
+}
+
+impl StratStrategy {
+    fn signal(&self, symbol: &str, tf: TimeFrame, s: StratSignal, bar: &Bar) -> Signal {
+        let option_type = match s.setup.direction {
+            Direction::Bullish => OptionType::Call,
+            Direction::Bearish => OptionType::Put,
+        };
+        let (min_delta, max_delta, min_dte, max_dte) = self.spec;
+        tracing::info!(strategy = %self.name, %symbol, timeframe = %tf, setup = %s.setup.kind, "STRAT setup");
+        Signal::new(
+            &self.name,
+            symbol,
+            Intent::EnterLong,
+            s.setup.entry,
+            bar.time,
+        )
+        .option(OptionSpec {
+            option_type,
+            min_delta,
+            max_delta,
+            min_dte,
+            max_dte,
+        })
+        .stop(s.setup.stop)
+        .target(s.setup.target)
+    }
+}
+
+#[async_trait]
+impl Strategy for StratStrategy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn watchlist(&self) -> Vec<String> {
+        self.symbols.clone()
+    }
+    fn timeframe(&self) -> Duration {
+        duration_of(self.base)
+    }
+    async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
+        let mut out = Vec::new();
+        let mut completed: Vec<(TimeFrame, Bar)> = Vec::new();
+        for &tf in &self.timeframes {
+            if tf == self.base {
+                completed.push((tf, *bar));
+                continue;
+            }
+            if duration_of(tf) < duration_of(self.base) {
+                continue; // finer than the data: cannot be built
+            }
+            let key = (symbol.to_owned(), tf.to_string());
+            let start = bucket_start(bar.time, tf);
+            match self.building.get_mut(&key) {
+                Some((b, acc)) if *b == start => {
+                    acc.high = acc.high.max(bar.high);
+                    acc.low = acc.low.min(bar.low);
+                    acc.close = bar.close;
+                    acc.volume += bar.volume;
+                }
+                _ => {
+                    if let Some((_, done)) = self.building.insert(key, (start, *bar)) {
+                        completed.push((tf, done));
+                    }
+                }
+            }
+        }
+        let open_positions = ctx.positions.len();
+        for (tf, b) in completed {
+            if let Some(Ok(s)) = self.rules.on_bar(symbol, &tf.to_string(), b.high, b.low)
+                && open_positions < 5
+            {
+                out.push(self.signal(symbol, tf, s, bar));
+            }
+        }
+        out.truncate(1); // one entry per symbol per bar, whatever the timeframes agree on
+        out
+    }
+}
+
+/// Builds the enabled strategies of `kinds` (names in the config), each on the finest of
+/// `available` timeframes it can use. Returns (strategy, the timeframe its data must have).
+pub fn build(
+    strategies: &BTreeMap<String, StrategyConfig>,
+    data_timeframe: TimeFrame,
+) -> Vec<Box<dyn Strategy>> {
+    let mut out: Vec<Box<dyn Strategy>> = Vec::new();
+    for (name, cfg) in strategies {
+        if !cfg.enabled() {
+            continue;
+        }
+        match cfg {
+            StrategyConfig::TrendHysteresis(c) => {
+                let tf = timeframe(&format!("strategies.{name}.timeframe"), &c.timeframe)
+                    .expect("validated");
+                out.push(Box::new(TrendStrategy {
+                    name: name.clone(),
+                    symbols: c.symbols.clone(),
+                    timeframe: duration_of(tf),
+                    rules: TrendRules::new(c.fast, c.slow, c.upper_band, c.lower_band),
+                }));
+            }
+            StrategyConfig::BearTrap(c) => out.push(Box::new(BearTrapStrategy {
+                name: name.clone(),
+                symbols: c.symbols.clone(),
+                rules: BearTrapRules::new(BearTrapParams {
+                    min_drop: c.min_drop,
+                    reclaim_margin: c.reclaim_margin,
+                    stop_buffer: c.stop_buffer,
+                    target_pct: c.target_pct,
+                    exit_before_close_minutes: c.exit_before_close_minutes,
+                }),
+            })),
+            StrategyConfig::StratOptions(c) => {
+                let tfs: Vec<TimeFrame> = c
+                    .timeframes
+                    .iter()
+                    .map(|t| timeframe("", t).expect("validated"))
+                    .collect();
+                out.push(Box::new(StratStrategy {
+                    name: name.clone(),
+                    symbols: c.symbols.clone(),
+                    base: data_timeframe,
+                    timeframes: tfs,
+                    rules: StratRules::new(c.min_magnitude, c.min_reward_risk),
+                    spec: (c.min_delta, c.max_delta, c.min_dte, c.max_dte),
+                    building: BTreeMap::new(),
+                }));
+            }
+        }
+    }
+    out
+}
+
+/// The timeframe a strategy's data must come in: what it runs on (STRAT runs on the data).
+pub fn data_timeframe(cfg: &StrategyConfig) -> Option<TimeFrame> {
+    match cfg {
+        StrategyConfig::TrendHysteresis(c) => timeframe("", &c.timeframe).ok(),
+        StrategyConfig::BearTrap(c) => timeframe("", &c.timeframe).ok(),
+        StrategyConfig::StratOptions(_) => None,
+    }
+}

@@ -1,0 +1,555 @@
+//! The backtest driver: replays bars through the real [`Executor`] with [`SimBroker`], so every
+//! guard, sizing rule and exit rule behaves as it does live.
+//!
+//! For each bar, in time order (ties by symbol):
+//! 1. on a new New York date: close the previous session ([`SimBroker::end_of_day`], after the
+//!    strategies saw any daily bar), then open the new one and send the signals queued overnight
+//!    ([`Executor::execute_queued`]);
+//! 2. [`SimBroker::on_bar`] fills the orders the bar triggers; the executor polls them;
+//! 3. the clock moves to the bar's close (the session's 16:00 for a daily bar);
+//! 4. the position monitor, if configured, evaluates exit rules on the open positions (also at
+//!    each session's open, since daily bars arrive after the close);
+//! 5. each strategy watching the symbol gets the bar (resampled to its timeframe when coarser
+//!    than the data) and its signals go to [`Executor::execute`].
+//!
+//! Signals made while the market is closed (daily bars close at 16:00) are held and sent at the
+//! next open, as the daemon does live, so a daily strategy's market order fills at the next
+//! session's open. The run
+//! is deterministic: the same bars and strategies give the same trades, byte for byte.
+
+use super::bars::{SymbolBar, bucket_start, merge};
+use super::metrics::{ClosedTrade, EquityPoint, Metrics, compute};
+use super::report;
+use super::session::SessionCalendar;
+use super::sim::{SimBroker, SimConfig, SimFill};
+use crate::broker::Broker;
+use crate::data::{Bar, TimeFrame, TimeFrameUnit};
+use crate::exec::{ExecError, Executor, ExecutorConfig, PositionMonitor};
+use crate::risk::ExitPolicy;
+use crate::store::{ExecutionStore, MemoryStore, Outcome, PositionStatus};
+use crate::strategy::{self, Strategy, StrategyContext};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How a backtest runs.
+#[derive(Debug, Clone)]
+pub struct BacktestConfig {
+    /// The simulated broker.
+    pub sim: SimConfig,
+    /// The executor's rules.
+    pub executor: ExecutorConfig,
+    /// Exit rules evaluated on every bar of a held symbol; `None` leaves exits to the strategies.
+    pub exit_policy: Option<ExitPolicy>,
+}
+
+impl Default for BacktestConfig {
+    fn default() -> Self {
+        Self {
+            sim: SimConfig::default(),
+            executor: ExecutorConfig::new(),
+            exit_policy: None,
+        }
+    }
+}
+
+/// Progress callback: `(bars done, bars total)`.
+pub type Progress = Box<dyn FnMut(u64, u64) + Send>;
+
+/// A backtest: strategies, bars and settings. See the module docs for the replay order.
+pub struct Backtest {
+    config: BacktestConfig,
+    strategies: Vec<Box<dyn Strategy>>,
+    series: Vec<(Arc<str>, Vec<Bar>)>,
+    store: Option<Arc<dyn ExecutionStore>>,
+    progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for Backtest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backtest")
+            .field("strategies", &self.strategies.len())
+            .field("symbols", &self.series.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a backtest produced.
+#[derive(Debug, Clone)]
+pub struct BacktestResult {
+    /// Equity at each session close.
+    pub equity: Vec<EquityPoint>,
+    /// Round trips, in exit order.
+    pub trades: Vec<ClosedTrade>,
+    /// Every simulated fill.
+    pub fills: Vec<SimFill>,
+    /// Statistics; `None` without any session.
+    pub metrics: Option<Metrics>,
+    /// Bars replayed.
+    pub bars: u64,
+    /// Signals produced, and how many were executed.
+    pub signals: usize,
+    /// Signals executed.
+    pub executed: usize,
+}
+
+/// Files written by [`BacktestResult::write_report`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFiles {
+    /// Markdown report.
+    pub markdown: PathBuf,
+    /// HTML report with the chart inline.
+    pub html: PathBuf,
+    /// Equity and drawdown chart.
+    pub svg: PathBuf,
+    /// Trade list.
+    pub trades_csv: PathBuf,
+}
+
+impl BacktestResult {
+    /// Writes `report.md`, `report.html`, `equity.svg` and `trades.csv` into `dir`.
+    pub fn write_report(&self, dir: &Path, title: &str) -> std::io::Result<ReportFiles> {
+        std::fs::create_dir_all(dir)?;
+        let files = ReportFiles {
+            markdown: dir.join("report.md"),
+            html: dir.join("report.html"),
+            svg: dir.join("equity.svg"),
+            trades_csv: dir.join("trades.csv"),
+        };
+        let svg = report::equity_svg(&self.equity);
+        std::fs::write(&files.svg, &svg)?;
+        std::fs::write(&files.trades_csv, report::trades_csv(&self.trades))?;
+        match &self.metrics {
+            Some(m) => {
+                std::fs::write(&files.markdown, report::markdown(title, m, "equity.svg"))?;
+                std::fs::write(&files.html, report::html(title, m, &svg))?;
+            }
+            None => {
+                let empty = format!("# {title}\n\nNo sessions were replayed.\n");
+                std::fs::write(&files.markdown, &empty)?;
+                std::fs::write(
+                    &files.html,
+                    format!("<html><body><pre>{empty}</pre></body></html>"),
+                )?;
+            }
+        }
+        Ok(files)
+    }
+}
+
+/// Maps a strategy's bar interval onto a timeframe the resampler understands.
+fn timeframe_of(d: std::time::Duration) -> Option<TimeFrame> {
+    let secs = d.as_secs();
+    match secs {
+        s if s >= 7 * 86_400 => Some(TimeFrame::WEEK),
+        s if s >= 86_400 => Some(TimeFrame::DAY),
+        s if s >= 3_600 && s % 3_600 == 0 => TimeFrame::hours((s / 3_600) as u8).ok(),
+        s if s >= 60 && s % 60 == 0 => TimeFrame::minutes((s / 60) as u8).ok(),
+        _ => None,
+    }
+}
+
+/// Per (strategy, symbol): either passes bars through or builds coarser ones.
+#[derive(Debug)]
+struct Feed {
+    timeframe: Option<TimeFrame>,
+    pending: Option<(DateTime<Utc>, Bar)>,
+}
+
+impl Feed {
+    /// Adds an input bar; returns a completed bar of the strategy's timeframe, if one closed.
+    fn push(&mut self, bar: &Bar, input_is_session: bool) -> Option<Bar> {
+        let Some(tf) = self.timeframe else {
+            return Some(bar.clone());
+        };
+        if self.pending.is_none() && tf == TimeFrame::DAY && input_is_session {
+            return Some(bar.clone());
+        }
+        let passthrough = match tf.unit() {
+            TimeFrameUnit::Day => input_is_session,
+            _ => false,
+        };
+        if passthrough {
+            return Some(bar.clone());
+        }
+        let bucket = bucket_start(bar.timestamp, tf);
+        match &mut self.pending {
+            Some((b, acc)) if *b == bucket => {
+                acc.high = acc.high.max(bar.high);
+                acc.low = acc.low.min(bar.low);
+                acc.close = bar.close;
+                acc.volume += bar.volume;
+                None
+            }
+            _ => {
+                let done = self.pending.take().map(|(_, b)| b);
+                let mut first = bar.clone();
+                first.timestamp = bucket;
+                self.pending = Some((bucket, first));
+                done
+            }
+        }
+    }
+
+    /// Hands out the bar being built at the end of a session, for intraday and daily timeframes.
+    fn flush_session(&mut self) -> Option<Bar> {
+        match self.timeframe.map(|t| t.unit()) {
+            Some(TimeFrameUnit::Week | TimeFrameUnit::Month) | None => None,
+            Some(_) => self.pending.take().map(|(_, b)| b),
+        }
+    }
+}
+
+struct Runner {
+    sim: Arc<SimBroker>,
+    exec: Arc<Executor>,
+    monitor: Option<PositionMonitor>,
+    strategies: Vec<Box<dyn Strategy>>,
+    watch: Vec<Vec<Arc<str>>>,
+    feeds: BTreeMap<(usize, Arc<str>), Feed>,
+    /// The context strategies see; rebuilt only after something changed the account.
+    ctx: Option<StrategyContext>,
+    /// Signals made while the market was closed, sent at the next open (the executor's own
+    /// queue would do the same, but scanning the store for them every session costs a replay
+    /// more than everything else together).
+    pending: Vec<crate::strategy::Signal>,
+    signals: usize,
+    executed: usize,
+}
+
+fn to_strategy_bar(b: &Bar) -> strategy::Bar {
+    strategy::Bar {
+        time: b.timestamp,
+        open: b.open,
+        high: b.high,
+        low: b.low,
+        close: b.close,
+        volume: b.volume,
+    }
+}
+
+impl Runner {
+    /// Makes sure `self.ctx` is current (rebuilt after fills, cheap time update otherwise).
+    async fn refresh_context(&mut self) -> Result<(), ExecError> {
+        let now = self.sim.now();
+        let open = self.sim.sessions().is_open(now);
+        match &mut self.ctx {
+            Some(c) => {
+                c.now = now;
+                c.market_open = open;
+            }
+            None => {
+                self.ctx = Some(StrategyContext {
+                    now,
+                    market_open: open,
+                    account: self.sim.account().await?,
+                    positions: self.sim.positions().await?,
+                    state: serde_json::Value::Null,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn deliver(&mut self, idx: usize, symbol: &str, bar: &Bar) -> Result<(), ExecError> {
+        self.refresh_context().await?;
+        let ctx = self.ctx.as_ref().expect("refreshed above");
+        let signals = self.strategies[idx]
+            .on_bar(ctx, symbol, &to_strategy_bar(bar))
+            .await;
+        if !signals.is_empty() {
+            self.signals += signals.len();
+            if ctx.market_open {
+                self.send(&signals).await;
+            } else {
+                self.pending.extend(signals);
+            }
+        }
+        Ok(())
+    }
+
+    async fn monitor_check(&mut self) -> Result<(), ExecError> {
+        if let Some(m) = &self.monitor
+            && self.sim.has_positions()
+        {
+            let report = m.check_once().await?;
+            if !report.exits.is_empty() {
+                self.ctx = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, signals: &[crate::strategy::Signal]) {
+        let decisions = self.exec.execute(signals).await;
+        self.executed += decisions
+            .iter()
+            .filter(|d| d.outcome == Outcome::Executed)
+            .count();
+        self.ctx = None;
+    }
+
+    async fn end_session(&mut self, date: NaiveDate) -> Result<(), ExecError> {
+        let close = self.sim.sessions().session(date).map(|(_, c)| c);
+        if let Some(c) = close {
+            self.sim.set_now(c);
+        }
+        let flushed: Vec<((usize, Arc<str>), Bar)> = self
+            .feeds
+            .iter_mut()
+            .filter_map(|(k, f)| f.flush_session().map(|b| (k.clone(), b)))
+            .collect();
+        for ((idx, symbol), bar) in flushed {
+            self.deliver(idx, &symbol, &bar).await?;
+        }
+        if self.sim.end_of_day(date) > 0 {
+            self.ctx = None; // options settled
+        } else if let Some(c) = &mut self.ctx {
+            c.account.last_equity = Some(c.account.equity);
+        }
+        Ok(())
+    }
+
+    async fn start_session(&mut self, date: NaiveDate) -> Result<(), ExecError> {
+        if let Some((open, _)) = self.sim.sessions().session(date) {
+            self.sim.set_now(open);
+            if !self.pending.is_empty() {
+                let signals = std::mem::take(&mut self.pending);
+                self.send(&signals).await;
+            }
+            // Daily bars are seen after the close, when the monitor stands aside; give it the
+            // open too, so exit rules act in every session whatever the bar size.
+            self.monitor_check().await?;
+        }
+        Ok(())
+    }
+
+    async fn bar(
+        &mut self,
+        sb: &SymbolBar,
+        date: NaiveDate,
+        session: bool,
+        spacing: Duration,
+    ) -> Result<(), ExecError> {
+        if self.sim.on_bar(&sb.symbol, &sb.bar) > 0 {
+            self.exec.poll_orders().await?;
+            self.ctx = None;
+        }
+        let close = if session {
+            self.sim
+                .sessions()
+                .session(date)
+                .map_or(sb.bar.timestamp, |(_, c)| c)
+        } else {
+            sb.bar.timestamp + spacing
+        };
+        self.sim.set_now(close);
+        self.monitor_check().await?;
+        for idx in 0..self.strategies.len() {
+            if !self.watch[idx].iter().any(|s| **s == *sb.symbol) {
+                continue;
+            }
+            let key = (idx, sb.symbol.clone());
+            let feed = self
+                .feeds
+                .get_mut(&key)
+                .expect("feeds are created for every watched symbol");
+            if let Some(bar) = feed.push(&sb.bar, session) {
+                self.deliver(idx, &sb.symbol, &bar).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Backtest {
+    /// A backtest with these settings.
+    pub fn new(config: BacktestConfig) -> Self {
+        Self {
+            config,
+            strategies: Vec::new(),
+            series: Vec::new(),
+            store: None,
+            progress: None,
+        }
+    }
+
+    /// Adds a strategy.
+    pub fn strategy(mut self, s: Box<dyn Strategy>) -> Self {
+        self.strategies.push(s);
+        self
+    }
+
+    /// Adds a symbol's bars (oldest first; any timeframe, the same for every symbol).
+    pub fn bars(mut self, symbol: &str, bars: Vec<Bar>) -> Self {
+        self.series.push((Arc::from(symbol), bars));
+        self
+    }
+
+    /// Uses this store instead of a fresh [`MemoryStore`] (e.g. a `SqliteStore` to inspect later).
+    pub fn store(mut self, store: Arc<dyn ExecutionStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Reports progress every 4,096 bars and at the end.
+    pub fn on_progress(mut self, f: Progress) -> Self {
+        self.progress = Some(f);
+        self
+    }
+
+    /// Runs the replay. See the module docs.
+    pub async fn run(self) -> Result<BacktestResult, ExecError> {
+        let bars = merge(self.series);
+        let calendar = SessionCalendar::from_times(bars.iter().map(|b| b.bar.timestamp));
+        let sim = Arc::new(SimBroker::new(self.config.sim.clone(), calendar));
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryStore::new()) as Arc<dyn ExecutionStore>);
+        let exec_config = self.config.executor.clone();
+        let exec = Arc::new(Executor::new(
+            sim.clone() as Arc<dyn Broker>,
+            store.clone(),
+            exec_config,
+        ));
+        let monitor = self
+            .config
+            .exit_policy
+            .map(|p| PositionMonitor::new(exec.clone(), p));
+        let watch: Vec<Vec<Arc<str>>> = self
+            .strategies
+            .iter()
+            .map(|s| s.watchlist().into_iter().map(Arc::from).collect())
+            .collect();
+        let mut feeds = BTreeMap::new();
+        for (i, s) in self.strategies.iter().enumerate() {
+            let tf = timeframe_of(s.timeframe());
+            for sym in &watch[i] {
+                feeds.insert(
+                    (i, sym.clone()),
+                    Feed {
+                        timeframe: tf,
+                        pending: None,
+                    },
+                );
+            }
+        }
+        // Intraday bars close one spacing after they open: the smallest gap between two bars of
+        // one symbol.
+        let spacing = bars
+            .windows(2)
+            .filter(|w| w[0].symbol == w[1].symbol)
+            .map(|w| w[1].bar.timestamp - w[0].bar.timestamp)
+            .filter(|d| *d > Duration::zero())
+            .min()
+            .unwrap_or_else(|| Duration::minutes(1))
+            .min(Duration::days(1));
+        let mut r = Runner {
+            sim: sim.clone(),
+            exec,
+            monitor,
+            strategies: self.strategies,
+            watch,
+            feeds,
+            ctx: None,
+            pending: Vec::new(),
+            signals: 0,
+            executed: 0,
+        };
+        let clock_sim = sim.clone();
+        let clock: crate::exec::Clock = Arc::new(move || clock_sim.now());
+        crate::exec::with_clock(clock, r.replay(&bars, spacing, self.progress)).await?;
+        let equity = sim.equity_curve();
+        let trades = closed_trades(store.as_ref()).await?;
+        let metrics = compute(&equity, &trades);
+        Ok(BacktestResult {
+            equity,
+            trades,
+            fills: sim.fills(),
+            metrics,
+            bars: bars.len() as u64,
+            signals: r.signals,
+            executed: r.executed,
+        })
+    }
+}
+
+impl Runner {
+    async fn replay(
+        &mut self,
+        bars: &[SymbolBar],
+        spacing: Duration,
+        mut progress: Option<Progress>,
+    ) -> Result<(), ExecError> {
+        let r = self;
+        let total = bars.len() as u64;
+        let mut current: Option<NaiveDate> = None;
+        let sessions = r.sim.clone();
+        for (n, sb) in bars.iter().enumerate() {
+            let calendar = sessions.sessions();
+            let session = calendar.session_bar_date(sb.bar.timestamp).is_some();
+            let date = calendar.date_of(sb.bar.timestamp);
+            if current != Some(date) {
+                if let Some(prev) = current {
+                    r.end_session(prev).await?;
+                }
+                r.start_session(date).await?;
+                current = Some(date);
+            }
+            r.bar(sb, date, session, spacing).await?;
+            if let Some(p) = progress.as_mut()
+                && n % 4096 == 4095
+            {
+                p(n as u64 + 1, total);
+            }
+        }
+        if let Some(last) = current {
+            r.end_session(last).await?;
+        }
+        if let Some(p) = progress.as_mut() {
+            p(total, total);
+        }
+        Ok(())
+    }
+}
+
+/// Round trips from the store's closed positions, in exit order.
+pub async fn closed_trades(store: &dyn ExecutionStore) -> Result<Vec<ClosedTrade>, ExecError> {
+    let mut out: Vec<ClosedTrade> = store
+        .positions(false)
+        .await?
+        .into_iter()
+        .filter(|p| p.status == PositionStatus::Closed)
+        .filter_map(|p| {
+            let entry = p.entry_price?;
+            let qty: rust_decimal::Decimal = p.exit_fills.values().map(|f| f.qty).sum();
+            let exit = if qty.is_zero() {
+                entry
+            } else {
+                p.exit_fills
+                    .values()
+                    .map(|f| f.price * f.qty)
+                    .sum::<rust_decimal::Decimal>()
+                    / qty
+            };
+            Some(ClosedTrade {
+                strategy: p.strategy.clone(),
+                symbol: p.symbol.clone(),
+                qty: p.entry_qty,
+                entry_time: p.opened_at,
+                entry_price: entry,
+                exit_time: p.closed_at.unwrap_or(p.opened_at),
+                exit_price: exit,
+                pnl: p.realized_pnl(),
+                exit_reason: p.exit_reason.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.exit_time
+            .cmp(&b.exit_time)
+            .then_with(|| a.symbol.cmp(&b.symbol))
+    });
+    Ok(out)
+}
