@@ -12,7 +12,7 @@
 use crate::broker::{AccountSnapshot, BrokerPosition};
 use crate::options::OptionType;
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -163,6 +163,28 @@ fn fnv1a_128(bytes: &[u8]) -> u128 {
     h.0
 }
 
+/// A UTC time as `to_rfc3339_opts(SecondsFormat::Nanos, true)` writes it
+/// (`2024-03-04T15:00:00.000000000Z`), formatted in place without a temporary string.
+struct Rfc3339Nanos(DateTime<Utc>);
+
+impl fmt::Display for Rfc3339Nanos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use chrono::{Datelike, Timelike};
+        let t = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.nanosecond()
+        )
+    }
+}
+
 /// An optional decimal, normalised, or nothing: formats without allocating.
 struct OptDec(Option<Decimal>);
 
@@ -251,7 +273,7 @@ impl Signal {
             self.reference_price.normalize(),
             OptDec(self.stop),
             OptDec(self.target),
-            self.bar_time.to_rfc3339_opts(SecondsFormat::Nanos, true)
+            Rfc3339Nanos(self.bar_time)
         );
     }
 
@@ -395,6 +417,24 @@ mod tests {
                 ..a.clone()
             }
             .id()
+        );
+    }
+
+    #[test]
+    fn signal_id_value_is_pinned() {
+        // Stored ids must survive upgrades: a change here breaks dedupe of stored signals.
+        assert_eq!(sig().id().as_str(), "e3be4d341f530f3559cdf6131f605ad4");
+        let put = sig().option(OptionSpec::new(OptionType::Put));
+        assert_eq!(put.id().as_str(), "3bae8322429632ca5f95ddc81a12193b");
+    }
+
+    #[test]
+    fn canonical_time_matches_chrono_rfc3339() {
+        let t =
+            Utc.with_ymd_and_hms(2024, 3, 4, 15, 0, 7).unwrap() + chrono::Duration::nanoseconds(5);
+        assert_eq!(
+            Rfc3339Nanos(t).to_string(),
+            t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
         );
     }
 

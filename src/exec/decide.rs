@@ -18,7 +18,7 @@ use crate::strategy::{Instrument, Intent, OptionSpec, Signal, SignalId};
 use crate::{OptionType, OrderSide, PositionIntent};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use tracing::{Instrument as _, field};
 
 /// What the whole batch is decided against, fetched once per batch and kept current as the
@@ -27,28 +27,85 @@ pub(crate) struct Batch {
     clock: MarketClock,
     account: AccountSnapshot,
     positions: Vec<TrackedPosition>,
-    /// `positions[i].exposure()`, computed once (decimal arithmetic over every position for
-    /// every signal would dominate a large batch).
-    exposure: Vec<Decimal>,
+    /// Underlyings of every active position by strategy, for the duplicate-entry guard.
+    held: HashMap<String, HashSet<String>>,
+    /// Each strategy's position exposures, and their total over all strategies: computed once,
+    /// so the limits see one pooled figure for the other strategies instead of every position.
+    exposure_by: HashMap<String, Vec<Decimal>>,
+    exposure_total: Decimal,
     open: Vec<Execution>,
 }
 
 impl Batch {
+    fn new(
+        clock: MarketClock,
+        account: AccountSnapshot,
+        positions: Vec<TrackedPosition>,
+        open: Vec<Execution>,
+    ) -> Self {
+        let mut b = Batch {
+            clock,
+            account,
+            positions: Vec::with_capacity(positions.len()),
+            held: HashMap::new(),
+            exposure_by: HashMap::new(),
+            exposure_total: Decimal::ZERO,
+            open,
+        };
+        for p in positions {
+            b.add_position(p);
+        }
+        b
+    }
+
     fn add_position(&mut self, p: TrackedPosition) {
-        self.exposure.push(p.exposure());
+        let e = p.exposure();
+        self.exposure_total += e;
+        self.exposure_by
+            .entry(p.strategy.clone())
+            .or_default()
+            .push(e);
+        self.held
+            .entry(p.strategy.clone())
+            .or_default()
+            .insert(p.underlying.clone());
         self.positions.push(p);
+    }
+
+    fn holds(&self, strategy: &str, underlying: &str) -> bool {
+        self.held
+            .get(strategy)
+            .is_some_and(|u| u.contains(underlying))
+    }
+
+    /// What the portfolio limits need for `strategy`: its own positions one by one (their
+    /// number counts), and every other strategy's pooled into one entry under the empty name,
+    /// which no strategy can have (signals with an empty strategy are refused).
+    fn exposures<'a>(&'a self, strategy: &'a str) -> Vec<Exposure<'a>> {
+        let mine = self
+            .exposure_by
+            .get(strategy)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let mine_total: Decimal = mine.iter().sum();
+        let mut v = Vec::with_capacity(mine.len() + 1);
+        v.push(Exposure {
+            strategy: "",
+            value: self.exposure_total - mine_total,
+        });
+        v.extend(mine.iter().map(|&value| Exposure { strategy, value }));
+        v
     }
 }
 
 async fn load(ex: &Executor) -> Result<Batch, ExecError> {
     let positions = ex.store.positions(true).await?;
-    Ok(Batch {
-        clock: ex.broker.clock().await?,
-        account: ex.broker.account().await?,
-        exposure: positions.iter().map(TrackedPosition::exposure).collect(),
+    Ok(Batch::new(
+        ex.broker.clock().await?,
+        ex.broker.account().await?,
         positions,
-        open: ex.store.executions(true).await?,
-    })
+        ex.store.executions(true).await?,
+    ))
 }
 
 /// The batch's decisions, stored together in one write when the batch ends.
@@ -410,7 +467,7 @@ async fn decide(
             },
         );
     }
-    if batch.positions.iter().any(|p| held(&p)) {
+    if batch.holds(&s.strategy, &s.symbol) {
         return skip(id, SkipReason::ExistingPosition);
     }
     if batch
@@ -420,15 +477,7 @@ async fn decide(
     {
         return skip(id, SkipReason::OpenOrder);
     }
-    let exposures: Vec<Exposure<'_>> = batch
-        .positions
-        .iter()
-        .zip(&batch.exposure)
-        .map(|(p, &value)| Exposure {
-            strategy: &p.strategy,
-            value,
-        })
-        .collect();
+    let exposures = batch.exposures(&s.strategy);
     let limits = &ex.config.limits;
     let equity = batch.account.equity;
     let room = headroom(limits, equity, &exposures, &s.strategy)

@@ -12,29 +12,35 @@ use crate::strategy::SignalId;
 
 const MAX_STRATEGY_CHARS: usize = 32;
 
-fn strategy_part(strategy: &str) -> String {
-    let s: String = strategy
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(MAX_STRATEGY_CHARS)
-        .collect();
-    if s.is_empty() { "s".into() } else { s }
+/// `{strategy}-{signal}-` with the strategy sanitised, in one allocation sized for the suffix.
+fn prefix(strategy: &str, signal: &SignalId) -> String {
+    let mut s = String::with_capacity(MAX_STRATEGY_CHARS + signal.as_str().len() + 16);
+    for c in strategy.chars().take(MAX_STRATEGY_CHARS) {
+        let ok = c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        s.push(if ok { c } else { '_' });
+    }
+    if s.is_empty() {
+        s.push('s');
+    }
+    s.push('-');
+    s.push_str(signal.as_str());
+    s.push('-');
+    s
 }
 
 /// The entry order's id for a signal.
 pub fn entry_client_order_id(strategy: &str, signal: &SignalId) -> String {
-    format!("{}-{}-e", strategy_part(strategy), signal)
+    let mut s = prefix(strategy, signal);
+    s.push('e');
+    s
 }
 
 /// The id of exit attempt `attempt` (1-based) of the position opened by `signal`.
 pub fn exit_client_order_id(strategy: &str, signal: &SignalId, attempt: u32) -> String {
-    format!("{}-{}-x{attempt}", strategy_part(strategy), signal)
+    use std::fmt::Write as _;
+    let mut s = prefix(strategy, signal);
+    let _ = write!(s, "x{attempt}");
+    s
 }
 
 #[cfg(test)]

@@ -72,7 +72,13 @@ impl StoreData {
     }
 
     pub fn upsert_position(&mut self, p: &TrackedPosition) {
-        self.positions.insert(p.id.clone(), p.clone());
+        // `clone_from` reuses the stored record's allocations on the (common) update.
+        match self.positions.get_mut(&p.id) {
+            Some(slot) => slot.clone_from(p),
+            None => {
+                self.positions.insert(p.id.clone(), p.clone());
+            }
+        }
     }
 
     pub fn positions(&self, active_only: bool) -> Vec<TrackedPosition> {
