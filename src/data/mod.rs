@@ -4,7 +4,10 @@
 //!
 //! Lists page by `next_page_token`, exposed as one page at a time (`*_page`, `page`) or as a
 //! [`Paged`](crate::Paged) stream that fetches the next page while the current one is consumed.
-//! Multi-symbol history yields `(symbol, item)` pairs.
+//! Multi-symbol history yields `(symbol, item)` pairs. History streams (bars, quotes, trades)
+//! go one step further: each page's `next_page_token` is read from the raw body before the page
+//! is decoded, so the following page downloads and decodes in parallel (decoding runs on
+//! Tokio's blocking pool); at most one page is prefetched beyond the stream's own look-ahead.
 //!
 //! Prices are `Decimal` (see [`model`] for why and how); greeks and IV are `f64`.
 

@@ -4,7 +4,7 @@
 use super::model::{Bar, OptionSnapshot, Quote, Trade};
 use super::pages::{
     MAX_HISTORY_PAGE, MAX_SNAPSHOT_PAGE, check_limit, check_range, check_symbols, history_page,
-    keyed_page, latest,
+    history_stream, keyed_page, latest,
 };
 use super::params::{OptionFeed, Sort, TimeFrame};
 use crate::Client;
@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 fn symbol_strings(symbols: &[OccSymbol]) -> Vec<String> {
     symbols.iter().map(ToString::to_string).collect()
@@ -257,11 +258,13 @@ impl OptionHistory {
         history_page::<OccSymbol, _, _>(client, &req).await
     }
 
-    /// Every bar of every page.
+    /// Every bar of every page, pages fetched and decoded ahead.
     pub fn bars(&self, client: &Client, timeframe: TimeFrame) -> Paged<(OccSymbol, Bar)> {
-        stream_pages(client, self, move |req, client, token| async move {
-            req.bars_page(&client, timeframe, token.as_deref()).await
-        })
+        let this = self.clone();
+        history_stream::<OccSymbol, _, _>(
+            client,
+            Arc::new(move |token| Ok(this.request("bars", token)?.query("timeframe", timeframe))),
+        )
     }
 
     /// One page of `GET /v1beta1/options/trades`.
@@ -273,11 +276,13 @@ impl OptionHistory {
         history_page::<OccSymbol, _, _>(client, &self.request("trades", page_token)?).await
     }
 
-    /// Every trade of every page.
+    /// Every trade of every page, pages fetched and decoded ahead.
     pub fn trades(&self, client: &Client) -> Paged<(OccSymbol, Trade)> {
-        stream_pages(client, self, |req, client, token| async move {
-            req.trades_page(&client, token.as_deref()).await
-        })
+        let this = self.clone();
+        history_stream::<OccSymbol, _, _>(
+            client,
+            Arc::new(move |token| this.request("trades", token)),
+        )
     }
 }
 

@@ -3,11 +3,10 @@
 
 use super::model::{Bar, Quote, StockSnapshot, Trade};
 use super::pages::{
-    MAX_HISTORY_PAGE, check_limit, check_range, check_symbols, history_page, latest,
+    MAX_HISTORY_PAGE, check_limit, check_range, check_symbols, history_page, history_stream, latest,
 };
 use super::params::{Adjustment, Sort, StockFeed, TimeFrame};
 use crate::Client;
-use crate::client::paging::stream_pages;
 use crate::client::transport::{Api, Request};
 use crate::client::{Page, Paged};
 use crate::error::Result;
@@ -169,11 +168,19 @@ impl StockHistory {
         history_page::<String, _, _>(client, &req).await
     }
 
-    /// Every bar of every page as `(symbol, bar)`.
+    /// Every bar of every page as `(symbol, bar)`, pages fetched and decoded ahead (see
+    /// [`crate::data`]).
     pub fn bars(&self, client: &Client, timeframe: TimeFrame) -> Paged<(Arc<str>, Bar)> {
-        stream_pages(client, self, move |req, client, token| async move {
-            req.bars_page(&client, timeframe, token.as_deref()).await
-        })
+        let this = self.clone();
+        history_stream::<String, _, _>(
+            client,
+            Arc::new(move |token| {
+                Ok(this
+                    .request("bars", token)?
+                    .query("timeframe", timeframe)
+                    .query_opt("adjustment", this.adjustment.as_ref()))
+            }),
+        )
     }
 
     /// One page of `GET /v2/stocks/quotes`.
@@ -185,11 +192,10 @@ impl StockHistory {
         history_page::<String, _, _>(client, &self.request("quotes", page_token)?).await
     }
 
-    /// Every quote of every page as `(symbol, quote)`.
+    /// Every quote of every page as `(symbol, quote)`, pages fetched and decoded ahead.
     pub fn quotes(&self, client: &Client) -> Paged<(Arc<str>, Quote)> {
-        stream_pages(client, self, |req, client, token| async move {
-            req.quotes_page(&client, token.as_deref()).await
-        })
+        let this = self.clone();
+        history_stream::<String, _, _>(client, Arc::new(move |token| this.request("quotes", token)))
     }
 
     /// One page of `GET /v2/stocks/trades`.
@@ -201,11 +207,10 @@ impl StockHistory {
         history_page::<String, _, _>(client, &self.request("trades", page_token)?).await
     }
 
-    /// Every trade of every page as `(symbol, trade)`.
+    /// Every trade of every page as `(symbol, trade)`, pages fetched and decoded ahead.
     pub fn trades(&self, client: &Client) -> Paged<(Arc<str>, Trade)> {
-        stream_pages(client, self, |req, client, token| async move {
-            req.trades_page(&client, token.as_deref()).await
-        })
+        let this = self.clone();
+        history_stream::<String, _, _>(client, Arc::new(move |token| this.request("trades", token)))
     }
 }
 

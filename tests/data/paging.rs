@@ -112,7 +112,10 @@ async fn rate_limited_page_is_retried_without_losing_or_repeating_bars() {
 
 #[tokio::test]
 async fn malformed_page_ends_the_stream_with_an_error() {
-    let s = server().await;
+    // A plain server without the strict catch-all: the page after the malformed one may or may
+    // not be prefetched (its token is readable before the malformed page is decoded), and that
+    // race is not what this test is about.
+    let s = wiremock::MockServer::start().await;
     mount_page(&s, None, ok(bars_page(0, 3, Some("p1")))).await;
     let mut bad = bars_page(3, 3, Some("p2"));
     bad["bars"]["SPY"][1]["o"] = json!("not a price");
