@@ -155,7 +155,7 @@ pub fn read_csv(reader: impl BufRead, options: CsvOptions) -> std::result::Resul
         if high < low {
             return Err(format!("line {lineno}: high {high} is below low {low}"));
         }
-        bars.push(bar(timestamp, open, high, low, close, volume));
+        bars.push(Bar::new(timestamp, open, high, low, close, volume));
     }
     if bars.windows(2).any(|w| w[1].timestamp < w[0].timestamp) {
         bars.sort_by_key(|b| b.timestamp);
@@ -163,16 +163,13 @@ pub fn read_csv(reader: impl BufRead, options: CsvOptions) -> std::result::Resul
     Ok(CsvBars { bars, skipped })
 }
 
-/// A bar from its parts (the market data `Bar` is `#[non_exhaustive]`, so sources build it here).
-pub fn bar(
-    timestamp: DateTime<Utc>,
-    open: Decimal,
-    high: Decimal,
-    low: Decimal,
-    close: Decimal,
-    volume: Decimal,
-) -> Bar {
-    Bar::new(timestamp, open, high, low, close, volume)
+/// Extends `acc` (the bar being built for a bucket) with the later bar `next` of the same
+/// bucket: highest high, lowest low, last close, summed volume.
+pub fn absorb(acc: &mut Bar, next: &Bar) {
+    acc.high = acc.high.max(next.high);
+    acc.low = acc.low.min(next.low);
+    acc.close = next.close;
+    acc.volume += next.volume;
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -261,10 +258,7 @@ pub fn resample(bars: &[Bar], timeframe: TimeFrame) -> Vec<Bar> {
         let start = bucket_start(b.timestamp, timeframe);
         match &mut current {
             Some((bucket, acc, pv, ok)) if *bucket == start => {
-                acc.high = acc.high.max(b.high);
-                acc.low = acc.low.min(b.low);
-                acc.close = b.close;
-                acc.volume += b.volume;
+                absorb(acc, b);
                 acc.trade_count = match (acc.trade_count, b.trade_count) {
                     (Some(x), Some(y)) => Some(x + y),
                     _ => None,
@@ -370,7 +364,7 @@ mod tests {
             .with_ymd_and_hms(2024, 7, 1, h, m, 0)
             .unwrap()
             .with_timezone(&Utc);
-        let mut b = bar(t, o.into(), hi.into(), lo.into(), c.into(), v.into());
+        let mut b = Bar::new(t, o.into(), hi.into(), lo.into(), c.into(), v.into());
         b.vwap = Some(Decimal::from(c));
         b.trade_count = Some(1);
         b

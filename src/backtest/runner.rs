@@ -17,7 +17,7 @@
 //! session's open. The run
 //! is deterministic: the same bars and strategies give the same trades, byte for byte.
 
-use super::bars::{SymbolBar, bucket_start, merge};
+use super::bars::{SymbolBar, absorb, bucket_start, merge};
 use super::metrics::{ClosedTrade, EquityPoint, Metrics, compute};
 use super::report;
 use super::session::SessionCalendar;
@@ -176,10 +176,7 @@ impl Feed {
         let bucket = bucket_start(bar.timestamp, tf);
         match &mut self.pending {
             Some((b, acc)) if *b == bucket => {
-                acc.high = acc.high.max(bar.high);
-                acc.low = acc.low.min(bar.low);
-                acc.close = bar.close;
-                acc.volume += bar.volume;
+                absorb(acc, bar);
                 None
             }
             _ => {
@@ -331,7 +328,6 @@ impl Runner {
     async fn bar(
         &mut self,
         sb: &SymbolBar,
-        date: NaiveDate,
         session: bool,
         spacing: Duration,
     ) -> Result<(), ExecError> {
@@ -339,7 +335,6 @@ impl Runner {
             self.exec.poll_orders().await?;
             self.ctx = None;
         }
-        let _ = date;
         let close = if session {
             self.today.map_or(sb.bar.timestamp, |(_, c)| c)
         } else {
@@ -517,7 +512,7 @@ impl Runner {
                 r.start_session(date).await?;
                 current = Some(date);
             }
-            r.bar(sb, date, session, spacing).await?;
+            r.bar(sb, session, spacing).await?;
             if let Some(p) = progress.as_mut()
                 && n % 4096 == 4095
             {

@@ -325,6 +325,16 @@ impl Transport {
         decode(&resp.body)
     }
 
+    /// Sends and decodes a JSON list, where an empty body means an empty list (multi-status
+    /// answers to "cancel all" / "close all" with nothing to act on).
+    pub(crate) async fn json_list<T: DeserializeOwned>(&self, req: &Request) -> Result<Vec<T>> {
+        let resp = self.send(req).await?;
+        if resp.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Vec::new());
+        }
+        decode(&resp.body)
+    }
+
     /// Sends a request whose success body is ignored (204s, empty 200s).
     pub(crate) async fn no_content(&self, req: &Request) -> Result<StatusCode> {
         Ok(self.send(req).await?.status)

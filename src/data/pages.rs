@@ -59,7 +59,18 @@ where
     K: From<W> + Clone,
     T: DeserializeOwned,
 {
-    let env: Envelope<W, Vec<T>> = client.transport().json(req).await?;
+    let resp = client.transport().send(req).await?;
+    decode_history::<W, K, T>(&resp.body)
+}
+
+/// Decodes a history page body and flattens it to `(key, item)` in key order.
+fn decode_history<W, K, T>(body: &[u8]) -> Result<Page<(K, T)>>
+where
+    W: Ord + DeserializeOwned,
+    K: From<W> + Clone,
+    T: DeserializeOwned,
+{
+    let env: Envelope<W, Vec<T>> = crate::client::transport::decode(body)?;
     let n = env.data.values().map(Vec::len).sum();
     let mut items = Vec::with_capacity(n);
     for (w, v) in env.data {
@@ -231,19 +242,7 @@ where
         // Decoding is several milliseconds of CPU: on the blocking pool it runs in parallel with
         // the next page's decode instead of holding up this worker (and the task it just spawned).
         let body = resp.body;
-        let decode = move || -> Result<Page<(K, T)>> {
-            let env: Envelope<W, Vec<T>> = crate::client::transport::decode(&body)?;
-            let n = env.data.values().map(Vec::len).sum();
-            let mut items = Vec::with_capacity(n);
-            for (w, v) in env.data {
-                let k = K::from(w);
-                items.extend(v.into_iter().map(|t| (k.clone(), t)));
-            }
-            Ok(Page {
-                items,
-                next_page_token: env.next_page_token,
-            })
-        };
+        let decode = move || decode_history::<W, K, T>(&body);
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => match rt.spawn_blocking(decode).await {
                 Ok(page) => page,

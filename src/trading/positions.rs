@@ -194,11 +194,7 @@ impl Client {
         let req = Request::delete(Api::Trading, &["v2", "positions"])
             .idempotent(false)
             .query("cancel_orders", cancel_orders);
-        let resp = self.transport().send(&req).await?;
-        if resp.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Vec::new());
-        }
-        crate::client::transport::decode(&resp.body)
+        self.transport().json_list(&req).await
     }
 
     /// `POST /v2/positions/{symbol_or_contract_id}/exercise`: exercises a held option. The

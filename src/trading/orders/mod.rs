@@ -222,13 +222,8 @@ impl Client {
     /// `DELETE /v2/orders`: requests cancellation of every open order; one result per order
     /// (Alpaca answers 207 Multi-Status).
     pub async fn cancel_all_orders(&self) -> Result<Vec<CancelOrderResult>> {
-        let resp = self
-            .transport()
-            .send(&Request::delete(Api::Trading, &["v2", "orders"]))
-            .await?;
-        if resp.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Vec::new());
-        }
-        crate::client::transport::decode(&resp.body)
+        self.transport()
+            .json_list(&Request::delete(Api::Trading, &["v2", "orders"]))
+            .await
     }
 }
