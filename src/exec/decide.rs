@@ -622,7 +622,9 @@ fn plan_equity(
         // symbol allows them.
         fractionable: false,
     };
-    let (qty, cost) = match size_equity(&ex.config.equity_sizing, &input).map_err(sizing_skip)? {
+    let (qty, cost) = match size_equity(ex.config.equity_sizing_for(&s.strategy, &s.symbol), &input)
+        .map_err(sizing_skip)?
+    {
         EquitySize::Shares { qty, cost } => (qty, cost),
         EquitySize::Notional { amount } => {
             return Err(SkipReason::InvalidSignal {

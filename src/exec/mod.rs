@@ -97,6 +97,9 @@ impl Default for OptionPricing {
 pub struct ExecutorConfig {
     /// Equity sizing (default 10% of equity, whole shares).
     pub equity_sizing: EquitySizingPolicy,
+    /// Equity sizing for one strategy, or one strategy's symbol, instead of `equity_sizing`
+    /// (e.g. an hourly swing strategy that sizes TSLA at 4% and NVDA at 6%). Empty by default.
+    pub equity_sizing_overrides: SizingOverrides,
     /// Option sizing (default $300 per trade).
     pub option_sizing: OptionSizingPolicy,
     /// Portfolio limits (default 5 positions per strategy, 50% of equity allocated).
@@ -126,6 +129,60 @@ impl ExecutorConfig {
             resume_pending_within: Duration::from_secs(300),
             ..Self::default()
         }
+    }
+}
+
+/// Per-strategy and per-(strategy, symbol) equity sizing, consulted before
+/// [`ExecutorConfig::equity_sizing`]: the most specific entry wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SizingOverrides {
+    by_strategy: std::collections::BTreeMap<String, EquitySizingPolicy>,
+    by_symbol: std::collections::BTreeMap<(String, String), EquitySizingPolicy>,
+}
+
+impl SizingOverrides {
+    /// No overrides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sizes every signal of `strategy` with `policy`.
+    pub fn strategy(mut self, strategy: &str, policy: EquitySizingPolicy) -> Self {
+        self.by_strategy.insert(strategy.to_owned(), policy);
+        self
+    }
+
+    /// Sizes `strategy`'s signals in `symbol` (upper-cased, as signals are) with `policy`.
+    pub fn symbol(mut self, strategy: &str, symbol: &str, policy: EquitySizingPolicy) -> Self {
+        self.by_symbol
+            .insert((strategy.to_owned(), symbol.to_ascii_uppercase()), policy);
+        self
+    }
+
+    /// The policy for `strategy` trading `symbol`, if an override covers it.
+    pub fn get(&self, strategy: &str, symbol: &str) -> Option<&EquitySizingPolicy> {
+        if !self.by_symbol.is_empty()
+            && let Some(p) = self
+                .by_symbol
+                .get(&(strategy.to_owned(), symbol.to_owned()))
+        {
+            return Some(p);
+        }
+        self.by_strategy.get(strategy)
+    }
+
+    /// Whether there are no overrides.
+    pub fn is_empty(&self) -> bool {
+        self.by_strategy.is_empty() && self.by_symbol.is_empty()
+    }
+}
+
+impl ExecutorConfig {
+    /// The equity sizing that applies to `strategy` trading `symbol`.
+    pub fn equity_sizing_for(&self, strategy: &str, symbol: &str) -> &EquitySizingPolicy {
+        self.equity_sizing_overrides
+            .get(strategy, symbol)
+            .unwrap_or(&self.equity_sizing)
     }
 }
 

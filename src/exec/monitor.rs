@@ -46,6 +46,7 @@ pub struct MonitorReport {
 pub struct PositionMonitor {
     exec: Arc<Executor>,
     policy: ExitPolicy,
+    by_strategy: BTreeMap<String, ExitPolicy>,
     stats: Mutex<MonitorStats>,
 }
 
@@ -53,6 +54,7 @@ impl std::fmt::Debug for PositionMonitor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PositionMonitor")
             .field("policy", &self.policy)
+            .field("by_strategy", &self.by_strategy)
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -64,8 +66,21 @@ impl PositionMonitor {
         Self {
             exec,
             policy,
+            by_strategy: BTreeMap::new(),
             stats: Mutex::new(MonitorStats::default()),
         }
+    }
+
+    /// Manages `strategy`'s positions under `policy` instead of the default one (a trend
+    /// strategy holding shares and an options strategy want different exits).
+    pub fn with_strategy_policy(mut self, strategy: &str, policy: ExitPolicy) -> Self {
+        self.by_strategy.insert(strategy.to_owned(), policy);
+        self
+    }
+
+    /// The exit policy for `strategy`'s positions.
+    pub fn policy_for(&self, strategy: &str) -> &ExitPolicy {
+        self.by_strategy.get(strategy).unwrap_or(&self.policy)
     }
 
     /// The executor placing the exits.
@@ -160,7 +175,7 @@ impl PositionMonitor {
             now,
         };
         let before = pos.trailing;
-        let fired = evaluate_exit(&self.policy, &input, &mut pos.trailing)
+        let fired = evaluate_exit(self.policy_for(&pos.strategy), &input, &mut pos.trailing)
             .map_err(|e| ExecError::Invalid(e.to_string()))?;
         let Some(reason) = fired else {
             if pos.trailing != before {

@@ -533,3 +533,61 @@ async fn unresolved_submit_waits_for_the_grace_period_then_start_up_settles_it()
         ExecState::Filled
     );
 }
+
+#[tokio::test]
+async fn sizing_overrides_pick_the_most_specific_policy() {
+    use alpaca_exec::exec::SizingOverrides;
+    use alpaca_exec::risk::{EquitySizing, EquitySizingPolicy};
+    let pct = |p| EquitySizingPolicy {
+        method: EquitySizing::PercentOfEquity(p),
+        ..EquitySizingPolicy::default()
+    };
+    let fake = Fake::start().await;
+    fake.quote("AAPL", dec!(149.95), dec!(150.05));
+    fake.quote("MSFT", dec!(299.95), dec!(300.05));
+    let mut config = ExecutorConfig::new();
+    config.equity_sizing_overrides = SizingOverrides::new()
+        .strategy("trend", pct(dec!(0.03)))
+        .symbol("trend", "aapl", pct(dec!(0.06)));
+    let r = rig_with(&fake, config);
+    let msft = Signal {
+        symbol: "MSFT".into(),
+        reference_price: dec!(300),
+        stop: Some(dec!(290)),
+        target: Some(dec!(320)),
+        ..aapl_long()
+    };
+    let d = r.exec.execute(&[aapl_long(), msft]).await;
+    assert!(d.iter().all(|d| d.outcome == Outcome::Executed), "{d:?}");
+    let orders = fake.orders();
+    // 6% of $100,000 at $150 is 40 shares; 3% at $300 is 10 shares (not the 10% default).
+    assert_eq!(
+        (orders[0]["symbol"].clone(), orders[0]["qty"].clone()),
+        (json!("AAPL"), json!("40"))
+    );
+    assert_eq!(
+        (orders[1]["symbol"].clone(), orders[1]["qty"].clone()),
+        (json!("MSFT"), json!("10"))
+    );
+}
+
+#[tokio::test]
+async fn monitor_applies_each_strategy_its_own_exit_policy() {
+    let fake = Fake::start().await;
+    fake.quote("AAPL", dec!(149.95), dec!(150.05));
+    let r = rig(&fake);
+    r.exec.execute(&[aapl_long()]).await;
+    // Through the 160 target: the default policy exits, but not the trend strategy's own.
+    fake.quote("AAPL", dec!(160.95), dec!(161.05));
+    let hold = ExitPolicy {
+        use_target: false,
+        ..ExitPolicy::default()
+    };
+    let mon = PositionMonitor::new(r.exec.clone(), ExitPolicy::default())
+        .with_strategy_policy("trend", hold);
+    assert_eq!(mon.policy_for("trend"), &hold);
+    assert_eq!(mon.policy_for("other"), &ExitPolicy::default());
+    let rep = mon.check_once().await.unwrap();
+    assert_eq!((rep.evaluated, rep.exits.len()), (1, 0), "{rep:?}");
+    assert_eq!(fake.posts().await, 1);
+}
