@@ -302,6 +302,21 @@ pub struct Bar {
     pub volume: Decimal,
 }
 
+impl From<&crate::data::Bar> for Bar {
+    /// A market-data bar as strategies see it (the bar's open time; VWAP and trade count
+    /// dropped).
+    fn from(b: &crate::data::Bar) -> Self {
+        Bar {
+            time: b.timestamp,
+            open: b.open,
+            high: b.high,
+            low: b.low,
+            close: b.close,
+            volume: b.volume,
+        }
+    }
+}
+
 /// A fill of one of the strategy's own orders, passed to [`Strategy::on_fill`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fill {

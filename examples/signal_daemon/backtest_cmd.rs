@@ -2,18 +2,15 @@
 //! over the simulated broker. Daily strategies run on daily bars; intraday ones on minute bars.
 
 use crate::config::{Config, StrategyConfig};
+use crate::policy;
 use crate::sample_data;
 use crate::strategies::build::{build, data_timeframe};
 use alpaca_exec::backtest::bars::{CsvOptions, load_csv};
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig, BacktestResult};
 use alpaca_exec::backtest::sim::SimConfig;
 use alpaca_exec::data::{Bar, TimeFrame, TimeFrameUnit};
-use alpaca_exec::exec::ExecutorConfig;
-use alpaca_exec::risk::{
-    DailyLossLimit, ExitPolicy, OptionSizingPolicy, PortfolioLimits, TrailingStop,
-};
+use alpaca_exec::risk::ExitPolicy;
 use alpaca_exec::store::{ExecutionStore, SqliteStore};
-use chrono::NaiveTime;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,42 +18,18 @@ use std::sync::Arc;
 /// Intraday sessions of minute data the sample provides.
 const INTRADAY_DAYS: usize = 10;
 
-fn executor_config(cfg: &Config) -> ExecutorConfig {
-    let mut e = ExecutorConfig::new();
-    e.option_sizing = OptionSizingPolicy {
-        max_capital_per_trade: cfg.execution.max_capital_per_trade,
-    };
-    e.limits = PortfolioLimits {
-        max_positions_per_strategy: cfg.execution.max_concurrent_positions,
-        max_total_allocation: cfg.execution.max_total_allocation,
-        ..PortfolioLimits::default()
-    };
-    e.daily_loss = DailyLossLimit {
-        max_loss_fraction: cfg.execution.daily_loss_halt,
-    };
-    e
-}
-
-fn exit_policy(cfg: &Config, intraday: bool) -> ExitPolicy {
-    let mut p = ExitPolicy {
-        dte_exit: Some(cfg.monitor.exit_dte),
-        max_loss: Some(cfg.monitor.max_loss_pct),
-        max_profit: Some(cfg.monitor.max_profit_pct),
-        ..ExitPolicy::default()
-    };
+/// One exit policy for a backtest group (the runner takes one): the monitor settings, with the
+/// bear trap's trailing stop and time exit in the intraday group.
+fn group_exit_policy(cfg: &Config, intraday: bool) -> ExitPolicy {
+    let mut p = policy::default_exit_policy(cfg);
     if intraday {
-        for s in cfg.strategies.values() {
-            if let StrategyConfig::BearTrap(b) = s {
-                p.trailing = Some(TrailingStop {
-                    activation: b.trailing_activation,
-                    trail: b.trailing_pct,
-                });
-                let close = 16 * 60 - b.exit_before_close_minutes;
-                p.time_exit = NaiveTime::from_hms_opt(close / 60, close % 60, 0);
+        let per_strategy = policy::exit_policies(cfg);
+        for (name, s) in &cfg.strategies {
+            if let (StrategyConfig::BearTrap(_), Some(b)) = (s, per_strategy.get(name)) {
+                p.trailing = b.trailing;
+                p.time_exit = b.time_exit;
             }
         }
-    } else {
-        p.trailing = None;
     }
     p
 }
@@ -115,8 +88,8 @@ async fn run_group(
             starting_cash: cfg.backtest.start_equity,
             ..SimConfig::default()
         },
-        executor: executor_config(cfg),
-        exit_policy: Some(exit_policy(cfg, intraday)),
+        executor: policy::executor_config(cfg, None),
+        exit_policy: Some(group_exit_policy(cfg, intraday)),
     };
     let total: usize = data.iter().map(|(_, b)| b.len()).sum();
     let bar = indicatif::ProgressBar::new(total as u64);

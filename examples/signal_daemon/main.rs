@@ -3,15 +3,30 @@
 //!
 //! ```text
 //! cargo run --release --example signal_daemon -- backtest          # no keys needed
+//! cargo run --release --example signal_daemon -- start             # simulated without keys
+//! cargo run --release --example signal_daemon -- start --execute   # paper-trades with keys
+//! cargo run --release --example signal_daemon -- status
 //! cargo run --release --example signal_daemon -- validate-config --config my.toml
 //! cargo run --release --example signal_daemon -- scan --timeframe 1D
 //! ```
 
 mod backtest_cmd;
+mod commands;
+#[cfg(test)]
+#[path = "../../tests/common/mod.rs"]
+mod common;
 mod config;
 mod credentials;
+mod daemon;
+#[cfg(test)]
+#[allow(dead_code)] // the engine tests use all of it; the daemon tests a part
+#[path = "../../tests/engine/fake.rs"]
+mod fake;
+mod policy;
 mod sample_data;
 mod strategies;
+#[cfg(test)]
+mod tests;
 
 use clap::{Parser, Subcommand};
 use config::Config;
@@ -55,6 +70,47 @@ enum Command {
     },
     /// Check each account's credentials and the market clock.
     Test,
+    /// Run the scheduler: strategies on their schedules, the monitor, the daily summary.
+    /// Without keys it runs on the simulated broker over the sample sessions and stops at
+    /// their end.
+    Start {
+        /// Place orders (also SIGNAL_EXECUTION_ENABLED=true); otherwise signals are recorded
+        /// as pending for `execute`.
+        #[arg(long)]
+        execute: bool,
+    },
+    /// Print the running daemon's status.json.
+    Status,
+    /// Execute the signals recorded while execution was off.
+    Execute {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List each account's positions and the strategy holding each.
+    Positions,
+    /// Close the daemon's open positions in SYMBOL (an underlying closes its options too).
+    Close {
+        /// A stock, an underlying or an OCC option symbol.
+        symbol: String,
+    },
+    /// Close every open position the daemon holds.
+    CloseAll {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Run the position monitor: report the exits that fire, or place them with --execute.
+    Monitor {
+        /// Place the exits.
+        #[arg(long)]
+        execute: bool,
+        /// One pass, then exit (default: every check_interval until Ctrl-C).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Print the position monitor's counters.
+    MonitorStats,
 }
 
 fn parse_csv_arg(s: &str) -> Result<(String, PathBuf), String> {
@@ -66,6 +122,13 @@ fn parse_csv_arg(s: &str) -> Result<(String, PathBuf), String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     let env = |k: &str| std::env::var(k).ok();
     let cfg = match Config::load(cli.config.as_deref(), &env) {
@@ -106,12 +169,179 @@ async fn main() -> ExitCode {
         }
         Command::Scan { timeframe } => scan(&cfg, &timeframe).await,
         Command::Test => test_accounts(&cfg).await,
+        Command::Start { execute } => start(cfg, cli.config, execute).await,
+        Command::Status => {
+            let live = cfg.paths.data_dir.join("status.json");
+            let path = if live.exists() {
+                live
+            } else {
+                cfg.paths.data_dir.join("sim").join("status.json")
+            };
+            commands::status(&path, &mut std::io::stdout())
+        }
+        Command::MonitorStats => {
+            commands::monitor_stats(&cfg.paths.data_dir, &mut std::io::stdout())
+        }
+        Command::Positions => match accounts(&cfg) {
+            Ok(rt) => commands::positions(&rt, &mut std::io::stdout()).await,
+            Err(e) => Err(e),
+        },
+        Command::Close { symbol } => match accounts(&cfg) {
+            Ok(rt) => commands::close(&rt, &symbol, &mut std::io::stdout())
+                .await
+                .map(|n| println!("{n} exit order(s) placed")),
+            Err(e) => Err(e),
+        },
+        Command::CloseAll { yes } => match accounts(&cfg) {
+            Ok(_) if !yes && !commands::ask("Close every position the daemon holds?") => {
+                println!("nothing closed");
+                Ok(())
+            }
+            Ok(rt) => commands::close_all(&rt, &mut std::io::stdout())
+                .await
+                .map(|n| println!("{n} exit order(s) placed")),
+            Err(e) => Err(e),
+        },
+        Command::Execute { yes } => match accounts(&cfg) {
+            Ok(rt) => {
+                let mut confirm = |q: &str| yes || commands::ask(q);
+                commands::execute(&rt, &mut confirm, &mut std::io::stdout())
+                    .await
+                    .map(|n| println!("{n} order(s) placed"))
+            }
+            Err(e) => Err(e),
+        },
+        Command::Monitor { execute, once } => match accounts(&cfg) {
+            Ok(rt) => monitor(&cfg, &rt, execute || cfg.execution.enabled, once).await,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// The Alpaca accounts, for the commands that act on them (the simulated broker lives only
+/// inside `start` and `backtest`).
+fn accounts(cfg: &Config) -> Result<daemon::runtime::Runtime, String> {
+    let env = |k: &str| std::env::var(k).ok();
+    match daemon::runtime::Runtime::open(cfg, &env)? {
+        daemon::runtime::Opened::Live(rt) => Ok(rt),
+        daemon::runtime::Opened::Simulated(..) => Err(
+            "no keys are set: this command acts on an Alpaca account (the simulated broker runs only inside `start` and `backtest`)".into(),
+        ),
+    }
+}
+
+async fn start(cfg: Config, config_path: Option<PathBuf>, execute: bool) -> Result<(), String> {
+    use daemon::runtime::{Opened, Runtime};
+    let env = |k: &str| std::env::var(k).ok();
+    let (rt, clock, until, execute): (
+        Runtime,
+        std::sync::Arc<dyn daemon::clock::DaemonClock>,
+        _,
+        _,
+    ) = match Runtime::open(&cfg, &env)? {
+        Opened::Live(rt) => (
+            rt,
+            std::sync::Arc::new(daemon::clock::WallClock),
+            None,
+            execute || cfg.execution.enabled,
+        ),
+        Opened::Simulated(rt, clock, until) => {
+            println!(
+                "No keys set: running on the simulated broker over {} sample sessions (orders are simulated).",
+                daemon::runtime::SIM_SESSIONS
+            );
+            (rt, clock, Some(until), true)
+        }
+    };
+    let status_path = rt.data_dir.join("status.json");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    listen_for_signals(tx);
+    let opts = daemon::Options {
+        execute,
+        config_path,
+        until,
+        status_path: status_path.clone(),
+    };
+    let mut d = daemon::Daemon::new(cfg, Box::new(env), opts, rt, clock);
+    d.run(rx).await?;
+    commands::status(&status_path, &mut std::io::stdout())?;
+    for v in d.runtime().venues.values() {
+        if let Some(sim) = &v.sim {
+            println!(
+                "account {}: {} simulated fill(s), final equity {}",
+                v.name,
+                sim.fills().len(),
+                sim.equity().round_dp(2)
+            );
+        }
+    }
+    if let Some(e) = &d.status().config_error {
+        println!("note: the last reload was refused: {e}");
+    }
+    println!("status: {}", status_path.display());
+    Ok(())
+}
+
+/// SIGINT / SIGTERM stop the daemon after its current step; SIGHUP reloads the configuration.
+fn listen_for_signals(tx: tokio::sync::mpsc::UnboundedSender<daemon::Control>) {
+    let stop = tx.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = stop.send(daemon::Control::Shutdown);
+        }
+    });
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        for (kind, what) in [
+            (SignalKind::terminate(), daemon::Control::Shutdown),
+            (SignalKind::hangup(), daemon::Control::Reload),
+        ] {
+            let tx = tx.clone();
+            match signal(kind) {
+                Ok(mut s) => {
+                    tokio::spawn(async move {
+                        while s.recv().await.is_some() {
+                            if tx.send(what).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+                Err(e) => tracing::warn!(error = %e, "signal handler not installed"),
+            }
+        }
+    }
+}
+
+/// `monitor`: one pass, or a pass every `check_interval` until Ctrl-C.
+async fn monitor(
+    cfg: &Config,
+    rt: &daemon::runtime::Runtime,
+    execute: bool,
+    once: bool,
+) -> Result<(), String> {
+    let mut out = std::io::stdout();
+    if once {
+        return commands::monitor_once(rt, execute, &mut out)
+            .await
+            .map(|_| ());
+    }
+    let every = std::time::Duration::from_secs(cfg.monitor.check_interval.max(1));
+    loop {
+        if let Err(e) = commands::monitor_once(rt, execute, &mut out).await {
+            eprintln!("monitor: {e}");
+        }
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = tokio::time::sleep(every) => {}
         }
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Counters since the monitor was created.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MonitorStats {
     /// Checks run (one per [`PositionMonitor::check_once`]).
     pub checks: u64,
@@ -29,7 +29,7 @@ pub struct MonitorStats {
 }
 
 /// What one check did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MonitorReport {
     /// Positions evaluated.
     pub evaluated: usize,
@@ -117,7 +117,7 @@ impl PositionMonitor {
             }
             report.evaluated += 1;
             let id = pos.id.clone();
-            match self.evaluate(pos, clock.now).await {
+            match self.evaluate(pos, clock.now, true).await {
                 Ok(Some((rule, reason))) => {
                     self.count(|s| *s.exits_by_reason.entry(rule).or_default() += 1);
                     report.exits.push((id, reason));
@@ -134,12 +134,35 @@ impl PositionMonitor {
         Ok(report)
     }
 
-    /// Evaluates one position; places its exit if a rule fires. Returns the rule name and the
-    /// reason text.
+    /// The exits a check would place now, placing nothing and changing nothing (not even a
+    /// trailing stop's high-water mark or the counters): for a "what would the monitor do"
+    /// report. Evaluated whether or not the market is open.
+    pub async fn preview(&self) -> Result<MonitorReport, ExecError> {
+        let ex = &self.exec;
+        let mut report = MonitorReport::default();
+        let now = ex.broker.clock().await?.now;
+        for pos in ex.store.positions(true).await? {
+            if pos.status != PositionStatus::Open {
+                continue;
+            }
+            report.evaluated += 1;
+            let id = pos.id.clone();
+            match self.evaluate(pos, now, false).await {
+                Ok(Some((_, reason))) => report.exits.push((id, reason)),
+                Ok(None) => {}
+                Err(e) => report.errors.push(format!("position {id}: {e}")),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Evaluates one position; if a rule fires and `place` is set, places its exit. Returns the
+    /// rule name and the reason text.
     async fn evaluate(
         &self,
         mut pos: TrackedPosition,
         now: chrono::DateTime<chrono::Utc>,
+        place: bool,
     ) -> Result<Option<(String, String)>, ExecError> {
         let ex = &self.exec;
         let entry = pos.entry_price.ok_or_else(|| {
@@ -178,13 +201,16 @@ impl PositionMonitor {
         let fired = evaluate_exit(self.policy_for(&pos.strategy), &input, &mut pos.trailing)
             .map_err(|e| ExecError::Invalid(e.to_string()))?;
         let Some(reason) = fired else {
-            if pos.trailing != before {
+            if place && pos.trailing != before {
                 ex.store.upsert_position(&pos).await?;
             }
             return Ok(None);
         };
         let rule = rule_name(reason.rule());
         let text = reason.to_string();
+        if !place {
+            return Ok(Some((rule.to_owned(), text)));
+        }
         ex.event(
             EventKind::Exit,
             Some(&pos.strategy),

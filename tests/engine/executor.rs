@@ -591,3 +591,25 @@ async fn monitor_applies_each_strategy_its_own_exit_policy() {
     assert_eq!((rep.evaluated, rep.exits.len()), (1, 0), "{rep:?}");
     assert_eq!(fake.posts().await, 1);
 }
+
+#[tokio::test]
+async fn preview_reports_the_exit_without_placing_it() {
+    let fake = Fake::start().await;
+    fake.quote("AAPL", dec!(149.95), dec!(150.05));
+    let r = rig(&fake);
+    r.exec.execute(&[aapl_long()]).await;
+    fake.quote("AAPL", dec!(143.95), dec!(144.05)); // under the 145 stop
+    let mon = PositionMonitor::new(r.exec.clone(), ExitPolicy::default());
+    let rep = mon.preview().await.unwrap();
+    assert_eq!(rep.evaluated, 1);
+    assert_eq!(rep.exits.len(), 1, "{rep:?}");
+    assert!(rep.exits[0].1.contains("stop"), "{rep:?}");
+    assert_eq!(fake.posts().await, 1, "only the entry was placed");
+    assert_eq!(mon.stats().checks, 0);
+    let pos = r.store.positions(true).await.unwrap();
+    assert_eq!(pos[0].status, PositionStatus::Open);
+    // The real check places it.
+    let rep = mon.check_once().await.unwrap();
+    assert_eq!(rep.exits.len(), 1);
+    assert_eq!(fake.posts().await, 2);
+}

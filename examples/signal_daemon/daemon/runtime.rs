@@ -1,0 +1,241 @@
+//! The accounts the daemon trades, opened from the configuration: Alpaca accounts when their
+//! keys resolve, the simulated broker on sample data when no account has keys.
+//!
+//! All or nothing: with keys for some accounts and not others the daemon refuses to start
+//! (naming the account), rather than trading one account for real and another in a simulation.
+
+use super::bars::{AlpacaBars, BarSource, SampleBars};
+use super::clock::{DaemonClock, SteppedClock};
+use super::venue::{Venue, VenueKind};
+use crate::config::{Config, EnvironmentName};
+use crate::credentials;
+use crate::sample_data::{self, SymbolSample};
+use alpaca_exec::alert::{Alerter, DiscordAlerter, LogAlerter};
+use alpaca_exec::backtest::session::SessionCalendar;
+use alpaca_exec::backtest::sim::{SimBroker, SimConfig};
+use alpaca_exec::broker::{AlpacaBroker, Broker};
+use alpaca_exec::data::Bar;
+use alpaca_exec::{Client, Environment};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::America::New_York;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Sessions of minute data the simulated daemon replays.
+pub const SIM_SESSIONS: usize = 10;
+
+/// A simulated runtime, its stepped clock, and when its data ends.
+pub type Simulation = (Runtime, Arc<dyn DaemonClock>, DateTime<Utc>);
+
+/// The opened accounts.
+pub struct Runtime {
+    /// By account name.
+    pub venues: BTreeMap<String, Venue>,
+    /// Where alerts go.
+    pub alerter: Arc<dyn Alerter>,
+    /// Where stores, journals and `status.json` live.
+    pub data_dir: PathBuf,
+}
+
+/// The accounts the enabled strategies use.
+pub fn used_accounts(cfg: &Config) -> BTreeSet<String> {
+    cfg.strategies
+        .values()
+        .filter(|s| s.enabled())
+        .map(|s| s.account().to_owned())
+        .collect()
+}
+
+/// Discord when a webhook is configured, else the log.
+pub fn alerter(cfg: &Config) -> Result<Arc<dyn Alerter>, String> {
+    let url = cfg.alerts.discord_webhook_url.trim();
+    if url.is_empty() {
+        return Ok(Arc::new(LogAlerter));
+    }
+    Ok(Arc::new(
+        DiscordAlerter::new(url).map_err(|e| format!("alerts.discord_webhook_url: {e}"))?,
+    ))
+}
+
+/// What `open` found.
+pub enum Opened {
+    /// Alpaca accounts, on the wall clock.
+    Live(Runtime),
+    /// No keys: the simulated broker, on a stepped clock over the sample sessions.
+    Simulated(Runtime, Arc<dyn DaemonClock>, DateTime<Utc>),
+}
+
+impl Runtime {
+    /// Over Alpaca clients, one per account (tests point them at a mock server).
+    pub fn with_clients(
+        cfg: &Config,
+        clients: BTreeMap<String, (Client, VenueKind)>,
+        data_dir: &Path,
+    ) -> Result<Runtime, String> {
+        let alerter = alerter(cfg)?;
+        let mut venues = BTreeMap::new();
+        for (name, (client, kind)) in clients {
+            let broker: Arc<dyn Broker> = Arc::new(AlpacaBroker::new(client.clone()));
+            let bars: Arc<dyn BarSource> = Arc::new(AlpacaBars::new(client, None));
+            let v = Venue::open(
+                cfg,
+                &name,
+                kind,
+                broker,
+                bars,
+                None,
+                alerter.clone(),
+                data_dir,
+            )?;
+            venues.insert(name, v);
+        }
+        Ok(Runtime {
+            venues,
+            alerter,
+            data_dir: data_dir.to_owned(),
+        })
+    }
+
+    /// Opens the accounts the enabled strategies use, resolving their keys.
+    pub fn open(cfg: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Opened, String> {
+        let mut clients = BTreeMap::new();
+        let mut missing = Vec::new();
+        for name in used_accounts(cfg) {
+            let profile = cfg
+                .accounts
+                .get(&name)
+                .ok_or_else(|| format!("no account profile {name:?}"))?;
+            match credentials::resolve(&name, profile, env)? {
+                None => missing.push(name),
+                Some(creds) => {
+                    let (environment, kind) = match profile.environment {
+                        EnvironmentName::Paper => (Environment::Paper, VenueKind::Paper),
+                        EnvironmentName::Live => (Environment::Live, VenueKind::Live),
+                    };
+                    let client = Client::builder()
+                        .credentials_value(&creds)
+                        .environment(environment)
+                        .build()
+                        .map_err(|e| format!("accounts.{name}: {e}"))?;
+                    clients.insert(name, (client, kind));
+                }
+            }
+        }
+        if clients.is_empty() {
+            let (rt, clock, until) = Runtime::simulated(cfg, &cfg.paths.data_dir.join("sim"))?;
+            return Ok(Opened::Simulated(rt, clock, until));
+        }
+        if let Some(name) = missing.first() {
+            return Err(format!(
+                "accounts.{name}: no keys, while other accounts have them; set its keys or disable its strategies"
+            ));
+        }
+        Ok(Opened::Live(Runtime::with_clients(
+            cfg,
+            clients,
+            &cfg.paths.data_dir,
+        )?))
+    }
+
+    /// The simulated broker (one per account) over generated sample data, with a stepped clock
+    /// that feeds the simulators the minute bars as it moves. Starts from empty stores in
+    /// `data_dir` (a simulation is reproducible); returns the clock and when the data ends.
+    pub fn simulated(cfg: &Config, data_dir: &Path) -> Result<Simulation, String> {
+        let symbols: Vec<String> = cfg
+            .strategies
+            .values()
+            .filter(|s| s.enabled())
+            .flat_map(|s| s.symbols().to_vec())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let samples = sample_data::generate(
+            &symbols,
+            cfg.backtest.seed,
+            cfg.backtest.days as usize,
+            SIM_SESSIONS,
+        );
+        let minutes = merged_minutes(&samples);
+        let (first, last) = match (minutes.first(), minutes.last()) {
+            (Some(f), Some(l)) => (f.1.timestamp, l.1.timestamp),
+            _ => return Err("no sample data: enable a strategy with symbols".into()),
+        };
+        let calendar = SessionCalendar::from_times(minutes.iter().map(|(_, b)| b.timestamp));
+        for suffix in ["sqlite", "sqlite-wal", "sqlite-shm"] {
+            for name in used_accounts(cfg) {
+                let _ = std::fs::remove_file(data_dir.join(format!("{name}.{suffix}")));
+            }
+        }
+        let alerter = alerter(cfg)?;
+        let bars: Arc<dyn BarSource> = Arc::new(SampleBars::new(&samples));
+        let mut venues = BTreeMap::new();
+        let mut sims = Vec::new();
+        for name in used_accounts(cfg) {
+            let sim = Arc::new(SimBroker::new(
+                SimConfig {
+                    starting_cash: cfg.backtest.start_equity,
+                    ..SimConfig::default()
+                },
+                calendar.clone(),
+            ));
+            sims.push(sim.clone());
+            let v = Venue::open(
+                cfg,
+                &name,
+                VenueKind::Simulated,
+                sim.clone(),
+                bars.clone(),
+                Some(sim),
+                alerter.clone(),
+                data_dir,
+            )?;
+            venues.insert(name, v);
+        }
+        // Start an hour before the first simulated open; end after the last close.
+        let first_day = first.with_timezone(&New_York).date_naive();
+        let start = New_York
+            .from_local_datetime(&first_day.and_hms_opt(8, 30, 0).expect("valid"))
+            .single()
+            .expect("no DST change at 08:30")
+            .with_timezone(&Utc);
+        let until = last + Duration::minutes(30);
+        let feed = Mutex::new(0usize);
+        let clock = SteppedClock::new(start).on_advance(Box::new(move |t| {
+            let mut next = feed.lock().unwrap_or_else(|p| p.into_inner());
+            while let Some((sym, bar)) = minutes.get(*next) {
+                // A minute bar is known once it has ended.
+                if bar.timestamp + Duration::minutes(1) > t {
+                    break;
+                }
+                for sim in &sims {
+                    sim.set_now(bar.timestamp + Duration::minutes(1));
+                    sim.on_bar(sym, bar);
+                }
+                *next += 1;
+            }
+            for sim in &sims {
+                sim.set_now(t);
+            }
+        }));
+        Ok((
+            Runtime {
+                venues,
+                alerter,
+                data_dir: data_dir.to_owned(),
+            },
+            Arc::new(clock),
+            until,
+        ))
+    }
+}
+
+/// Every symbol's minute bars, merged in time order.
+fn merged_minutes(samples: &[SymbolSample]) -> Vec<(String, Bar)> {
+    let mut all: Vec<(String, Bar)> = samples
+        .iter()
+        .flat_map(|s| s.minutes.iter().map(|b| (s.symbol.clone(), b.clone())))
+        .collect();
+    all.sort_by(|a, b| (a.1.timestamp, &a.0).cmp(&(b.1.timestamp, &b.0)));
+    all
+}

@@ -1,0 +1,140 @@
+//! `status.json`: the daemon's heartbeat, rewritten (atomically) after every step, and read
+//! back by the `status` and `monitor-stats` commands.
+
+use alpaca_exec::exec::MonitorStats;
+use alpaca_exec::store::DailySummary;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The whole heartbeat.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// Process id.
+    pub pid: u32,
+    /// `running` or `stopped`.
+    pub state: String,
+    /// When the daemon started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When this file was written (simulated time on the simulated broker).
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Whether orders are placed.
+    pub execution_enabled: bool,
+    /// Whether the regular session is open.
+    pub market_open: bool,
+    /// The next job and when it runs.
+    pub next_job: Option<(String, DateTime<Utc>)>,
+    /// When the configuration was last (re)loaded, and the error of a refused reload.
+    pub config_loaded_at: Option<DateTime<Utc>>,
+    /// The last refused reload's error (the previous configuration stays in force).
+    pub config_error: Option<String>,
+    /// Per account.
+    pub accounts: BTreeMap<String, AccountStatus>,
+    /// Per strategy.
+    pub strategies: BTreeMap<String, StrategyStatus>,
+    /// The last daily summaries (one per strategy).
+    pub daily_summary: Vec<DailySummary>,
+}
+
+/// One account's figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountStatus {
+    /// `paper`, `live` or `simulated`.
+    pub kind: String,
+    /// Equity.
+    pub equity: Option<Decimal>,
+    /// Equity minus the previous close's.
+    pub daily_pnl: Option<Decimal>,
+    /// Whether the daily loss halt stops new entries.
+    pub halted: bool,
+    /// Positions the daemon tracks as open.
+    pub open_positions: usize,
+    /// The position monitor's counters.
+    pub monitor: MonitorStats,
+    /// The last error reading the account, if any.
+    pub error: Option<String>,
+}
+
+/// One strategy's counters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StrategyStatus {
+    /// The account it trades.
+    pub account: String,
+    /// The bar timeframe it runs on.
+    pub timeframe: String,
+    /// Its last run.
+    pub last_run: Option<DateTime<Utc>>,
+    /// Its next run.
+    pub next_run: Option<DateTime<Utc>>,
+    /// Runs so far.
+    pub runs: u64,
+    /// Bars fed to it.
+    pub bars: u64,
+    /// Signals it gave on current bars.
+    pub signals: u64,
+    /// Signals executed (orders placed).
+    pub executed: u64,
+    /// Signals queued for the next open.
+    pub queued: u64,
+    /// Signals skipped (with their reason in the store).
+    pub skipped: u64,
+    /// Signals recorded as pending because execution is off (see `execute`).
+    pub pending: u64,
+    /// Errors (data, broker or store).
+    pub errors: u64,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// Open positions the strategy holds.
+    pub positions: usize,
+}
+
+impl Status {
+    /// Writes the file atomically (a temporary file renamed over it), so a reader never sees
+    /// half of it.
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let tmp = path.with_extension("json.tmp");
+        let body = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(&tmp, body)?;
+        std::fs::rename(&tmp, path)
+    }
+
+    /// Reads the file.
+    pub fn read(path: &Path) -> Result<Status, String> {
+        let body = std::fs::read(path).map_err(|e| {
+            format!(
+                "{}: {e} (has the daemon run with this data_dir?)",
+                path.display()
+            )
+        })?;
+        serde_json::from_slice(&body).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.json");
+        let mut s = Status {
+            pid: 7,
+            state: "running".into(),
+            ..Status::default()
+        };
+        s.strategies.insert(
+            "daily_trend".into(),
+            StrategyStatus {
+                signals: 3,
+                ..StrategyStatus::default()
+            },
+        );
+        s.write(&path).unwrap();
+        assert_eq!(Status::read(&path).unwrap(), s);
+        assert!(!path.with_extension("json.tmp").exists());
+        assert!(Status::read(&dir.path().join("missing.json")).is_err());
+    }
+}
