@@ -462,3 +462,90 @@ async fn start_without_keys_runs_the_simulated_day_and_trades() {
     assert!(!fills.is_empty(), "the simulator filled the orders");
     assert!(dir.path().join("sim/equity.sqlite").exists());
 }
+
+/// The default config file with only the daily trend strategy on AAPL, and `edit` applied.
+fn trend_only_file(edit: impl Fn(String) -> String) -> String {
+    let mut text = crate::config::DEFAULT_CONFIG.replace(
+        "symbols = [\"SPY\", \"QQQ\", \"AAPL\", \"MSFT\", \"META\", \"TSLA\", \"AMZN\", \"GLD\"]",
+        "symbols = [\"AAPL\"]",
+    );
+    for other in ["hourly_swing", "bear_trap", "strat_options"] {
+        let header = format!("[strategies.{other}]\n");
+        text = text.replace(&header, &format!("{header}enabled = false\n"));
+    }
+    edit(text)
+}
+
+async fn daemon_with_file(fake: &Fake, dir: &Path, file: &Path, until: DateTime<Utc>) -> Daemon {
+    let cfg = Config::parse(&trend_only_file(|t| t), "test").unwrap();
+    assert_eq!(
+        cfg.strategies["daily_trend"],
+        trend_only().strategies["daily_trend"]
+    );
+    let opts = Options {
+        execute: true,
+        config_path: Some(file.to_owned()),
+        until: Some(until),
+        status_path: dir.join("status.json"),
+    };
+    let rt = runtime(&cfg, fake, dir);
+    Daemon::new(
+        cfg,
+        Box::new(|_| None),
+        opts,
+        rt,
+        clock(fake, ny(d(2024, 3, 4), 15, 0)),
+    )
+}
+
+#[tokio::test]
+async fn a_changed_config_file_is_reloaded_and_its_new_parameters_trade() {
+    let fake = Fake::start().await;
+    mount_market(&fake).await;
+    fake.quote("AAPL", dec!(109.95), dec!(110.05));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("daemon.toml");
+    std::fs::write(&file, trend_only_file(|t| t)).unwrap();
+    let mut daemon = daemon_with_file(&fake, dir.path(), &file, ny(d(2024, 3, 5), 10, 0)).await;
+    // A wider band, written after start: the 1.2% move no longer crosses it.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(
+        &file,
+        trend_only_file(|t| t.replace("upper_band = 0.01", "upper_band = 0.05")),
+    )
+    .unwrap();
+    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    daemon.run(rx).await.unwrap();
+    assert!(daemon.status().config_error.is_none());
+    assert_eq!(daemon.status().strategies["daily_trend"].signals, 0);
+    assert_eq!(
+        fake.posts().await,
+        0,
+        "the reloaded band held the entry back"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_stops_after_the_current_step_and_writes_the_final_status() {
+    let fake = Fake::start().await;
+    mount_market(&fake).await;
+    fake.quote("AAPL", dec!(109.95), dec!(110.05));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("daemon.toml");
+    std::fs::write(&file, trend_only_file(|t| t)).unwrap();
+    let mut daemon = daemon_with_file(&fake, dir.path(), &file, ny(d(2024, 3, 6), 10, 0)).await;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tx.send(Control::Shutdown).unwrap();
+    daemon.run(rx).await.unwrap();
+    let status = crate::daemon::status::Status::read(&dir.path().join("status.json")).unwrap();
+    assert_eq!(status.state, "stopped");
+    assert!(
+        status.strategies["daily_trend"].runs >= 1,
+        "the start-up step ran"
+    );
+    assert_eq!(
+        fake.posts().await,
+        0,
+        "stopped before the 16:05 run and the open"
+    );
+}
