@@ -122,14 +122,20 @@ fn parse_csv_arg(s: &str) -> Result<(String, PathBuf), String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The long-running commands log their steps; the others print results and log only
+    // problems. RUST_LOG overrides either.
+    let level = match cli.command {
+        Command::Start { .. } | Command::Monitor { .. } => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let env = |k: &str| std::env::var(k).ok();
     let cfg = match Config::load(cli.config.as_deref(), &env) {
         Ok(c) => c,
