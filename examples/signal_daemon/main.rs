@@ -451,8 +451,25 @@ async fn test_accounts(cfg: &Config) -> Result<(), String> {
             }
         }
     }
+    let alerter = daemon::runtime::alerter(cfg)?;
+    let target = if cfg.alerts.discord_webhook_url.trim().is_empty() {
+        "the log"
+    } else {
+        "Discord"
+    };
+    let notice = alpaca_exec::alert::Alert::Notice {
+        message: "signal daemon: alert test".into(),
+        time: chrono::Utc::now(),
+    };
+    match alerter.send(&notice).await {
+        Ok(()) => println!("alerts: test notice delivered to {target}"),
+        Err(e) => {
+            failures += 1;
+            println!("alerts: {e}");
+        }
+    }
     if failures > 0 {
-        return Err(format!("{failures} account(s) failed"));
+        return Err(format!("{failures} check(s) failed"));
     }
     Ok(())
 }

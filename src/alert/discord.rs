@@ -141,6 +141,12 @@ fn embed(alert: &Alert) -> Value {
             "fields": [field("Strategy", strategy.as_deref().unwrap_or("-"))],
             "timestamp": time.to_rfc3339(),
         }),
+        Alert::Notice { message, time } => json!({
+            "title": "Notice",
+            "description": message,
+            "color": colour::FLAT,
+            "timestamp": time.to_rfc3339(),
+        }),
         Alert::DailySummary(s) => json!({
             "title": format!("Daily summary {}: {}", s.date, s.strategy),
             "color": pnl_colour(s.realized_pnl),

@@ -45,6 +45,9 @@ impl Alerter for LogAlerter {
                 strategy = %s.strategy, date = %s.date, signals = s.signals, executed = s.executed,
                 skipped = s.skipped, failed = s.failed, pnl = %s.realized_pnl, "daily summary"
             ),
+            Alert::Notice { message, .. } => {
+                tracing::info!(target: "alpaca_exec::alert", %message, "notice")
+            }
         }
         Ok(())
     }

@@ -62,6 +62,13 @@ pub enum Alert {
     },
     /// A strategy's day.
     DailySummary(DailySummary),
+    /// A message for the operator (a daemon starting or stopping, a delivery test).
+    Notice {
+        /// What to say.
+        message: String,
+        /// When.
+        time: DateTime<Utc>,
+    },
 }
 
 impl Alert {

@@ -79,6 +79,12 @@ async fn embed_carries_the_fields() {
         !format!("{d:?}").contains("token"),
         "the webhook secret is not in Debug"
     );
+    let notice = d.payload(&Alert::Notice {
+        message: "daemon started".into(),
+        time: chrono::Utc::now(),
+    });
+    assert_eq!(notice["embeds"][0]["title"], json!("Notice"));
+    assert_eq!(notice["embeds"][0]["description"], json!("daemon started"));
 }
 
 #[tokio::test]

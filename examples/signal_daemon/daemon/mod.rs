@@ -241,6 +241,7 @@ impl Daemon {
         self.status.state = "stopped".into();
         self.status.next_job = None;
         self.write_status().await;
+        self.notice("signal daemon stopped".into()).await;
         tracing::info!("stopped");
         Ok(())
     }
@@ -284,6 +285,18 @@ impl Daemon {
             }
         }
         self.status.state = "running".into();
+        let kinds: Vec<String> = self
+            .rt
+            .venues
+            .values()
+            .map(|v| format!("{} ({})", v.name, v.kind.as_str()))
+            .collect();
+        self.notice(format!(
+            "signal daemon started: {}, execution {}",
+            kinds.join(", "),
+            if self.opts.execute { "on" } else { "off" }
+        ))
+        .await;
         // Warm every strategy up now; the newest completed bar's signals act.
         let names: Vec<String> = self.strategies.keys().cloned().collect();
         for name in names {
@@ -292,6 +305,14 @@ impl Daemon {
         self.schedule_all(now);
         self.write_status().await;
         Ok(())
+    }
+
+    async fn notice(&self, message: String) {
+        let alert = alpaca_exec::alert::Alert::Notice {
+            message,
+            time: self.clock.now(),
+        };
+        alpaca_exec::alert::deliver(self.rt.alerter.as_ref(), &alert).await;
     }
 
     async fn refresh_sessions(&mut self) {
