@@ -2,7 +2,7 @@
 //! bars themselves. A weekday with no bar in the data is a holiday; sessions are the regular
 //! 09:30-16:00 New York hours.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Offset, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Offset, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::America::New_York;
 
 /// Regular session open, New York time.
@@ -23,6 +23,36 @@ struct Day {
     midnight: DateTime<Utc>,
     open: DateTime<Utc>,
     close: DateTime<Utc>,
+}
+
+impl Day {
+    /// The instants of `date` where New York is `offset` seconds east of UTC. US clocks change
+    /// on Sundays at 02:00, so a weekday keeps the offset its bars had from midnight to midnight.
+    fn new(date: NaiveDate, offset: i32) -> Self {
+        // West of UTC by less than eight hours (New York is four or five), local midnight, 09:30
+        // and 16:00 all fall on `date` in UTC too, so no date arithmetic is needed.
+        let at = |local: NaiveTime| {
+            let secs = i64::from(local.num_seconds_from_midnight()) - i64::from(offset);
+            match u32::try_from(secs)
+                .ok()
+                .and_then(|s| NaiveTime::from_num_seconds_from_midnight_opt(s, 0))
+            {
+                Some(t) => date.and_time(t).and_utc(),
+                None => {
+                    (date.and_time(local) - chrono::Duration::seconds(i64::from(offset))).and_utc()
+                }
+            }
+        };
+        let day = Day {
+            date,
+            midnight: at(NaiveTime::MIN),
+            open: at(OPEN),
+            close: at(CLOSE),
+        };
+        debug_assert_eq!(day.midnight, ny(date, NaiveTime::MIN));
+        debug_assert_eq!(day.open, ny(date, OPEN));
+        day
+    }
 }
 
 /// A calendar span at most this many times the number of trading days (plus a little) gets the
@@ -115,25 +145,7 @@ impl SessionCalendar {
         // so a date keeps the offset of its first instant.
         dates.sort_by_key(|&(d, _)| d);
         dates.dedup_by_key(|&mut (d, _)| d);
-        let days: Vec<Day> = dates
-            .into_iter()
-            .map(|(d, offset)| {
-                // US clocks change on Sundays at 02:00, so a weekday keeps the offset its bars
-                // had from midnight to midnight.
-                let midnight = (d.and_time(NaiveTime::MIN)
-                    - chrono::Duration::seconds(i64::from(offset)))
-                .and_utc();
-                debug_assert_eq!(midnight, ny(d, NaiveTime::MIN));
-                let day = Day {
-                    date: d,
-                    midnight,
-                    open: midnight + (OPEN - NaiveTime::MIN),
-                    close: midnight + (CLOSE - NaiveTime::MIN),
-                };
-                debug_assert_eq!(day.open, ny(d, OPEN));
-                day
-            })
-            .collect();
+        let days: Vec<Day> = dates.into_iter().map(|(d, o)| Day::new(d, o)).collect();
         let through = match (days.first(), days.last()) {
             (Some(first), Some(last)) => {
                 let span = (last.date - first.date).num_days() as usize + 1;
