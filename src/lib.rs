@@ -51,6 +51,7 @@ pub mod client;
 pub mod data;
 pub mod error;
 pub mod exec;
+mod hash;
 pub mod indicators;
 pub mod options;
 pub mod patterns;

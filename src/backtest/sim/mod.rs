@@ -34,6 +34,7 @@ use crate::broker::{
 };
 use crate::data::Bar;
 use crate::error::{ApiError, Error, Result};
+use crate::hash::FastMap;
 use crate::options::OccSymbol;
 use crate::options::select::ContractQuote;
 use crate::trading::orders::{OrderType, TimeInForce};
@@ -42,7 +43,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use fills::{Range, Working, try_fill};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 /// When market orders fill.
@@ -163,10 +164,10 @@ struct State {
     last_equity: Option<Decimal>,
     holdings: BTreeMap<String, Holding>,
     orders: Vec<SimOrder>,
-    by_client_id: HashMap<String, usize>,
-    by_id: HashMap<String, usize>,
+    by_client_id: FastMap<String, usize>,
+    by_id: FastMap<String, usize>,
     open: Vec<usize>,
-    last_bar: HashMap<String, Bar>,
+    last_bar: FastMap<String, Bar>,
     next_id: u64,
     fills: Vec<SimFill>,
     curve: Vec<EquityPoint>,
@@ -203,10 +204,10 @@ impl SimBroker {
                 last_equity: None,
                 holdings: BTreeMap::new(),
                 orders: Vec::new(),
-                by_client_id: HashMap::new(),
-                by_id: HashMap::new(),
+                by_client_id: FastMap::default(),
+                by_id: FastMap::default(),
                 open: Vec::new(),
-                last_bar: HashMap::new(),
+                last_bar: FastMap::default(),
                 next_id: 1,
                 fills: Vec::new(),
                 curve: Vec::new(),
