@@ -213,6 +213,10 @@ struct Runner {
     ctx: Option<StrategyContext>,
     /// The current trading day's regular session, looked up once per day.
     today: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The simulated time, as last set through [`Runner::set_now`]: only the runner moves the
+    /// simulator's clock (its `end_of_day` moves it to the session close the runner has already
+    /// set), so reading it here saves a lock per read and per repeated setting.
+    now: DateTime<Utc>,
     /// Signals made while the market was closed, sent at the next open (the executor's own
     /// queue would do the same, but scanning the store for them every session costs a replay
     /// more than everything else together).
@@ -233,9 +237,16 @@ fn to_strategy_bar(b: &Bar) -> strategy::Bar {
 }
 
 impl Runner {
+    fn set_now(&mut self, t: DateTime<Utc>) {
+        if t != self.now {
+            self.sim.set_now(t);
+            self.now = t;
+        }
+    }
+
     /// Makes sure `self.ctx` is current (rebuilt after fills, cheap time update otherwise).
     async fn refresh_context(&mut self) -> Result<(), ExecError> {
-        let now = self.sim.now();
+        let now = self.now;
         let open = self.today.is_some_and(|(o, c)| o <= now && now < c);
         match &mut self.ctx {
             Some(c) => {
@@ -296,7 +307,7 @@ impl Runner {
     async fn end_session(&mut self, date: NaiveDate) -> Result<(), ExecError> {
         let close = self.today.map(|(_, c)| c);
         if let Some(c) = close {
-            self.sim.set_now(c);
+            self.set_now(c);
         }
         let flushed: Vec<((usize, Arc<str>), Bar)> = self
             .feeds
@@ -306,7 +317,9 @@ impl Runner {
         for ((idx, symbol), bar) in flushed {
             self.deliver(idx, &symbol, &bar).await?;
         }
-        if self.sim.end_of_day(date) > 0 {
+        let settled = self.sim.end_of_day(date);
+        debug_assert_eq!(self.now, self.sim.now(), "end_of_day moved the clock");
+        if settled > 0 {
             self.ctx = None; // options settled
         } else if let Some(c) = &mut self.ctx {
             c.account.last_equity = Some(c.account.equity);
@@ -317,7 +330,7 @@ impl Runner {
     async fn start_session(&mut self, date: NaiveDate) -> Result<(), ExecError> {
         self.today = self.sim.sessions().session(date);
         if let Some((open, _)) = self.today {
-            self.sim.set_now(open);
+            self.set_now(open);
             if !self.pending.is_empty() {
                 let signals = std::mem::take(&mut self.pending);
                 self.send(&signals).await;
@@ -347,7 +360,7 @@ impl Runner {
         } else {
             bar.timestamp + spacing
         };
-        self.sim.set_now(close);
+        self.set_now(close);
         self.monitor_check().await?;
         for k in 0..self.routes[route].len() {
             let f = self.routes[route][k];
@@ -478,6 +491,7 @@ impl Backtest {
             routes,
             ctx: None,
             today: None,
+            now: sim.now(),
             pending: Vec::new(),
             signals: 0,
             executed: 0,

@@ -72,6 +72,8 @@ pub struct SessionCalendar {
     /// For each calendar date from the first trading day on, how many trading days fall on or
     /// before it. Empty when the days are too sparse for it (then a binary search does).
     through: Vec<u32>,
+    /// The first trading day as days from the common era, where `through` starts.
+    first: i32,
 }
 
 fn ny(date: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
@@ -167,18 +169,20 @@ impl SessionCalendar {
             }
             _ => Vec::new(),
         };
-        Self { days, through }
+        let first = days.first().map_or(0, |d| d.date.num_days_from_ce());
+        Self {
+            days,
+            through,
+            first,
+        }
     }
 
     /// How many trading days fall on or before `date`.
     fn count_through(&self, date: NaiveDate) -> usize {
-        let Some(first) = self.days.first() else {
-            return 0;
-        };
         if self.through.is_empty() {
             return self.days.partition_point(|d| d.date <= date);
         }
-        let k = i64::from(date.num_days_from_ce()) - i64::from(first.date.num_days_from_ce());
+        let k = i64::from(date.num_days_from_ce()) - i64::from(self.first);
         match usize::try_from(k) {
             Err(_) => 0,
             Ok(k) => self.through.get(k).map_or(self.days.len(), |&n| n as usize),
