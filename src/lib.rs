@@ -53,6 +53,7 @@ pub mod error;
 pub mod exec;
 mod hash;
 pub mod indicators;
+mod num;
 pub mod options;
 pub mod patterns;
 pub mod risk;

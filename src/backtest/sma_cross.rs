@@ -8,7 +8,6 @@ use crate::hash::FastMap;
 use crate::indicators::Sma;
 use crate::strategy::{Bar, Intent, Signal, Strategy, StrategyContext};
 use async_trait::async_trait;
-use rust_decimal::prelude::ToPrimitive;
 use std::time::Duration;
 
 /// SMA crossover, long or flat, on each watched symbol.
@@ -69,9 +68,7 @@ impl Strategy for SmaCross {
             self.state.insert(symbol.to_owned(), fresh);
         }
         let (f, s, above) = self.state.get_mut(symbol).expect("inserted above");
-        let Some(close) = bar.close.to_f64() else {
-            return Vec::new();
-        };
+        let close = crate::num::to_f64(bar.close);
         let (Some(fv), Some(sv)) = (f.update(close), s.update(close)) else {
             return Vec::new();
         };
