@@ -327,8 +327,12 @@ impl Runner {
         Ok(())
     }
 
-    async fn start_session(&mut self, date: NaiveDate) -> Result<(), ExecError> {
-        self.today = self.sim.sessions().session(date);
+    /// Opens the day whose regular session (if it is a trading day) is `session`.
+    async fn start_session(
+        &mut self,
+        session: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<(), ExecError> {
+        self.today = session;
         if let Some((open, _)) = self.today {
             self.set_now(open);
             if !self.pending.is_empty() {
@@ -533,12 +537,19 @@ impl Runner {
         let calendar = sessions.sessions();
         // The New York day of the previous bar, as [midnight, next midnight): bars in time order
         // mostly fall in the same day, which then needs no calendar lookup at all.
-        let mut day: Option<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> = None;
+        // With its regular session, if it is a trading day.
+        type Day = (
+            NaiveDate,
+            DateTime<Utc>,
+            DateTime<Utc>,
+            Option<(DateTime<Utc>, DateTime<Utc>)>,
+        );
+        let mut day: Option<Day> = None;
         for (n, &(s, i)) in order.iter().enumerate() {
             let bar = &series[s].1[i];
             let t = bar.timestamp;
-            let (date, midnight) = match day {
-                Some((d, m, next)) if m <= t && t < next => (d, m),
+            let (date, midnight, regular) = match day {
+                Some((d, m, next, regular)) if m <= t && t < next => (d, m, regular),
                 _ => {
                     let d = calendar.date_of(t);
                     let m = calendar.midnight(d);
@@ -548,16 +559,17 @@ impl Runner {
                     } else {
                         m + Duration::hours(24)
                     };
-                    day = Some((d, m, next));
-                    (d, m)
+                    let regular = calendar.session(d);
+                    day = Some((d, m, next, regular));
+                    (d, m, regular)
                 }
             };
-            let session = t == midnight && calendar.is_trading_day(date);
+            let session = t == midnight && regular.is_some();
             if current != Some(date) {
                 if let Some(prev) = current {
                     r.end_session(prev).await?;
                 }
-                r.start_session(date).await?;
+                r.start_session(regular).await?;
                 current = Some(date);
             }
             r.bar(routes[s], &series[s].0, bar, session, spacing)

@@ -177,6 +177,16 @@ impl SessionCalendar {
         }
     }
 
+    /// The number of trading days.
+    pub fn len(&self) -> usize {
+        self.days.len()
+    }
+
+    /// Whether there is no trading day at all.
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty()
+    }
+
     /// How many trading days fall on or before `date`.
     fn count_through(&self, date: NaiveDate) -> usize {
         if self.through.is_empty() {

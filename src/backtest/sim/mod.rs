@@ -173,6 +173,14 @@ struct State {
     curve: Vec<EquityPoint>,
 }
 
+impl State {
+    /// Forgets the orders of `open` that are no longer open.
+    fn drop_closed(&mut self) {
+        let orders = &self.orders;
+        self.open.retain(|&i| orders[i].is_open());
+    }
+}
+
 /// The simulated broker. See the module docs for its rules.
 #[derive(Debug)]
 pub struct SimBroker {
@@ -195,6 +203,8 @@ impl SimBroker {
     /// A simulator over `calendar` (the sessions of the bars to be replayed).
     pub fn new(config: SimConfig, calendar: SessionCalendar) -> Self {
         let cash = config.starting_cash;
+        // One point per session close: sized once instead of regrown (and copied) as it fills.
+        let curve = Vec::with_capacity(calendar.len());
         Self {
             config,
             calendar,
@@ -210,7 +220,7 @@ impl SimBroker {
                 last_bar: FastMap::default(),
                 next_id: 1,
                 fills: Vec::new(),
-                curve: Vec::new(),
+                curve,
             }),
         }
     }
@@ -429,14 +439,7 @@ impl SimBroker {
             }
         }
         Self::remember(&mut st, symbol, bar);
-        let orders = &st.orders;
-        let open: Vec<usize> = st
-            .open
-            .iter()
-            .copied()
-            .filter(|&i| orders[i].is_open())
-            .collect();
-        st.open = open;
+        st.drop_closed();
         filled
     }
 
@@ -521,14 +524,7 @@ impl SimBroker {
                 }
             }
         }
-        let orders = &st.orders;
-        let open: Vec<usize> = st
-            .open
-            .iter()
-            .copied()
-            .filter(|&i| orders[i].is_open())
-            .collect();
-        st.open = open;
+        st.drop_closed();
         let equity = self.equity_of(&st);
         let invested = !st.holdings.is_empty();
         st.last_equity = Some(equity);
