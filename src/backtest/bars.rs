@@ -196,22 +196,33 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 /// Merges several symbols' bars into one time-ordered sequence; bars at the same time are ordered
 /// by symbol, so the result never depends on the input order.
 pub fn merge(series: impl IntoIterator<Item = (Arc<str>, Vec<Bar>)>) -> Vec<SymbolBar> {
-    let mut all: Vec<SymbolBar> = series
+    let series: Vec<(Arc<str>, Vec<Bar>)> = series.into_iter().collect();
+    merge_order(&series)
         .into_iter()
-        .flat_map(|(symbol, bars)| {
-            bars.into_iter().map(move |bar| SymbolBar {
-                symbol: symbol.clone(),
-                bar,
-            })
+        .map(|(s, i)| SymbolBar {
+            symbol: series[s].0.clone(),
+            bar: series[s].1[i].clone(),
         })
+        .collect()
+}
+
+/// The order [`merge`] puts the bars in, as `(series, bar)` positions: a replay walks the series
+/// in place through it instead of copying every bar next to its symbol.
+pub(crate) fn merge_order(series: &[(Arc<str>, Vec<Bar>)]) -> Vec<(usize, usize)> {
+    let mut order: Vec<(usize, usize)> = series
+        .iter()
+        .enumerate()
+        .flat_map(|(s, (_, bars))| (0..bars.len()).map(move |i| (s, i)))
         .collect();
-    all.sort_by(|a, b| {
-        a.bar
+    // Stable, so bars of one symbol at one time keep their input order.
+    order.sort_by(|&(sa, ia), &(sb, ib)| {
+        let (a, b) = (&series[sa], &series[sb]);
+        a.1[ia]
             .timestamp
-            .cmp(&b.bar.timestamp)
-            .then_with(|| a.symbol.cmp(&b.symbol))
+            .cmp(&b.1[ib].timestamp)
+            .then_with(|| a.0.cmp(&b.0))
     });
-    all
+    order
 }
 
 /// The start of the `timeframe` bucket containing `t`, in New York time: minutes and hours

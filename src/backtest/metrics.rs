@@ -15,7 +15,6 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use std::collections::BTreeMap;
 
 /// Trading days per year used to annualise daily statistics.
@@ -117,7 +116,7 @@ pub struct Metrics {
 }
 
 fn f(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(f64::NAN)
+    crate::num::to_f64(d)
 }
 
 /// Trade statistics of a set of trades.

@@ -17,7 +17,7 @@
 //! session's open. The run
 //! is deterministic: the same bars and strategies give the same trades, byte for byte.
 
-use super::bars::{SymbolBar, absorb, bucket_start, merge};
+use super::bars::{absorb, bucket_start, merge_order};
 use super::metrics::{ClosedTrade, EquityPoint, Metrics, compute};
 use super::report;
 use super::session::SessionCalendar;
@@ -29,7 +29,8 @@ use crate::risk::ExitPolicy;
 use crate::store::{ExecutionStore, MemoryStore, Outcome, PositionStatus};
 use crate::strategy::{self, Strategy, StrategyContext};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -158,20 +159,21 @@ struct Feed {
 }
 
 impl Feed {
-    /// Adds an input bar; returns a completed bar of the strategy's timeframe, if one closed.
-    fn push(&mut self, bar: &Bar, input_is_session: bool) -> Option<Bar> {
+    /// Adds an input bar; returns a completed bar of the strategy's timeframe, if one closed
+    /// (the input itself when it already is one).
+    fn push<'b>(&mut self, bar: &'b Bar, input_is_session: bool) -> Option<Cow<'b, Bar>> {
         let Some(tf) = self.timeframe else {
-            return Some(bar.clone());
+            return Some(Cow::Borrowed(bar));
         };
         if self.pending.is_none() && tf == TimeFrame::DAY && input_is_session {
-            return Some(bar.clone());
+            return Some(Cow::Borrowed(bar));
         }
         let passthrough = match tf.unit() {
             TimeFrameUnit::Day => input_is_session,
             _ => false,
         };
         if passthrough {
-            return Some(bar.clone());
+            return Some(Cow::Borrowed(bar));
         }
         let bucket = bucket_start(bar.timestamp, tf);
         match &mut self.pending {
@@ -180,7 +182,7 @@ impl Feed {
                 None
             }
             _ => {
-                let done = self.pending.take().map(|(_, b)| b);
+                let done = self.pending.take().map(|(_, b)| Cow::Owned(b));
                 let mut first = bar.clone();
                 first.timestamp = bucket;
                 self.pending = Some((bucket, first));
@@ -203,12 +205,18 @@ struct Runner {
     exec: Arc<Executor>,
     monitor: Option<PositionMonitor>,
     strategies: Vec<Box<dyn Strategy>>,
-    watch: Vec<Vec<Arc<str>>>,
-    feeds: BTreeMap<(usize, Arc<str>), Feed>,
+    /// One feed per (strategy, watched symbol), in that order (the order sessions flush in).
+    feeds: Vec<((usize, Arc<str>), Feed)>,
+    /// For each replayed symbol, the feeds its bars go to, in strategy order.
+    routes: Vec<Vec<usize>>,
     /// The context strategies see; rebuilt only after something changed the account.
     ctx: Option<StrategyContext>,
     /// The current trading day's regular session, looked up once per day.
     today: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The simulated time, as last set through [`Runner::set_now`]: only the runner moves the
+    /// simulator's clock (its `end_of_day` moves it to the session close the runner has already
+    /// set), so reading it here saves a lock per read and per repeated setting.
+    now: DateTime<Utc>,
     /// Signals made while the market was closed, sent at the next open (the executor's own
     /// queue would do the same, but scanning the store for them every session costs a replay
     /// more than everything else together).
@@ -229,9 +237,16 @@ fn to_strategy_bar(b: &Bar) -> strategy::Bar {
 }
 
 impl Runner {
+    fn set_now(&mut self, t: DateTime<Utc>) {
+        if t != self.now {
+            self.sim.set_now(t);
+            self.now = t;
+        }
+    }
+
     /// Makes sure `self.ctx` is current (rebuilt after fills, cheap time update otherwise).
     async fn refresh_context(&mut self) -> Result<(), ExecError> {
-        let now = self.sim.now();
+        let now = self.now;
         let open = self.today.is_some_and(|(o, c)| o <= now && now < c);
         match &mut self.ctx {
             Some(c) => {
@@ -292,7 +307,7 @@ impl Runner {
     async fn end_session(&mut self, date: NaiveDate) -> Result<(), ExecError> {
         let close = self.today.map(|(_, c)| c);
         if let Some(c) = close {
-            self.sim.set_now(c);
+            self.set_now(c);
         }
         let flushed: Vec<((usize, Arc<str>), Bar)> = self
             .feeds
@@ -302,7 +317,9 @@ impl Runner {
         for ((idx, symbol), bar) in flushed {
             self.deliver(idx, &symbol, &bar).await?;
         }
-        if self.sim.end_of_day(date) > 0 {
+        let settled = self.sim.end_of_day(date);
+        debug_assert_eq!(self.now, self.sim.now(), "end_of_day moved the clock");
+        if settled > 0 {
             self.ctx = None; // options settled
         } else if let Some(c) = &mut self.ctx {
             c.account.last_equity = Some(c.account.equity);
@@ -310,10 +327,14 @@ impl Runner {
         Ok(())
     }
 
-    async fn start_session(&mut self, date: NaiveDate) -> Result<(), ExecError> {
-        self.today = self.sim.sessions().session(date);
+    /// Opens the day whose regular session (if it is a trading day) is `session`.
+    async fn start_session(
+        &mut self,
+        session: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<(), ExecError> {
+        self.today = session;
         if let Some((open, _)) = self.today {
-            self.sim.set_now(open);
+            self.set_now(open);
             if !self.pending.is_empty() {
                 let signals = std::mem::take(&mut self.pending);
                 self.send(&signals).await;
@@ -325,34 +346,32 @@ impl Runner {
         Ok(())
     }
 
+    /// Replays `bar` of `symbol` (route `route`).
     async fn bar(
         &mut self,
-        sb: &SymbolBar,
+        route: usize,
+        symbol: &str,
+        bar: &Bar,
         session: bool,
         spacing: Duration,
     ) -> Result<(), ExecError> {
-        if self.sim.on_bar(&sb.symbol, &sb.bar) > 0 {
+        if self.sim.on_bar(symbol, bar) > 0 {
             self.exec.poll_orders().await?;
             self.ctx = None;
         }
         let close = if session {
-            self.today.map_or(sb.bar.timestamp, |(_, c)| c)
+            self.today.map_or(bar.timestamp, |(_, c)| c)
         } else {
-            sb.bar.timestamp + spacing
+            bar.timestamp + spacing
         };
-        self.sim.set_now(close);
+        self.set_now(close);
         self.monitor_check().await?;
-        for idx in 0..self.strategies.len() {
-            if !self.watch[idx].iter().any(|s| **s == *sb.symbol) {
-                continue;
-            }
-            let key = (idx, sb.symbol.clone());
-            let feed = self
-                .feeds
-                .get_mut(&key)
-                .expect("feeds are created for every watched symbol");
-            if let Some(bar) = feed.push(&sb.bar, session) {
-                self.deliver(idx, &sb.symbol, &bar).await?;
+        for k in 0..self.routes[route].len() {
+            let f = self.routes[route][k];
+            let ((idx, _), feed) = &mut self.feeds[f];
+            let idx = *idx;
+            if let Some(b) = feed.push(bar, session) {
+                self.deliver(idx, symbol, &b).await?;
             }
         }
         Ok(())
@@ -397,8 +416,10 @@ impl Backtest {
 
     /// Runs the replay. See the module docs.
     pub async fn run(self) -> Result<BacktestResult, ExecError> {
-        let bars = merge(self.series);
-        let calendar = SessionCalendar::from_times(bars.iter().map(|b| b.bar.timestamp));
+        let order = merge_order(&self.series);
+        let series = &self.series;
+        let calendar =
+            SessionCalendar::from_times(order.iter().map(|&(s, i)| series[s].1[i].timestamp));
         let sim = Arc::new(SimBroker::new(self.config.sim.clone(), calendar));
         let store = self
             .store
@@ -431,12 +452,36 @@ impl Backtest {
                 );
             }
         }
+        let feeds: Vec<((usize, Arc<str>), Feed)> = feeds.into_iter().collect();
+        // Each series replays under its symbol's route: the feeds of the strategies watching it.
+        let mut route_of: HashMap<&str, usize> = HashMap::new();
+        let mut routes: Vec<Vec<usize>> = Vec::new();
+        let series_route: Vec<usize> = series
+            .iter()
+            .map(|(sym, _)| {
+                *route_of.entry(&**sym).or_insert_with(|| {
+                    routes.push(
+                        (0..watch.len())
+                            .filter(|&i| watch[i].iter().any(|w| **w == **sym))
+                            .filter_map(|i| {
+                                feeds
+                                    .binary_search_by(|((j, s), _)| {
+                                        j.cmp(&i).then_with(|| (**s).cmp(&**sym))
+                                    })
+                                    .ok()
+                            })
+                            .collect(),
+                    );
+                    routes.len() - 1
+                })
+            })
+            .collect();
         // Intraday bars close one spacing after they open: the smallest gap between two bars of
         // one symbol.
-        let spacing = bars
+        let spacing = order
             .windows(2)
-            .filter(|w| w[0].symbol == w[1].symbol)
-            .map(|w| w[1].bar.timestamp - w[0].bar.timestamp)
+            .filter(|w| series[w[0].0].0 == series[w[1].0].0)
+            .map(|w| series[w[1].0].1[w[1].1].timestamp - series[w[0].0].1[w[0].1].timestamp)
             .filter(|d| *d > Duration::zero())
             .min()
             .unwrap_or_else(|| Duration::minutes(1))
@@ -446,17 +491,19 @@ impl Backtest {
             exec,
             monitor,
             strategies: self.strategies,
-            watch,
             feeds,
+            routes,
             ctx: None,
             today: None,
+            now: sim.now(),
             pending: Vec::new(),
             signals: 0,
             executed: 0,
         };
         let clock_sim = sim.clone();
         let clock: crate::exec::Clock = Arc::new(move || clock_sim.now());
-        crate::exec::with_clock(clock, r.replay(&bars, spacing, self.progress)).await?;
+        let replay = r.replay(series, &series_route, &order, spacing, self.progress);
+        crate::exec::with_clock(clock, replay).await?;
         let equity = sim.equity_curve();
         let trades = closed_trades(store.as_ref()).await?;
         let metrics = compute(&equity, &trades);
@@ -465,7 +512,7 @@ impl Backtest {
             trades,
             fills: sim.fills(),
             metrics,
-            bars: bars.len() as u64,
+            bars: order.len() as u64,
             signals: r.signals,
             executed: r.executed,
         })
@@ -473,24 +520,36 @@ impl Backtest {
 }
 
 impl Runner {
+    /// Replays the bars of `series` in `order` (positions as from [`merge_order`]); `routes`
+    /// gives each series' route.
     async fn replay(
         &mut self,
-        bars: &[SymbolBar],
+        series: &[(Arc<str>, Vec<Bar>)],
+        routes: &[usize],
+        order: &[(usize, usize)],
         spacing: Duration,
         mut progress: Option<Progress>,
     ) -> Result<(), ExecError> {
         let r = self;
-        let total = bars.len() as u64;
+        let total = order.len() as u64;
         let mut current: Option<NaiveDate> = None;
         let sessions = r.sim.clone();
         let calendar = sessions.sessions();
         // The New York day of the previous bar, as [midnight, next midnight): bars in time order
         // mostly fall in the same day, which then needs no calendar lookup at all.
-        let mut day: Option<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> = None;
-        for (n, sb) in bars.iter().enumerate() {
-            let t = sb.bar.timestamp;
-            let (date, midnight) = match day {
-                Some((d, m, next)) if m <= t && t < next => (d, m),
+        // With its regular session, if it is a trading day.
+        type Day = (
+            NaiveDate,
+            DateTime<Utc>,
+            DateTime<Utc>,
+            Option<(DateTime<Utc>, DateTime<Utc>)>,
+        );
+        let mut day: Option<Day> = None;
+        for (n, &(s, i)) in order.iter().enumerate() {
+            let bar = &series[s].1[i];
+            let t = bar.timestamp;
+            let (date, midnight, regular) = match day {
+                Some((d, m, next, regular)) if m <= t && t < next => (d, m, regular),
                 _ => {
                     let d = calendar.date_of(t);
                     let m = calendar.midnight(d);
@@ -500,19 +559,21 @@ impl Runner {
                     } else {
                         m + Duration::hours(24)
                     };
-                    day = Some((d, m, next));
-                    (d, m)
+                    let regular = calendar.session(d);
+                    day = Some((d, m, next, regular));
+                    (d, m, regular)
                 }
             };
-            let session = t == midnight && calendar.is_trading_day(date);
+            let session = t == midnight && regular.is_some();
             if current != Some(date) {
                 if let Some(prev) = current {
                     r.end_session(prev).await?;
                 }
-                r.start_session(date).await?;
+                r.start_session(regular).await?;
                 current = Some(date);
             }
-            r.bar(sb, session, spacing).await?;
+            r.bar(routes[s], &series[s].0, bar, session, spacing)
+                .await?;
             if let Some(p) = progress.as_mut()
                 && n % 4096 == 4095
             {

@@ -4,11 +4,10 @@
 //! below. Small enough to read in a minute, it is what the backtester's tests and benchmark run,
 //! and a template for a first strategy of one's own.
 
+use crate::hash::FastMap;
 use crate::indicators::Sma;
 use crate::strategy::{Bar, Intent, Signal, Strategy, StrategyContext};
 use async_trait::async_trait;
-use rust_decimal::prelude::ToPrimitive;
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// SMA crossover, long or flat, on each watched symbol.
@@ -19,7 +18,8 @@ pub struct SmaCross {
     timeframe: Duration,
     fast: usize,
     slow: usize,
-    state: HashMap<String, (Sma, Sma, Option<bool>)>,
+    /// Per symbol; looked up on every bar, hence the fast hasher.
+    state: FastMap<String, (Sma, Sma, Option<bool>)>,
 }
 
 impl SmaCross {
@@ -33,7 +33,7 @@ impl SmaCross {
             timeframe: Duration::from_secs(86_400),
             fast,
             slow,
-            state: HashMap::new(),
+            state: FastMap::default(),
         }
     }
 
@@ -68,9 +68,7 @@ impl Strategy for SmaCross {
             self.state.insert(symbol.to_owned(), fresh);
         }
         let (f, s, above) = self.state.get_mut(symbol).expect("inserted above");
-        let Some(close) = bar.close.to_f64() else {
-            return Vec::new();
-        };
+        let close = crate::num::to_f64(bar.close);
         let (Some(fv), Some(sv)) = (f.update(close), s.update(close)) else {
             return Vec::new();
         };

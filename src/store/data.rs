@@ -6,7 +6,7 @@ use super::records::{
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the JSON document layout; bumped on incompatible changes.
 pub(crate) const DATA_VERSION: i64 = 1;
@@ -28,6 +28,32 @@ pub(crate) struct StoreData {
     /// Only kept by the memory store (the JSON store leaves events to the journal).
     #[serde(skip)]
     pub events: Vec<EngineEvent>,
+    /// Keys of the executions not yet terminal and of the active positions: the executor asks
+    /// for these on every batch and poll, and they stay few while the tables grow with history.
+    /// Derived from the tables, so not serialised; [`StoreData::reindex`] rebuilds them.
+    #[serde(skip)]
+    open_executions: BTreeSet<String>,
+    #[serde(skip)]
+    active_positions: BTreeSet<String>,
+}
+
+/// The records of `table` in key order: all of them, or those whose keys are in `only`.
+fn listing<T: Clone>(table: &BTreeMap<String, T>, only: Option<&BTreeSet<String>>) -> Vec<T> {
+    match only {
+        Some(keys) => keys.iter().filter_map(|k| table.get(k).cloned()).collect(),
+        None => table.values().cloned().collect(),
+    }
+}
+
+/// Keeps `key` in `set` exactly when `member`, allocating only when it joins.
+fn keep(set: &mut BTreeSet<String>, key: &str, member: bool) {
+    if member {
+        if !set.contains(key) {
+            set.insert(key.to_owned());
+        }
+    } else {
+        set.remove(key);
+    }
 }
 
 impl StoreData {
@@ -36,6 +62,22 @@ impl StoreData {
             version: DATA_VERSION,
             ..Self::default()
         }
+    }
+
+    /// Rebuilds the derived indexes (after deserialising the tables).
+    pub fn reindex(&mut self) {
+        self.open_executions = self
+            .executions
+            .iter()
+            .filter(|(_, e)| !e.state.is_terminal())
+            .map(|(k, _)| k.clone())
+            .collect();
+        self.active_positions = self
+            .positions
+            .iter()
+            .filter(|(_, p)| p.status.is_active())
+            .map(|(k, _)| k.clone())
+            .collect();
     }
 
     pub fn upsert_signal(&mut self, r: &SignalRecord) {
@@ -61,14 +103,15 @@ impl StoreData {
         } else {
             self.executions.insert(e.client_order_id.clone(), e.clone());
         }
+        keep(
+            &mut self.open_executions,
+            &e.client_order_id,
+            !e.state.is_terminal(),
+        );
     }
 
     pub fn executions(&self, open_only: bool) -> Vec<Execution> {
-        self.executions
-            .values()
-            .filter(|e| !open_only || !e.state.is_terminal())
-            .cloned()
-            .collect()
+        listing(&self.executions, open_only.then_some(&self.open_executions))
     }
 
     pub fn upsert_position(&mut self, p: &TrackedPosition) {
@@ -79,14 +122,14 @@ impl StoreData {
                 self.positions.insert(p.id.clone(), p.clone());
             }
         }
+        keep(&mut self.active_positions, &p.id, p.status.is_active());
     }
 
     pub fn positions(&self, active_only: bool) -> Vec<TrackedPosition> {
-        self.positions
-            .values()
-            .filter(|p| !active_only || p.status.is_active())
-            .cloned()
-            .collect()
+        listing(
+            &self.positions,
+            active_only.then_some(&self.active_positions),
+        )
     }
 
     pub fn upsert_trade(&mut self, t: &TradeRecord) -> bool {

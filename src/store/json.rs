@@ -74,7 +74,7 @@ impl JsonFileStore {
 impl_store_over_data!(JsonFileStore);
 
 fn parse(path: &Path, bytes: &[u8]) -> StoreResult<StoreData> {
-    let data: StoreData = serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+    let mut data: StoreData = serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
         path: path.to_path_buf(),
         detail: format!(
             "not a valid store document (line {}, column {}): {e}",
@@ -89,6 +89,7 @@ fn parse(path: &Path, bytes: &[u8]) -> StoreResult<StoreData> {
             supported: DATA_VERSION,
         });
     }
+    data.reindex();
     Ok(data)
 }
 

@@ -34,6 +34,7 @@ use crate::broker::{
 };
 use crate::data::Bar;
 use crate::error::{ApiError, Error, Result};
+use crate::hash::FastMap;
 use crate::options::OccSymbol;
 use crate::options::select::ContractQuote;
 use crate::trading::orders::{OrderType, TimeInForce};
@@ -42,7 +43,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use fills::{Range, Working, try_fill};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 /// When market orders fill.
@@ -163,13 +164,21 @@ struct State {
     last_equity: Option<Decimal>,
     holdings: BTreeMap<String, Holding>,
     orders: Vec<SimOrder>,
-    by_client_id: HashMap<String, usize>,
-    by_id: HashMap<String, usize>,
+    by_client_id: FastMap<String, usize>,
+    by_id: FastMap<String, usize>,
     open: Vec<usize>,
-    last_bar: HashMap<String, Bar>,
+    last_bar: FastMap<String, Bar>,
     next_id: u64,
     fills: Vec<SimFill>,
     curve: Vec<EquityPoint>,
+}
+
+impl State {
+    /// Forgets the orders of `open` that are no longer open.
+    fn drop_closed(&mut self) {
+        let orders = &self.orders;
+        self.open.retain(|&i| orders[i].is_open());
+    }
 }
 
 /// The simulated broker. See the module docs for its rules.
@@ -194,6 +203,8 @@ impl SimBroker {
     /// A simulator over `calendar` (the sessions of the bars to be replayed).
     pub fn new(config: SimConfig, calendar: SessionCalendar) -> Self {
         let cash = config.starting_cash;
+        // One point per session close: sized once instead of regrown (and copied) as it fills.
+        let curve = Vec::with_capacity(calendar.len());
         Self {
             config,
             calendar,
@@ -203,13 +214,13 @@ impl SimBroker {
                 last_equity: None,
                 holdings: BTreeMap::new(),
                 orders: Vec::new(),
-                by_client_id: HashMap::new(),
-                by_id: HashMap::new(),
+                by_client_id: FastMap::default(),
+                by_id: FastMap::default(),
                 open: Vec::new(),
-                last_bar: HashMap::new(),
+                last_bar: FastMap::default(),
                 next_id: 1,
                 fills: Vec::new(),
-                curve: Vec::new(),
+                curve,
             }),
         }
     }
@@ -428,14 +439,7 @@ impl SimBroker {
             }
         }
         Self::remember(&mut st, symbol, bar);
-        let orders = &st.orders;
-        let open: Vec<usize> = st
-            .open
-            .iter()
-            .copied()
-            .filter(|&i| orders[i].is_open())
-            .collect();
-        st.open = open;
+        st.drop_closed();
         filled
     }
 
@@ -520,14 +524,7 @@ impl SimBroker {
                 }
             }
         }
-        let orders = &st.orders;
-        let open: Vec<usize> = st
-            .open
-            .iter()
-            .copied()
-            .filter(|&i| orders[i].is_open())
-            .collect();
-        st.open = open;
+        st.drop_closed();
         let equity = self.equity_of(&st);
         let invested = !st.holdings.is_empty();
         st.last_equity = Some(equity);
