@@ -9,7 +9,6 @@ use alpaca_exec::backtest::bars::{CsvOptions, load_csv};
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig, BacktestResult};
 use alpaca_exec::backtest::sim::SimConfig;
 use alpaca_exec::data::{Bar, TimeFrame, TimeFrameUnit};
-use alpaca_exec::risk::ExitPolicy;
 use alpaca_exec::store::{ExecutionStore, SqliteStore};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -17,22 +16,6 @@ use std::sync::Arc;
 
 /// Intraday sessions of minute data the sample provides.
 const INTRADAY_DAYS: usize = 10;
-
-/// One exit policy for a backtest group (the runner takes one): the monitor settings, with the
-/// bear trap's trailing stop and time exit in the intraday group.
-fn group_exit_policy(cfg: &Config, intraday: bool) -> ExitPolicy {
-    let mut p = policy::default_exit_policy(cfg);
-    if intraday {
-        let per_strategy = policy::exit_policies(cfg);
-        for (name, s) in &cfg.strategies {
-            if let (StrategyConfig::BearTrap(_), Some(b)) = (s, per_strategy.get(name)) {
-                p.trailing = b.trailing;
-                p.time_exit = b.time_exit;
-            }
-        }
-    }
-    p
-}
 
 /// Which strategies run on daily data and which on minute data.
 fn split(
@@ -72,7 +55,6 @@ async fn run_group(
     group: BTreeMap<String, StrategyConfig>,
     data: Vec<(String, Vec<Bar>)>,
     data_tf: TimeFrame,
-    intraday: bool,
     out_dir: &Path,
 ) -> Result<(BacktestResult, PathBuf), String> {
     std::fs::create_dir_all(out_dir)
@@ -89,7 +71,8 @@ async fn run_group(
             ..SimConfig::default()
         },
         executor: policy::executor_config(cfg, None),
-        exit_policy: Some(group_exit_policy(cfg, intraday)),
+        exit_policy: Some(policy::default_exit_policy(cfg)),
+        exit_policies: policy::exit_policies(cfg),
     };
     let total: usize = data.iter().map(|(_, b)| b.len()).sum();
     let bar = indicatif::ProgressBar::new(total as u64);
@@ -154,18 +137,7 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<(), String> {
                     .into(),
             );
         }
-        runs.push(
-            run_group(
-                cfg,
-                "csv",
-                group,
-                data,
-                TimeFrame::DAY,
-                false,
-                &out.join("csv"),
-            )
-            .await?,
-        );
+        runs.push(run_group(cfg, "csv", group, data, TimeFrame::DAY, &out.join("csv")).await?);
     } else {
         let all: Vec<String> = {
             let mut v = symbols(&daily);
@@ -189,7 +161,6 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<(), String> {
                     daily,
                     data,
                     TimeFrame::DAY,
-                    false,
                     &out.join("daily"),
                 )
                 .await?,
@@ -209,7 +180,6 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<(), String> {
                     intraday,
                     data,
                     TimeFrame::MINUTE,
-                    true,
                     &out.join("intraday"),
                 )
                 .await?,

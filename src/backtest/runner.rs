@@ -43,6 +43,10 @@ pub struct BacktestConfig {
     pub executor: ExecutorConfig,
     /// Exit rules evaluated on every bar of a held symbol; `None` leaves exits to the strategies.
     pub exit_policy: Option<ExitPolicy>,
+    /// Exit rules for one strategy's positions instead of `exit_policy`, as
+    /// `PositionMonitor::with_strategy_policy` applies them live (empty by default). A strategy
+    /// listed here is monitored even when `exit_policy` is `None`.
+    pub exit_policies: BTreeMap<String, ExitPolicy>,
 }
 
 impl Default for BacktestConfig {
@@ -51,6 +55,7 @@ impl Default for BacktestConfig {
             sim: SimConfig::default(),
             executor: ExecutorConfig::new(),
             exit_policy: None,
+            exit_policies: BTreeMap::new(),
         }
     }
 }
@@ -430,10 +435,25 @@ impl Backtest {
             store.clone(),
             exec_config,
         ));
-        let monitor = self
-            .config
-            .exit_policy
-            .map(|p| PositionMonitor::new(exec.clone(), p));
+        let monitor = if self.config.exit_policy.is_none() && self.config.exit_policies.is_empty() {
+            None
+        } else {
+            // Without a default policy, positions of unlisted strategies have no exit rules.
+            let off = ExitPolicy {
+                dte_exit: None,
+                use_stop: false,
+                max_loss: None,
+                use_target: false,
+                max_profit: None,
+                time_exit: None,
+                trailing: None,
+            };
+            let mut m = PositionMonitor::new(exec.clone(), self.config.exit_policy.unwrap_or(off));
+            for (name, p) in &self.config.exit_policies {
+                m = m.with_strategy_policy(name, *p);
+            }
+            Some(m)
+        };
         let watch: Vec<Vec<Arc<str>>> = self
             .strategies
             .iter()

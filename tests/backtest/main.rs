@@ -95,7 +95,7 @@ async fn buy_and_hold_equals_close_to_close_return() {
             ..SimConfig::default()
         },
         executor: all_in(),
-        exit_policy: None,
+        ..BacktestConfig::default()
     };
     let r = Backtest::new(config)
         .strategy(Box::new(BuyAndHold { bought: false }))
@@ -343,5 +343,31 @@ async fn option_positions_on_daily_bars_exit_by_dte_before_expiry() {
     assert!(
         r.fills.iter().all(|f| f.order_id != "expiry"),
         "never left to expire"
+    );
+}
+
+#[tokio::test]
+async fn per_strategy_exit_policies_apply_only_to_their_strategy() {
+    let closes = vec![dec!(20); 30];
+    let run = |owner: &str| {
+        let config = BacktestConfig {
+            exit_policies: [(owner.to_owned(), alpaca_exec::risk::ExitPolicy::default())].into(),
+            ..BacktestConfig::default()
+        };
+        Backtest::new(config)
+            .strategy(Box::new(BuyCallOnce { done: false }))
+            .bars("SPY", daily(&closes))
+            .run()
+    };
+    // The calls strategy's own policy exits on DTE, before expiry.
+    let r = run("calls").await.unwrap();
+    assert_eq!(r.trades.len(), 1, "fills: {:?}", r.fills);
+    assert!(r.fills.iter().all(|f| f.order_id != "expiry"));
+    // A policy for another strategy leaves the calls alone: the contract expires.
+    let r = run("someone_else").await.unwrap();
+    assert!(
+        r.fills.iter().any(|f| f.order_id == "expiry"),
+        "left to expire: {:?}",
+        r.fills
     );
 }
