@@ -23,7 +23,7 @@ use alpaca_exec::broker::Session;
 use alpaca_exec::data::{TimeFrame, TimeFrameUnit};
 use alpaca_exec::store::{Outcome, PositionStatus, SignalRecord};
 use alpaca_exec::strategy::{Bar, Signal, Strategy, StrategyContext};
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use clock::DaemonClock;
 use runtime::Runtime;
@@ -723,8 +723,9 @@ fn modified(p: &std::path::Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
 }
 
-/// Whether a bar starting at `t` is final at `now` and inside a regular session (intraday
-/// bars outside 09:30-16:00 New York are dropped: the strategies are written for the session).
+/// Whether a bar starting at `t` is final at `now` and overlaps a regular session. Intraday
+/// bars wholly outside 09:30-16:00 New York are dropped (the strategies are written for the
+/// session); an hourly bar stamped 09:00 holds 09:30-10:00 and is kept.
 fn complete(t: DateTime<Utc>, tf: TimeFrame, now: DateTime<Utc>, sessions: &[Session]) -> bool {
     if is_daily(tf) {
         let date = t.with_timezone(&New_York).date_naive();
@@ -733,18 +734,24 @@ fn complete(t: DateTime<Utc>, tf: TimeFrame, now: DateTime<Utc>, sessions: &[Ses
             None => date < now.with_timezone(&New_York).date_naive(),
         };
     }
-    if t + length(tf) > now {
+    let end = t + length(tf);
+    if end > now {
         return false;
     }
-    match sessions.iter().find(|s| s.open <= t && t < s.close) {
-        Some(_) => true,
+    let date = t.with_timezone(&New_York).date_naive();
+    match sessions.iter().find(|s| s.date == date) {
+        Some(s) => t < s.close && end > s.open,
         None => {
-            let local = t.with_timezone(&New_York);
-            let date = local.date_naive();
-            let listed = sessions.iter().any(|s| s.date == date);
-            let open = NaiveTime::from_hms_opt(9, 30, 0).expect("valid");
-            let close = NaiveTime::from_hms_opt(16, 0, 0).expect("valid");
-            !listed && local.time() >= open && local.time() < close
+            // Older than the calendar fetched: the regular hours of a normal day.
+            let at = |h, m| {
+                New_York
+                    .from_local_datetime(&date.and_hms_opt(h, m, 0).expect("valid"))
+                    .earliest()
+            };
+            match (at(9, 30), at(16, 0)) {
+                (Some(open), Some(close)) => t < close && end > open,
+                _ => false,
+            }
         }
     }
 }
@@ -809,4 +816,65 @@ async fn record_pending(
         .await
         .map_err(|e| e.to_string())?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn bars_are_complete_once_ended_and_kept_when_they_overlap_the_session() {
+        let date = chrono::NaiveDate::from_ymd_opt(2024, 7, 2).unwrap();
+        let ny = |h, m| {
+            New_York
+                .from_local_datetime(&date.and_hms_opt(h, m, 0).unwrap())
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let sessions = [Session {
+            date,
+            open: ny(9, 30),
+            close: ny(16, 0),
+        }];
+        let hour = TimeFrame::HOUR;
+        assert!(
+            complete(ny(9, 0), hour, ny(10, 0), &sessions),
+            "09:00 holds 09:30-10:00"
+        );
+        assert!(
+            !complete(ny(9, 0), hour, ny(9, 59), &sessions),
+            "not ended yet"
+        );
+        assert!(
+            !complete(ny(8, 0), hour, ny(12, 0), &sessions),
+            "pre-market"
+        );
+        assert!(
+            !complete(ny(16, 0), hour, ny(18, 0), &sessions),
+            "after hours"
+        );
+        assert!(complete(
+            ny(15, 59),
+            TimeFrame::MINUTE,
+            ny(16, 0),
+            &sessions
+        ));
+        assert!(!complete(
+            ny(9, 29),
+            TimeFrame::MINUTE,
+            ny(10, 0),
+            &sessions
+        ));
+        // Without the calendar: the normal regular hours of that date.
+        assert!(complete(ny(9, 0), hour, ny(12, 0), &[]));
+        assert!(!complete(ny(7, 0), hour, ny(12, 0), &[]));
+        // A daily bar is final once its session has closed.
+        let midnight = New_York
+            .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap())
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(!complete(midnight, TimeFrame::DAY, ny(15, 0), &sessions));
+        assert!(complete(midnight, TimeFrame::DAY, ny(16, 5), &sessions));
+    }
 }
