@@ -110,9 +110,20 @@ pub struct Signal {
 
 /// A signal's content-derived identity: 32 hex digits (128 bits of FNV-1a over the canonical
 /// content). Stable across processes, platforms and crate versions, so it can be stored.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SignalId(String);
+
+impl Clone for SignalId {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+
+    /// Reuses the target's buffer (stores overwrite records holding ids in place).
+    fn clone_from(&mut self, source: &Self) {
+        self.0.clone_from(&source.0);
+    }
+}
 
 impl SignalId {
     /// The id as text.
