@@ -504,13 +504,13 @@ impl Backtest {
         let clock: crate::exec::Clock = Arc::new(move || clock_sim.now());
         let replay = r.replay(series, &series_route, &order, spacing, self.progress);
         crate::exec::with_clock(clock, replay).await?;
-        let equity = sim.equity_curve();
+        let (equity, fills) = sim.take_results();
         let trades = closed_trades(store.as_ref()).await?;
         let metrics = compute(&equity, &trades);
         Ok(BacktestResult {
             equity,
             trades,
-            fills: sim.fills(),
+            fills,
             metrics,
             bars: order.len() as u64,
             signals: r.signals,

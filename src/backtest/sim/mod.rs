@@ -187,6 +187,22 @@ impl SimClock {
         }
     }
 
+    /// Moves the time to `t` if that is later.
+    fn advance_to(&self, t: DateTime<Utc>) {
+        match (self.nanos.load(Ordering::Acquire), t.timestamp_nanos_opt()) {
+            (now, Some(n)) if now != ELSEWHEN && n != ELSEWHEN => {
+                if n > now {
+                    self.nanos.store(n, Ordering::Release);
+                }
+            }
+            _ => {
+                if t > self.get() {
+                    self.set(t);
+                }
+            }
+        }
+    }
+
     fn set(&self, t: DateTime<Utc>) {
         match t.timestamp_nanos_opt() {
             Some(n) if n != ELSEWHEN => self.nanos.store(n, Ordering::Release),
@@ -199,6 +215,13 @@ impl SimClock {
     }
 }
 
+/// What the simulator keeps of a symbol's latest bar (all it prices from).
+#[derive(Debug, Clone, Copy)]
+struct LastBar {
+    timestamp: DateTime<Utc>,
+    close: Decimal,
+}
+
 #[derive(Debug)]
 struct State {
     cash: Decimal,
@@ -208,7 +231,7 @@ struct State {
     by_client_id: FastMap<String, usize>,
     by_id: FastMap<String, usize>,
     open: Vec<usize>,
-    last_bar: FastMap<String, Bar>,
+    last_bar: FastMap<String, LastBar>,
     next_id: u64,
     fills: Vec<SimFill>,
     curve: Vec<EquityPoint>,
@@ -294,6 +317,13 @@ impl SimBroker {
     /// The equity at each session close so far.
     pub fn equity_curve(&self) -> Vec<EquityPoint> {
         self.lock().curve.clone()
+    }
+
+    /// Moves the equity curve and the fills out, leaving both empty: a backtest's last use of
+    /// its simulator, which saves copying them.
+    pub(crate) fn take_results(&self) -> (Vec<EquityPoint>, Vec<SimFill>) {
+        let mut st = self.lock();
+        (std::mem::take(&mut st.curve), std::mem::take(&mut st.fills))
     }
 
     /// Whether any position is open.
@@ -495,10 +525,14 @@ impl SimBroker {
     }
 
     fn remember(st: &mut State, symbol: &str, bar: &Bar) {
+        let last = LastBar {
+            timestamp: bar.timestamp,
+            close: bar.close,
+        };
         match st.last_bar.get_mut(symbol) {
-            Some(b) => *b = bar.clone(),
+            Some(b) => *b = last,
             None => {
-                st.last_bar.insert(symbol.to_owned(), bar.clone());
+                st.last_bar.insert(symbol.to_owned(), last);
             }
         }
     }
@@ -522,18 +556,18 @@ impl SimBroker {
     /// intrinsic value, and records the closing equity. Returns how many positions settled.
     pub fn end_of_day(&self, date: NaiveDate) -> usize {
         let mut st = self.lock();
-        let before = self.now();
-        let close = self.calendar.session(date).map_or(before, |(_, c)| c);
-        let now = before.max(close);
-        if now != before {
-            self.clock.set(now);
+        if let Some((_, close)) = self.calendar.session(date) {
+            self.clock.advance_to(close);
         }
+        // Read once, and only if an order or a position needs it (most closes change nothing).
+        let mut at = None;
+        let mut now = || *at.get_or_insert_with(|| self.now());
         for idx in 0..st.open.len() {
             let i = st.open[idx];
             let o = &mut st.orders[i];
             if o.is_open() && o.tif == TimeInForce::Day {
                 o.status = OrderStatus::Expired;
-                o.updated_at = now;
+                o.updated_at = now();
             }
         }
         let expiring: Vec<(String, OccSymbol, Holding)> = if st.holdings.is_empty() {
@@ -553,8 +587,9 @@ impl SimBroker {
             let value = options::intrinsic(&occ, spot);
             st.cash += h.qty * value * Decimal::ONE_HUNDRED;
             st.holdings.remove(&symbol);
+            let time = now();
             st.fills.push(SimFill {
-                time: now,
+                time,
                 order_id: "expiry".into(),
                 symbol: symbol.clone(),
                 side: if h.qty.is_sign_positive() {
@@ -570,7 +605,7 @@ impl SimBroker {
                 let o = &mut st.orders[i];
                 if o.symbol == symbol && o.is_open() {
                     o.status = OrderStatus::Expired;
-                    o.updated_at = now;
+                    o.updated_at = time;
                 }
             }
         }
@@ -799,7 +834,7 @@ impl Broker for SimBroker {
             && matches!(st.orders[i].working, Working::Market)
         {
             let driver = st.orders[i].driver.clone();
-            if let Some(bar) = st.last_bar.get(&driver).cloned() {
+            if let Some(bar) = st.last_bar.get(&driver).copied() {
                 let now = self.now();
                 let price = match st.orders[i].option.clone() {
                     Some(occ) => {
