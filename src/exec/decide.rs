@@ -546,10 +546,11 @@ async fn decide(
     if !matches!(exec.state, ExecState::NotSent | ExecState::Rejected) {
         batch.add_position(pos);
     }
+    let d = placed(id, &exec, plan.detail);
     if !exec.state.is_terminal() {
-        batch.open.push(exec.clone());
+        batch.open.push(exec);
     }
-    Ok(placed(id, &exec, plan.detail))
+    Ok(d)
 }
 
 /// The decision for a placed order, by what the broker said.
