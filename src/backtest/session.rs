@@ -16,6 +16,9 @@ pub const CLOSE: NaiveTime = match NaiveTime::from_hms_opt(16, 0, 0) {
     None => panic!("valid time"),
 };
 
+/// A regular session's open and close.
+pub type Hours = (DateTime<Utc>, DateTime<Utc>);
+
 /// One trading day's instants, computed once (time-zone arithmetic is the costly part).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Day {
@@ -275,6 +278,20 @@ impl SessionCalendar {
         let from = self.count_through(start) - usize::from(self.index(start).is_some());
         let to = self.count_through(end).max(from);
         self.days[from..to].iter().map(|d| d.date)
+    }
+
+    /// [`date_of`](Self::date_of) `t`, with that date's [`midnight`](Self::midnight) and
+    /// [`session`](Self::session): what a replay asks when a bar starts a new day, answered with
+    /// one lookup when `t` is a session bar's stamp (a daily bar).
+    pub fn day_of(&self, t: DateTime<Utc>) -> (NaiveDate, DateTime<Utc>, Option<Hours>) {
+        if let Some(i) = self.index(t.date_naive())
+            && self.days[i].midnight == t
+        {
+            let d = &self.days[i];
+            return (d.date, d.midnight, Some((d.open, d.close)));
+        }
+        let date = self.date_of(t);
+        (date, self.midnight(date), self.session(date))
     }
 
     /// The New York trading date of `t`: the date of a session bar stamp, else the date of the
