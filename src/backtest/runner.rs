@@ -599,16 +599,17 @@ pub async fn closed_trades(store: &dyn ExecutionStore) -> Result<Vec<ClosedTrade
                     .sum::<rust_decimal::Decimal>()
                     / qty
             };
+            let pnl = p.realized_pnl();
             Some(ClosedTrade {
-                strategy: p.strategy.clone(),
-                symbol: p.symbol.clone(),
+                strategy: p.strategy,
+                symbol: p.symbol,
                 qty: p.entry_qty,
                 entry_time: p.opened_at,
                 entry_price: entry,
                 exit_time: p.closed_at.unwrap_or(p.opened_at),
                 exit_price: exit,
-                pnl: p.realized_pnl(),
-                exit_reason: p.exit_reason.clone().unwrap_or_default(),
+                pnl,
+                exit_reason: p.exit_reason.unwrap_or_default(),
             })
         })
         .collect();
