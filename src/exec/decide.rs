@@ -4,6 +4,7 @@ use super::ids::entry_client_order_id;
 use super::submit::{pending, place, place_exit};
 use super::{ClosedMarket, ExecError, ExecState, Executor, OptionPricing, now};
 use crate::broker::{AccountSnapshot, ChainQuery, MarketClock};
+use crate::hash::FastMap;
 use crate::options::select::{SelectError, SelectionRequest, new_york_date, select_contract};
 use crate::risk::{
     Bias, DailyLossStatus, EquitySize, EquitySizingInput, Exposure, OptionSizingInput, Side,
@@ -18,7 +19,7 @@ use crate::strategy::{Instrument, Intent, OptionSpec, Signal, SignalId};
 use crate::{OptionType, OrderSide, PositionIntent};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use tracing::{Instrument as _, field};
 
 /// What the whole batch is decided against, fetched once per batch and kept current as the
@@ -113,7 +114,8 @@ async fn load(ex: &Executor) -> Result<Batch, ExecError> {
 #[derive(Default)]
 struct Recorder {
     records: Vec<SignalRecord>,
-    index: HashMap<SignalId, usize>,
+    /// Signal ids are 32 hex digits the engine derives itself: no need for SipHash.
+    index: FastMap<SignalId, usize>,
 }
 
 impl Recorder {
