@@ -110,9 +110,20 @@ pub struct Signal {
 
 /// A signal's content-derived identity: 32 hex digits (128 bits of FNV-1a over the canonical
 /// content). Stable across processes, platforms and crate versions, so it can be stored.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SignalId(String);
+
+impl Clone for SignalId {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+
+    /// Reuses the target's buffer (stores overwrite records holding ids in place).
+    fn clone_from(&mut self, source: &Self) {
+        self.0.clone_from(&source.0);
+    }
+}
 
 impl SignalId {
     /// The id as text.
@@ -171,18 +182,44 @@ impl fmt::Display for Rfc3339Nanos {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use chrono::{Datelike, Timelike};
         let t = self.0;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.nanosecond()
-        )
+        // Every signal id formats one of these: digits written straight into a buffer, for
+        // the years and nanoseconds the padded format below would give the same width to.
+        let (year, nanos) = (t.year(), t.nanosecond());
+        if (0..=9999).contains(&year) && nanos < 1_000_000_000 {
+            let mut b = *b"0000-00-00T00:00:00.000000000Z";
+            let mut put = |at: usize, width: usize, mut v: u32| {
+                for i in (at..at + width).rev() {
+                    b[i] = b'0' + (v % 10) as u8;
+                    v /= 10;
+                }
+            };
+            put(0, 4, year as u32);
+            put(5, 2, t.month());
+            put(8, 2, t.day());
+            put(11, 2, t.hour());
+            put(14, 2, t.minute());
+            put(17, 2, t.second());
+            put(20, 9, nanos);
+            return f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?);
+        }
+        padded(f, t)
     }
+}
+
+/// [`Rfc3339Nanos`] through the formatting machinery, for any year.
+fn padded(f: &mut impl fmt::Write, t: DateTime<Utc>) -> fmt::Result {
+    use chrono::{Datelike, Timelike};
+    write!(
+        f,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond()
+    )
 }
 
 /// An optional decimal, normalised, or nothing: formats without allocating.
@@ -248,13 +285,17 @@ impl Signal {
     /// it is a floating-point score that a re-run may recompute with noise, and two signals that
     /// differ only in it are the same trade.
     fn canonical(&self, s: &mut impl fmt::Write) {
-        let _ = write!(
-            s,
-            "v1|{}|{}|{}|",
-            self.strategy,
-            self.symbol,
-            self.intent.as_str()
-        );
+        for part in [
+            "v1|",
+            &self.strategy,
+            "|",
+            &self.symbol,
+            "|",
+            self.intent.as_str(),
+            "|",
+        ] {
+            let _ = s.write_str(part);
+        }
         match self.instrument {
             Instrument::Equity => {
                 let _ = s.write_str("equity");
@@ -281,7 +322,12 @@ impl Signal {
     pub fn id(&self) -> SignalId {
         let mut h = Fnv1a128::new();
         self.canonical(&mut h);
-        SignalId(format!("{:032x}", h.0))
+        // `{:032x}`, without the formatting machinery (every signal computes its id).
+        let hex: String = (0..32)
+            .rev()
+            .map(|i| char::from(b"0123456789abcdef"[((h.0 >> (4 * i)) & 0xf) as usize]))
+            .collect();
+        SignalId(hex)
     }
 }
 
@@ -451,6 +497,29 @@ mod tests {
             Rfc3339Nanos(t).to_string(),
             t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
         );
+    }
+
+    #[test]
+    fn canonical_time_is_the_padded_format_for_any_year() {
+        for (y, secs, nanos) in [
+            (1, 0, 0),
+            (999, 86_399, 999_999_999),
+            (1990, 3_600, 1),
+            (2024, 54_007, 5),
+            (9999, 86_399, 123_456_789),
+            (10_000, 0, 0),
+            (-1, 61, 7),
+        ] {
+            let t = chrono::NaiveDate::from_ymd_opt(y, 12, 31)
+                .unwrap()
+                .and_time(
+                    chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos).unwrap(),
+                )
+                .and_utc();
+            let mut want = String::new();
+            padded(&mut want, t).unwrap();
+            assert_eq!(Rfc3339Nanos(t).to_string(), want);
+        }
     }
 
     #[test]

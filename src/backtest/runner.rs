@@ -20,7 +20,7 @@
 use super::bars::{absorb, bucket_start, merge_order};
 use super::metrics::{ClosedTrade, EquityPoint, Metrics, compute};
 use super::report;
-use super::session::SessionCalendar;
+use super::session::{Hours, SessionCalendar};
 use super::sim::{SimBroker, SimConfig, SimFill};
 use crate::broker::Broker;
 use crate::data::{Bar, TimeFrame, TimeFrameUnit};
@@ -217,7 +217,7 @@ struct Runner {
     /// The context strategies see; rebuilt only after something changed the account.
     ctx: Option<StrategyContext>,
     /// The current trading day's regular session, looked up once per day.
-    today: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    today: Option<Hours>,
     /// The simulated time, as last set through [`Runner::set_now`]: only the runner moves the
     /// simulator's clock (its `end_of_day` moves it to the session close the runner has already
     /// set), so reading it here saves a lock per read and per repeated setting.
@@ -333,10 +333,7 @@ impl Runner {
     }
 
     /// Opens the day whose regular session (if it is a trading day) is `session`.
-    async fn start_session(
-        &mut self,
-        session: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    ) -> Result<(), ExecError> {
+    async fn start_session(&mut self, session: Option<Hours>) -> Result<(), ExecError> {
         self.today = session;
         if let Some((open, _)) = self.today {
             self.set_now(open);
@@ -524,13 +521,13 @@ impl Backtest {
         let clock: crate::exec::Clock = Arc::new(move || clock_sim.now());
         let replay = r.replay(series, &series_route, &order, spacing, self.progress);
         crate::exec::with_clock(clock, replay).await?;
-        let equity = sim.equity_curve();
+        let (equity, fills) = sim.take_results();
         let trades = closed_trades(store.as_ref()).await?;
         let metrics = compute(&equity, &trades);
         Ok(BacktestResult {
             equity,
             trades,
-            fills: sim.fills(),
+            fills,
             metrics,
             bars: order.len() as u64,
             signals: r.signals,
@@ -555,15 +552,10 @@ impl Runner {
         let mut current: Option<NaiveDate> = None;
         let sessions = r.sim.clone();
         let calendar = sessions.sessions();
-        // The New York day of the previous bar, as [midnight, next midnight): bars in time order
-        // mostly fall in the same day, which then needs no calendar lookup at all.
-        // With its regular session, if it is a trading day.
-        type Day = (
-            NaiveDate,
-            DateTime<Utc>,
-            DateTime<Utc>,
-            Option<(DateTime<Utc>, DateTime<Utc>)>,
-        );
+        // The New York day of the previous bar, as [midnight, next midnight), with its regular
+        // session if it is a trading day: bars in time order mostly fall in the same day, which
+        // then needs no calendar lookup at all.
+        type Day = (NaiveDate, DateTime<Utc>, DateTime<Utc>, Option<Hours>);
         let mut day: Option<Day> = None;
         for (n, &(s, i)) in order.iter().enumerate() {
             let bar = &series[s].1[i];
@@ -571,15 +563,13 @@ impl Runner {
             let (date, midnight, regular) = match day {
                 Some((d, m, next, regular)) if m <= t && t < next => (d, m, regular),
                 _ => {
-                    let d = calendar.date_of(t);
-                    let m = calendar.midnight(d);
+                    let (d, m, regular) = calendar.day_of(t);
                     // Clocks change on Sundays at 02:00: any other day is 24 hours long.
                     let next = if d.weekday() == chrono::Weekday::Sun {
                         calendar.midnight(d + chrono::Days::new(1))
                     } else {
                         m + Duration::hours(24)
                     };
-                    let regular = calendar.session(d);
                     day = Some((d, m, next, regular));
                     (d, m, regular)
                 }
@@ -629,16 +619,17 @@ pub async fn closed_trades(store: &dyn ExecutionStore) -> Result<Vec<ClosedTrade
                     .sum::<rust_decimal::Decimal>()
                     / qty
             };
+            let pnl = p.realized_pnl();
             Some(ClosedTrade {
-                strategy: p.strategy.clone(),
-                symbol: p.symbol.clone(),
+                strategy: p.strategy,
+                symbol: p.symbol,
                 qty: p.entry_qty,
                 entry_time: p.opened_at,
                 entry_price: entry,
                 exit_time: p.closed_at.unwrap_or(p.opened_at),
                 exit_price: exit,
-                pnl: p.realized_pnl(),
-                exit_reason: p.exit_reason.clone().unwrap_or_default(),
+                pnl,
+                exit_reason: p.exit_reason.unwrap_or_default(),
             })
         })
         .collect();

@@ -16,6 +16,9 @@ pub const CLOSE: NaiveTime = match NaiveTime::from_hms_opt(16, 0, 0) {
     None => panic!("valid time"),
 };
 
+/// A regular session's open and close.
+pub type Hours = (DateTime<Utc>, DateTime<Utc>);
+
 /// One trading day's instants, computed once (time-zone arithmetic is the costly part).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Day {
@@ -84,9 +87,6 @@ fn ny(date: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// Days since 0001-01-01 of the proleptic Gregorian calendar minus this are days since 1970.
-const UNIX_EPOCH_FROM_CE: i64 = 719_163;
-
 impl SessionCalendar {
     /// The calendar of the New York dates on which any of `times` falls (weekends excluded even
     /// if a bar is stamped on one).
@@ -101,14 +101,13 @@ impl SessionCalendar {
         const FIRST_SUNDAY_NOON: i64 = 3 * 86_400 + 43_200; // 1970-01-04T12:00:00Z
         let mut cache: Option<(i64, i32)> = None;
         // The previous instant's local day number, so the bars of one day cost no date maths.
-        let mut last: Option<i64> = None;
+        let mut last: Option<NaiveDate> = None;
         for t in times {
             let ts = t.timestamp();
             let sunday_morning =
                 (ts.div_euclid(86_400) + 4).rem_euclid(7) == 0 && ts.rem_euclid(86_400) < 43_200;
             let (d, offset) = if sunday_morning {
                 let ny_t = t.with_timezone(&New_York);
-                last = None;
                 (ny_t.date_naive(), ny_t.offset().fix().local_minus_utc())
             } else {
                 let window = (ts - FIRST_SUNDAY_NOON).div_euclid(WEEK);
@@ -123,22 +122,24 @@ impl SessionCalendar {
                         off
                     }
                 };
-                let day = (ts + i64::from(offset)).div_euclid(86_400);
-                if last == Some(day) {
-                    continue;
-                }
-                last = Some(day);
-                let d = i32::try_from(day + UNIX_EPOCH_FROM_CE)
-                    .ok()
-                    .and_then(NaiveDate::from_num_days_from_ce_opt)
-                    .unwrap_or_else(|| {
-                        (t + chrono::Duration::seconds(i64::from(offset))).date_naive()
-                    });
+                // The offset is under a day, so the local date is the UTC date or a neighbour:
+                // no conversion from a day number needed.
+                let local = i64::from(t.time().num_seconds_from_midnight()) + i64::from(offset);
+                let utc = t.date_naive();
+                let d = match local {
+                    ..0 => utc.pred_opt(),
+                    86_400.. => utc.succ_opt(),
+                    _ => Some(utc),
+                };
+                let d = d.unwrap_or_else(|| {
+                    (t + chrono::Duration::seconds(i64::from(offset))).date_naive()
+                });
                 (d, offset)
             };
-            if dates.last().is_some_and(|&(prev, _)| prev == d) {
+            if last == Some(d) {
                 continue;
             }
+            last = Some(d);
             if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
                 dates.push((d, offset));
             }
@@ -277,6 +278,20 @@ impl SessionCalendar {
         let from = self.count_through(start) - usize::from(self.index(start).is_some());
         let to = self.count_through(end).max(from);
         self.days[from..to].iter().map(|d| d.date)
+    }
+
+    /// [`date_of`](Self::date_of) `t`, with that date's [`midnight`](Self::midnight) and
+    /// [`session`](Self::session): what a replay asks when a bar starts a new day, answered with
+    /// one lookup when `t` is a session bar's stamp (a daily bar).
+    pub fn day_of(&self, t: DateTime<Utc>) -> (NaiveDate, DateTime<Utc>, Option<Hours>) {
+        if let Some(i) = self.index(t.date_naive())
+            && self.days[i].midnight == t
+        {
+            let d = &self.days[i];
+            return (d.date, d.midnight, Some((d.open, d.close)));
+        }
+        let date = self.date_of(t);
+        (date, self.midnight(date), self.session(date))
     }
 
     /// The New York trading date of `t`: the date of a session bar stamp, else the date of the

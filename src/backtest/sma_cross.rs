@@ -59,15 +59,18 @@ impl Strategy for SmaCross {
     }
 
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
-        if !self.state.contains_key(symbol) {
-            let fresh = (
-                Sma::new(self.fast).expect("checked in new"),
-                Sma::new(self.slow).expect("checked in new"),
-                None,
-            );
-            self.state.insert(symbol.to_owned(), fresh);
-        }
-        let (f, s, above) = self.state.get_mut(symbol).expect("inserted above");
+        let (fast, slow) = (self.fast, self.slow);
+        // One lookup per bar; the key is allocated only for a symbol's first bar.
+        let (f, s, above) = match self.state.get_mut(symbol) {
+            Some(state) => state,
+            None => self.state.entry(symbol.to_owned()).or_insert_with(|| {
+                (
+                    Sma::new(fast).expect("checked in new"),
+                    Sma::new(slow).expect("checked in new"),
+                    None,
+                )
+            }),
+        };
         let close = crate::num::to_f64(bar.close);
         let (Some(fv), Some(sv)) = (f.update(close), s.update(close)) else {
             return Vec::new();

@@ -4,6 +4,7 @@ use super::ids::entry_client_order_id;
 use super::submit::{pending, place, place_exit};
 use super::{ClosedMarket, ExecError, ExecState, Executor, OptionPricing, now};
 use crate::broker::{AccountSnapshot, ChainQuery, MarketClock};
+use crate::hash::FastMap;
 use crate::options::select::{SelectError, SelectionRequest, new_york_date, select_contract};
 use crate::risk::{
     Bias, DailyLossStatus, EquitySize, EquitySizingInput, Exposure, OptionSizingInput, Side,
@@ -18,7 +19,7 @@ use crate::strategy::{Instrument, Intent, OptionSpec, Signal, SignalId};
 use crate::{OptionType, OrderSide, PositionIntent};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use tracing::{Instrument as _, field};
 
 /// What the whole batch is decided against, fetched once per batch and kept current as the
@@ -27,11 +28,12 @@ pub(crate) struct Batch {
     clock: MarketClock,
     account: AccountSnapshot,
     positions: Vec<TrackedPosition>,
-    /// Underlyings of every active position by strategy, for the duplicate-entry guard.
-    held: HashMap<String, HashSet<String>>,
-    /// Each strategy's position exposures, and their total over all strategies: computed once,
-    /// so the limits see one pooled figure for the other strategies instead of every position.
-    exposure_by: HashMap<String, Vec<Decimal>>,
+    /// Each position's exposure when it joined the batch (an exit placed later in the batch
+    /// does not change what the limits count), and their total over all strategies: computed
+    /// once, so the limits see one pooled figure for the other strategies instead of every
+    /// position. The guards scan `positions` for a strategy's own: a batch holds the active
+    /// positions only, and a scan costs less than building maps for them on every batch.
+    exposure: Vec<Decimal>,
     exposure_total: Decimal,
     open: Vec<Execution>,
 }
@@ -47,8 +49,7 @@ impl Batch {
             clock,
             account,
             positions: Vec::with_capacity(positions.len()),
-            held: HashMap::new(),
-            exposure_by: HashMap::new(),
+            exposure: Vec::with_capacity(positions.len()),
             exposure_total: Decimal::ZERO,
             open,
         };
@@ -61,39 +62,35 @@ impl Batch {
     fn add_position(&mut self, p: TrackedPosition) {
         let e = p.exposure();
         self.exposure_total += e;
-        self.exposure_by
-            .entry(p.strategy.clone())
-            .or_default()
-            .push(e);
-        self.held
-            .entry(p.strategy.clone())
-            .or_default()
-            .insert(p.underlying.clone());
+        self.exposure.push(e);
         self.positions.push(p);
     }
 
+    /// Whether `strategy` has an active position in `underlying` (the duplicate-entry guard).
     fn holds(&self, strategy: &str, underlying: &str) -> bool {
-        self.held
-            .get(strategy)
-            .is_some_and(|u| u.contains(underlying))
+        self.positions
+            .iter()
+            .any(|p| p.strategy == strategy && p.underlying == underlying)
     }
 
     /// What the portfolio limits need for `strategy`: its own positions one by one (their
     /// number counts), and every other strategy's pooled into one entry under the empty name,
     /// which no strategy can have (signals with an empty strategy are refused).
     fn exposures<'a>(&'a self, strategy: &'a str) -> Vec<Exposure<'a>> {
-        let mine = self
-            .exposure_by
-            .get(strategy)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let mine_total: Decimal = mine.iter().sum();
-        let mut v = Vec::with_capacity(mine.len() + 1);
+        let mine = || {
+            self.positions
+                .iter()
+                .zip(&self.exposure)
+                .filter(move |(p, _)| p.strategy == strategy)
+                .map(|(_, &e)| e)
+        };
+        let mine_total: Decimal = mine().sum();
+        let mut v = Vec::with_capacity(mine().count() + 1);
         v.push(Exposure {
             strategy: "",
             value: self.exposure_total - mine_total,
         });
-        v.extend(mine.iter().map(|&value| Exposure { strategy, value }));
+        v.extend(mine().map(|value| Exposure { strategy, value }));
         v
     }
 }
@@ -117,7 +114,8 @@ async fn load(ex: &Executor) -> Result<Batch, ExecError> {
 #[derive(Default)]
 struct Recorder {
     records: Vec<SignalRecord>,
-    index: HashMap<SignalId, usize>,
+    /// Signal ids are 32 hex digits the engine derives itself: no need for SipHash.
+    index: FastMap<SignalId, usize>,
 }
 
 impl Recorder {
@@ -546,10 +544,11 @@ async fn decide(
     if !matches!(exec.state, ExecState::NotSent | ExecState::Rejected) {
         batch.add_position(pos);
     }
+    let d = placed(id, &exec, plan.detail);
     if !exec.state.is_terminal() {
-        batch.open.push(exec.clone());
+        batch.open.push(exec);
     }
-    Ok(placed(id, &exec, plan.detail))
+    Ok(d)
 }
 
 /// The decision for a placed order, by what the broker said.

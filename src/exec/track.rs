@@ -65,7 +65,10 @@ pub(crate) async fn apply_order(
         exec.filled_qty = order.filled_qty;
         exec.filled_avg_price = order.filled_avg_price;
     }
-    exec.broker_order_id = Some(order.id.clone());
+    match &mut exec.broker_order_id {
+        Some(id) => id.clone_from(&order.id),
+        none => *none = Some(order.id.clone()),
+    }
     let state = if legal { next } else { exec.state };
     note(
         exec,
@@ -272,14 +275,17 @@ pub(crate) async fn settle_position(
 /// concurrent [`Executor::execute`].
 pub(crate) async fn refresh(
     ex: &Executor,
-    mut exec: Execution,
+    exec: &mut Execution,
     report: &mut ReconcileReport,
     min_age: chrono::Duration,
 ) -> Result<(), ExecError> {
-    let cid = exec.client_order_id.clone();
     let answer = match &exec.broker_order_id {
         Some(id) => ex.broker.order(id).await,
-        None => ex.broker.order_by_client_order_id(&cid).await,
+        None => {
+            ex.broker
+                .order_by_client_order_id(&exec.client_order_id)
+                .await
+        }
     };
     match answer {
         Ok(order) => {
@@ -287,16 +293,16 @@ pub(crate) async fn refresh(
             let adopted = exec.broker_order_id.is_none();
             apply_order(
                 ex,
-                &mut exec,
+                exec,
                 &order,
                 if adopted { "adopted" } else { "polled" },
                 None,
             )
             .await?;
             if adopted {
-                report.adopted.push(cid);
+                report.adopted.push(exec.client_order_id.clone());
             } else if before != (exec.state, exec.filled_qty) {
-                report.updated.push(cid);
+                report.updated.push(exec.client_order_id.clone());
             }
             Ok(())
         }
@@ -310,20 +316,20 @@ pub(crate) async fn refresh(
             if age <= window {
                 let request = exec
                     .order
-                    .to_request(&cid)
+                    .to_request(&exec.client_order_id)
                     .map_err(|e| ExecError::Invalid(e.to_string()))?;
-                tracing::warn!(client_order_id = %cid, "pending order absent at the broker: sending it");
-                send(ex, &mut exec, &request, None).await?;
-                report.resent.push(cid);
+                tracing::warn!(client_order_id = %exec.client_order_id, "pending order absent at the broker: sending it");
+                send(ex, exec, &request, None).await?;
+                report.resent.push(exec.client_order_id.clone());
             } else {
                 note(
-                    &mut exec,
+                    exec,
                     ExecState::Abandoned,
                     format!("absent at the broker and {age} old: not sent"),
                 );
-                ex.store.upsert_execution(&exec).await?;
-                settle_position(ex, &exec, None).await?;
-                report.abandoned.push(cid);
+                ex.store.upsert_execution(exec).await?;
+                settle_position(ex, exec, None).await?;
+                report.abandoned.push(exec.client_order_id.clone());
             }
             Ok(())
         }
@@ -375,15 +381,11 @@ impl Executor {
         min_age: chrono::Duration,
     ) -> Result<ReconcileReport, ExecError> {
         let mut report = ReconcileReport::default();
-        for exec in self.store.executions(true).await? {
-            let (strategy, symbol, cid) = (
-                exec.strategy.clone(),
-                exec.order.symbol.clone(),
-                exec.client_order_id.clone(),
-            );
-            if let Err(e) = refresh(self, exec, &mut report, min_age).await {
-                let msg = format!("order {cid}: {e}");
-                self.report_error(Some(&strategy), Some(&symbol), msg.clone())
+        for mut exec in self.store.executions(true).await? {
+            // A refresh never changes these three, so the error below can name them.
+            if let Err(e) = refresh(self, &mut exec, &mut report, min_age).await {
+                let msg = format!("order {}: {e}", exec.client_order_id);
+                self.report_error(Some(&exec.strategy), Some(&exec.order.symbol), msg.clone())
                     .await;
                 report.errors.push(msg);
             }

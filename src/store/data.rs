@@ -6,6 +6,7 @@ use super::records::{
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the JSON document layout; bumped on incompatible changes.
@@ -133,12 +134,17 @@ impl StoreData {
     }
 
     pub fn upsert_trade(&mut self, t: &TradeRecord) -> bool {
-        let new = !self.trades.contains_key(&t.id);
-        if new {
-            self.trade_order.push(t.id.clone());
+        match self.trades.entry(t.id.clone()) {
+            Entry::Occupied(mut e) => {
+                e.get_mut().clone_from(t);
+                false
+            }
+            Entry::Vacant(e) => {
+                e.insert(t.clone());
+                self.trade_order.push(t.id.clone());
+                true
+            }
         }
-        self.trades.insert(t.id.clone(), t.clone());
-        new
     }
 
     /// Applies a batch; returns the ids of new trades.

@@ -15,6 +15,26 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// `Clone` for a record whose `clone_from` reuses the target's strings and vectors field by
+/// field: stores overwrite a record in place on every update of an order or position, and
+/// the derived `clone_from` would allocate the whole record again. The fields are listed, and
+/// destructured without `..`, so a field added to the struct but not here fails to compile.
+macro_rules! clone_in_place {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl Clone for $ty {
+            fn clone(&self) -> Self {
+                let Self { $($field),* } = self;
+                Self { $($field: $field.clone()),* }
+            }
+
+            fn clone_from(&mut self, source: &Self) {
+                let Self { $($field),* } = source;
+                $(self.$field.clone_from($field);)*
+            }
+        }
+    };
+}
+
 /// What happened to a signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -178,7 +198,7 @@ pub enum Role {
 }
 
 /// Everything needed to rebuild the exact same order after a restart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderSpec {
     /// Symbol (OCC for options).
     pub symbol: String,
@@ -191,6 +211,14 @@ pub struct OrderSpec {
     /// Position intent (sent for options).
     pub position_intent: Option<PositionIntent>,
 }
+
+clone_in_place!(OrderSpec {
+    symbol,
+    side,
+    qty,
+    limit_price,
+    position_intent,
+});
 
 impl OrderSpec {
     /// The validated day order with this id.
@@ -208,7 +236,7 @@ impl OrderSpec {
 }
 
 /// A state change of an execution.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateChange {
     /// When observed.
     pub at: DateTime<Utc>,
@@ -220,8 +248,15 @@ pub struct StateChange {
     pub note: String,
 }
 
+clone_in_place!(StateChange {
+    at,
+    state,
+    filled_qty,
+    note,
+});
+
 /// One order the engine placed (or is about to), keyed by its client order id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Execution {
     /// Idempotency key, derived from the signal (or the position, for exits).
     pub client_order_id: String,
@@ -254,6 +289,24 @@ pub struct Execution {
     /// Every state change, oldest first.
     pub history: Vec<StateChange>,
 }
+
+clone_in_place!(Execution {
+    client_order_id,
+    signal_id,
+    strategy,
+    underlying,
+    role,
+    position_id,
+    order,
+    state,
+    broker_order_id,
+    filled_qty,
+    filled_avg_price,
+    error,
+    created_at,
+    updated_at,
+    history,
+});
 
 /// Lifecycle of a tracked position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -295,7 +348,7 @@ pub struct ExitFill {
 /// Fills are stored as each order's *cumulative* figures (not added up as they arrive), so
 /// applying the same broker answer twice, for example after a crash between two writes, leaves
 /// the position unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackedPosition {
     /// Key: the entry order's client order id.
     pub id: String,
@@ -344,6 +397,32 @@ pub struct TrackedPosition {
     /// When closed.
     pub closed_at: Option<DateTime<Utc>>,
 }
+
+clone_in_place!(TrackedPosition {
+    id,
+    strategy,
+    underlying,
+    symbol,
+    signal_id,
+    side,
+    bias,
+    planned_qty,
+    planned_cost,
+    entry_qty,
+    entry_price,
+    exit_fills,
+    multiplier,
+    stop,
+    target,
+    expiration,
+    trailing,
+    status,
+    exit_attempts,
+    exit_client_order_id,
+    exit_reason,
+    opened_at,
+    closed_at,
+});
 
 impl TrackedPosition {
     /// Quantity still held.

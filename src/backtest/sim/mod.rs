@@ -45,6 +45,7 @@ use fills::{Range, Working, try_fill};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// When market orders fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -157,9 +158,72 @@ struct Holding {
     avg_price: Decimal,
 }
 
+/// The simulated time, outside the state lock: a replay moves it twice per bar and reads it on
+/// every executor record, and an atomic word costs less than a lock round trip. Instants from
+/// 1677 to 2262 are nanoseconds in the word; any other sits behind a lock of its own.
+#[derive(Debug)]
+struct SimClock {
+    nanos: AtomicI64,
+    elsewhen: Mutex<DateTime<Utc>>,
+}
+
+/// `SimClock::nanos` when the time is in `SimClock::elsewhen`.
+const ELSEWHEN: i64 = i64::MIN;
+
+impl SimClock {
+    fn new(t: DateTime<Utc>) -> Self {
+        let c = Self {
+            nanos: AtomicI64::new(ELSEWHEN),
+            elsewhen: Mutex::new(t),
+        };
+        c.set(t);
+        c
+    }
+
+    fn get(&self) -> DateTime<Utc> {
+        match self.nanos.load(Ordering::Acquire) {
+            ELSEWHEN => *self.elsewhen.lock().unwrap_or_else(|p| p.into_inner()),
+            n => DateTime::from_timestamp_nanos(n),
+        }
+    }
+
+    /// Moves the time to `t` if that is later.
+    fn advance_to(&self, t: DateTime<Utc>) {
+        match (self.nanos.load(Ordering::Acquire), t.timestamp_nanos_opt()) {
+            (now, Some(n)) if now != ELSEWHEN && n != ELSEWHEN => {
+                if n > now {
+                    self.nanos.store(n, Ordering::Release);
+                }
+            }
+            _ => {
+                if t > self.get() {
+                    self.set(t);
+                }
+            }
+        }
+    }
+
+    fn set(&self, t: DateTime<Utc>) {
+        match t.timestamp_nanos_opt() {
+            Some(n) if n != ELSEWHEN => self.nanos.store(n, Ordering::Release),
+            _ => {
+                // The word goes last, so a reader that sees the marker finds this time.
+                *self.elsewhen.lock().unwrap_or_else(|p| p.into_inner()) = t;
+                self.nanos.store(ELSEWHEN, Ordering::Release);
+            }
+        }
+    }
+}
+
+/// What the simulator keeps of a symbol's latest bar (all it prices from).
+#[derive(Debug, Clone, Copy)]
+struct LastBar {
+    timestamp: DateTime<Utc>,
+    close: Decimal,
+}
+
 #[derive(Debug)]
 struct State {
-    now: DateTime<Utc>,
     cash: Decimal,
     last_equity: Option<Decimal>,
     holdings: BTreeMap<String, Holding>,
@@ -167,7 +231,7 @@ struct State {
     by_client_id: FastMap<String, usize>,
     by_id: FastMap<String, usize>,
     open: Vec<usize>,
-    last_bar: FastMap<String, Bar>,
+    last_bar: FastMap<String, LastBar>,
     next_id: u64,
     fills: Vec<SimFill>,
     curve: Vec<EquityPoint>,
@@ -186,6 +250,7 @@ impl State {
 pub struct SimBroker {
     config: SimConfig,
     calendar: SessionCalendar,
+    clock: SimClock,
     state: Mutex<State>,
 }
 
@@ -208,8 +273,8 @@ impl SimBroker {
         Self {
             config,
             calendar,
+            clock: SimClock::new(DateTime::<Utc>::MIN_UTC),
             state: Mutex::new(State {
-                now: DateTime::<Utc>::MIN_UTC,
                 cash,
                 last_equity: None,
                 holdings: BTreeMap::new(),
@@ -236,12 +301,12 @@ impl SimBroker {
 
     /// Sets the simulated time (the driver calls this before asking the strategies).
     pub fn set_now(&self, t: DateTime<Utc>) {
-        self.lock().now = t;
+        self.clock.set(t);
     }
 
     /// The simulated time.
     pub fn now(&self) -> DateTime<Utc> {
-        self.lock().now
+        self.clock.get()
     }
 
     /// Every fill so far.
@@ -252,6 +317,13 @@ impl SimBroker {
     /// The equity at each session close so far.
     pub fn equity_curve(&self) -> Vec<EquityPoint> {
         self.lock().curve.clone()
+    }
+
+    /// Moves the equity curve and the fills out, leaving both empty: a backtest's last use of
+    /// its simulator, which saves copying them.
+    pub(crate) fn take_results(&self) -> (Vec<EquityPoint>, Vec<SimFill>) {
+        let mut st = self.lock();
+        (std::mem::take(&mut st.curve), std::mem::take(&mut st.fills))
     }
 
     /// Whether any position is open.
@@ -274,12 +346,20 @@ impl SimBroker {
         st.last_bar.get(symbol).map(|b| b.close)
     }
 
-    fn mark(&self, st: &State, symbol: &str) -> Option<(Decimal, Decimal)> {
+    /// The price and multiplier of `symbol`; `now` is read from the clock once, by the first
+    /// option, and shared by the caller's other marks.
+    fn mark(
+        &self,
+        st: &State,
+        symbol: &str,
+        now: &mut Option<DateTime<Utc>>,
+    ) -> Option<(Decimal, Decimal)> {
         match OccSymbol::try_parse(symbol) {
             Some(occ) => {
                 let spot = Self::spot(st, occ.root())?;
+                let now = *now.get_or_insert_with(|| self.now());
                 Some((
-                    self.config.options.value(&occ, spot, st.now).0,
+                    self.config.options.value(&occ, spot, now).0,
                     Decimal::ONE_HUNDRED,
                 ))
             }
@@ -288,11 +368,14 @@ impl SimBroker {
     }
 
     fn equity_of(&self, st: &State) -> Decimal {
+        let mut now = None;
         st.cash
             + st.holdings
                 .iter()
                 .map(|(s, h)| {
-                    let (price, mult) = self.mark(st, s).unwrap_or((h.avg_price, Decimal::ONE));
+                    let (price, mult) = self
+                        .mark(st, s, &mut now)
+                        .unwrap_or((h.avg_price, Decimal::ONE));
                     h.qty * price * mult
                 })
                 .sum::<Decimal>()
@@ -310,7 +393,8 @@ impl SimBroker {
         .round_dp(4)
     }
 
-    fn book_fill(&self, st: &mut State, idx: usize, price: Decimal) {
+    /// Fills order `idx` at `price` as of `now`.
+    fn book_fill(&self, st: &mut State, idx: usize, price: Decimal, now: DateTime<Utc>) {
         let (symbol, side, qty, id, is_option) = {
             let o = &st.orders[idx];
             (
@@ -347,7 +431,6 @@ impl SimBroker {
         if h.qty.is_zero() {
             st.holdings.remove(&symbol);
         }
-        let now = st.now;
         let o = &mut st.orders[idx];
         o.status = OrderStatus::Filled;
         o.filled_qty = qty;
@@ -426,10 +509,8 @@ impl SimBroker {
             st.orders[i].working = working;
             match fill {
                 Some(price) => {
-                    let saved = st.now;
-                    st.now = starts.max(st.orders[i].placed_at);
-                    self.book_fill(&mut st, i, price);
-                    st.now = saved;
+                    let at = starts.max(st.orders[i].placed_at);
+                    self.book_fill(&mut st, i, price, at);
                     filled += 1;
                 }
                 None if matches!(st.orders[i].tif, TimeInForce::Ioc | TimeInForce::Fok) => {
@@ -444,10 +525,14 @@ impl SimBroker {
     }
 
     fn remember(st: &mut State, symbol: &str, bar: &Bar) {
+        let last = LastBar {
+            timestamp: bar.timestamp,
+            close: bar.close,
+        };
         match st.last_bar.get_mut(symbol) {
-            Some(b) => *b = bar.clone(),
+            Some(b) => *b = last,
             None => {
-                st.last_bar.insert(symbol.to_owned(), bar.clone());
+                st.last_bar.insert(symbol.to_owned(), last);
             }
         }
     }
@@ -471,19 +556,18 @@ impl SimBroker {
     /// intrinsic value, and records the closing equity. Returns how many positions settled.
     pub fn end_of_day(&self, date: NaiveDate) -> usize {
         let mut st = self.lock();
-        let close = self
-            .calendar
-            .session(date)
-            .map(|(_, c)| c)
-            .unwrap_or(st.now);
-        st.now = st.now.max(close);
-        let now = st.now;
+        if let Some((_, close)) = self.calendar.session(date) {
+            self.clock.advance_to(close);
+        }
+        // Read once, and only if an order or a position needs it (most closes change nothing).
+        let mut at = None;
+        let mut now = || *at.get_or_insert_with(|| self.now());
         for idx in 0..st.open.len() {
             let i = st.open[idx];
             let o = &mut st.orders[i];
             if o.is_open() && o.tif == TimeInForce::Day {
                 o.status = OrderStatus::Expired;
-                o.updated_at = now;
+                o.updated_at = now();
             }
         }
         let expiring: Vec<(String, OccSymbol, Holding)> = if st.holdings.is_empty() {
@@ -503,8 +587,9 @@ impl SimBroker {
             let value = options::intrinsic(&occ, spot);
             st.cash += h.qty * value * Decimal::ONE_HUNDRED;
             st.holdings.remove(&symbol);
+            let time = now();
             st.fills.push(SimFill {
-                time: now,
+                time,
                 order_id: "expiry".into(),
                 symbol: symbol.clone(),
                 side: if h.qty.is_sign_positive() {
@@ -520,7 +605,7 @@ impl SimBroker {
                 let o = &mut st.orders[i];
                 if o.symbol == symbol && o.is_open() {
                     o.status = OrderStatus::Expired;
-                    o.updated_at = now;
+                    o.updated_at = time;
                 }
             }
         }
@@ -575,7 +660,7 @@ impl SimBroker {
         };
         let id = format!("sim-{:08}", st.next_id);
         st.next_id += 1;
-        let now = st.now;
+        let now = self.now();
         let base = SimOrder {
             id: id.clone(),
             client_order_id: req.client_order_id().to_owned(),
@@ -681,7 +766,7 @@ impl Broker for SimBroker {
     }
 
     async fn clock(&self) -> Result<MarketClock> {
-        let now = self.lock().now;
+        let now = self.now();
         let far = now + Days::new(7);
         Ok(MarketClock {
             now,
@@ -705,11 +790,12 @@ impl Broker for SimBroker {
 
     async fn positions(&self) -> Result<Vec<BrokerPosition>> {
         let st = self.lock();
+        let mut now = None;
         Ok(st
             .holdings
             .iter()
             .map(|(symbol, h)| {
-                let mark = self.mark(&st, symbol);
+                let mark = self.mark(&st, symbol, &mut now);
                 BrokerPosition {
                     symbol: symbol.clone(),
                     qty: h.qty,
@@ -748,10 +834,11 @@ impl Broker for SimBroker {
             && matches!(st.orders[i].working, Working::Market)
         {
             let driver = st.orders[i].driver.clone();
-            if let Some(bar) = st.last_bar.get(&driver).cloned() {
+            if let Some(bar) = st.last_bar.get(&driver).copied() {
+                let now = self.now();
                 let price = match st.orders[i].option.clone() {
                     Some(occ) => {
-                        let (bid, ask, _) = self.config.options.quote(&occ, bar.close, st.now);
+                        let (bid, ask, _) = self.config.options.quote(&occ, bar.close, now);
                         if st.orders[i].side == OrderSide::Sell {
                             bid
                         } else {
@@ -760,7 +847,7 @@ impl Broker for SimBroker {
                     }
                     None => bar.close,
                 };
-                self.book_fill(&mut st, i, price);
+                self.book_fill(&mut st, i, price, now);
             }
         }
         Ok(st.orders[i].to_broker())
@@ -777,7 +864,7 @@ impl Broker for SimBroker {
                 st.orders[i].status
             )));
         }
-        let now = st.now;
+        let now = self.now();
         let o = &mut st.orders[i];
         o.status = OrderStatus::Canceled;
         o.updated_at = now;
@@ -802,12 +889,13 @@ impl Broker for SimBroker {
                     .last_bar
                     .get(occ.root())
                     .ok_or_else(|| not_found(format!("no price for {}", occ.root())))?;
-                let (bid, ask, _) = self.config.options.quote(&occ, bar.close, st.now);
+                let now = self.now();
+                let (bid, ask, _) = self.config.options.quote(&occ, bar.close, now);
                 Ok(LatestPrice {
                     bid: Some(bid),
                     ask: Some(ask),
                     last: None,
-                    time: Some(st.now),
+                    time: Some(now),
                 })
             }
             None => {
@@ -833,7 +921,7 @@ impl Broker for SimBroker {
             &query.underlying,
             query.option_type,
             spot,
-            st.now,
+            self.now(),
             query.expiration_gte,
             query.expiration_lte,
         ))
