@@ -9,6 +9,19 @@
 //! Each strategy is warmed up at start from recent history; only the newest completed bar of
 //! each symbol may act, so a restart re-derives the signals of the current bar, which the
 //! executor recognises by their content-derived id and does not place twice.
+//!
+//! Choices where the issue left room:
+//! - keys are all or nothing: with keys for some accounts and not others the daemon refuses to
+//!   start; with none it runs on the simulated broker, which always executes (no money is at
+//!   stake), over the sample sessions, and stops at their end;
+//! - accounts (keys, stores) are opened at start; a reload may change strategies, limits,
+//!   sizes and exit rules, not add an account;
+//! - while the market is closed, entries of every strategy queue for the next open;
+//! - a strategy sees the positions it holds itself (tracked by the executor), not the account's
+//!   total, so strategies sharing a symbol do not mistake each other's shares for their own;
+//! - fills are tracked by polling on every monitor step (the trade-update stream is the
+//!   library's `PositionMonitor::run_with_updates`; the daemon keeps to polling, which also
+//!   serves the simulator).
 
 pub mod bars;
 pub mod clock;
