@@ -230,17 +230,6 @@ struct Runner {
     executed: usize,
 }
 
-fn to_strategy_bar(b: &Bar) -> strategy::Bar {
-    strategy::Bar {
-        time: b.timestamp,
-        open: b.open,
-        high: b.high,
-        low: b.low,
-        close: b.close,
-        volume: b.volume,
-    }
-}
-
 impl Runner {
     fn set_now(&mut self, t: DateTime<Utc>) {
         if t != self.now {
@@ -275,7 +264,7 @@ impl Runner {
         self.refresh_context().await?;
         let ctx = self.ctx.as_ref().expect("refreshed above");
         let signals = self.strategies[idx]
-            .on_bar(ctx, symbol, &to_strategy_bar(bar))
+            .on_bar(ctx, symbol, &strategy::Bar::from(bar))
             .await;
         if !signals.is_empty() {
             self.signals += signals.len();

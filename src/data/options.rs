@@ -138,16 +138,11 @@ impl OptionSnapshotsRequest {
         client: &Client,
         page_token: Option<&str>,
     ) -> Result<Page<(OccSymbol, OptionSnapshot)>> {
-        check_symbols(
-            &self
-                .symbols
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>(),
-        )?;
+        let symbols = symbol_strings(&self.symbols);
+        check_symbols(&symbols)?;
         check_limit(self.limit, MAX_SNAPSHOT_PAGE)?;
         let req = Request::get(Api::Data, &["v1beta1", "options", "snapshots"])
-            .query_list("symbols", &symbol_strings(&self.symbols))
+            .query_list("symbols", &symbols)
             .query_opt("feed", self.feed.as_ref())
             .query_opt("updated_since", self.updated_since.map(rfc3339))
             .query_opt("limit", self.limit)
