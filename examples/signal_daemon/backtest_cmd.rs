@@ -4,11 +4,11 @@
 use crate::config::{Config, StrategyConfig};
 use crate::policy;
 use crate::sample_data;
-use crate::strategies::build::{build, data_timeframe};
+use crate::strategies::build::{build, data_timeframe, is_daily};
 use alpaca_exec::backtest::bars::{CsvOptions, load_csv};
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig, BacktestResult};
 use alpaca_exec::backtest::sim::SimConfig;
-use alpaca_exec::data::{Bar, TimeFrame, TimeFrameUnit};
+use alpaca_exec::data::{Bar, TimeFrame};
 use alpaca_exec::store::{ExecutionStore, SqliteStore};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -28,14 +28,7 @@ fn split(
         .iter()
         .filter(|(_, s)| s.enabled())
         .map(|(n, s)| (n.clone(), s.clone()))
-        .partition(|(_, s)| {
-            data_timeframe(s).is_none_or(|tf| {
-                matches!(
-                    tf.unit(),
-                    TimeFrameUnit::Day | TimeFrameUnit::Week | TimeFrameUnit::Month
-                )
-            })
-        })
+        .partition(|(_, s)| data_timeframe(s).is_none_or(is_daily))
 }
 
 fn symbols(group: &BTreeMap<String, StrategyConfig>) -> Vec<String> {

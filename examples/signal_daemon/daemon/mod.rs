@@ -31,7 +31,7 @@ pub mod status;
 pub mod venue;
 
 use crate::config::{Config, StrategyConfig, timeframe};
-use crate::strategies::build::{build, data_timeframe};
+use crate::strategies::build::{build, data_timeframe, duration_of, is_daily};
 use alpaca_exec::broker::Session;
 use alpaca_exec::data::{TimeFrame, TimeFrameUnit};
 use alpaca_exec::store::{Outcome, PositionStatus, SignalRecord};
@@ -95,22 +95,9 @@ fn strategy_data_timeframe(cfg: &StrategyConfig) -> TimeFrame {
     })
 }
 
-fn is_daily(tf: TimeFrame) -> bool {
-    matches!(
-        tf.unit(),
-        TimeFrameUnit::Day | TimeFrameUnit::Week | TimeFrameUnit::Month
-    )
-}
-
+/// The nominal length of a `tf` bar, as the schedule counts time.
 fn length(tf: TimeFrame) -> Duration {
-    let n = i64::from(tf.amount());
-    match tf.unit() {
-        TimeFrameUnit::Minute => Duration::minutes(n),
-        TimeFrameUnit::Hour => Duration::hours(n),
-        TimeFrameUnit::Day => Duration::days(n),
-        TimeFrameUnit::Week => Duration::weeks(n),
-        TimeFrameUnit::Month => Duration::days(30 * n),
-    }
+    Duration::from_std(duration_of(tf)).expect("a bar length fits a chrono duration")
 }
 
 /// History fetched to warm a strategy up: enough for the slowest indicator of the defaults
@@ -248,11 +235,13 @@ impl Daemon {
             }
             if self.clock.now() >= due {
                 self.run_due().await;
+                self.refresh_accounts().await;
             }
             self.write_status().await;
         }
         self.status.state = "stopped".into();
         self.status.next_job = None;
+        self.refresh_accounts().await;
         self.write_status().await;
         self.notice("signal daemon stopped".into()).await;
         tracing::info!("stopped");
@@ -316,6 +305,7 @@ impl Daemon {
             self.run_strategy(&name).await;
         }
         self.schedule_all(now);
+        self.refresh_accounts().await;
         self.write_status().await;
         Ok(())
     }
@@ -478,14 +468,12 @@ impl Daemon {
     async fn run_strategy(&mut self, name: &str) {
         let now = self.clock.now();
         let execute = self.opts.execute;
-        let sessions = self.sessions.clone();
+        let sessions = &self.sessions;
         let Some(r) = self.strategies.get_mut(name) else {
             return;
         };
         let account = r.config.account().to_owned();
         let st = self.status.strategies.entry(name.to_owned()).or_default();
-        st.account = account.clone();
-        st.timeframe = r.data_timeframe.to_string();
         st.last_run = Some(now);
         st.runs += 1;
         let Some(venue) = self.rt.venues.get(&account) else {
@@ -512,7 +500,7 @@ impl Daemon {
                 return;
             }
         };
-        let ctx = match context(venue, name, now, &sessions).await {
+        let ctx = match context(venue, name, now, sessions).await {
             Ok(c) => c,
             Err(e) => {
                 st.errors += 1;
@@ -528,7 +516,7 @@ impl Daemon {
             let seen = r.last_seen.get(sym).copied();
             for b in bars {
                 if seen.is_some_and(|s| b.timestamp <= s)
-                    || !complete(b.timestamp, r.data_timeframe, now, &sessions)
+                    || !complete(b.timestamp, r.data_timeframe, now, sessions)
                 {
                     continue;
                 }
@@ -648,6 +636,7 @@ impl Daemon {
         modified(p) != self.config_stamp
     }
 
+    /// The heartbeat: times and schedule, written after every step.
     async fn write_status(&mut self) {
         let now = self.clock.now();
         self.status.updated_at = Some(now);
@@ -658,6 +647,15 @@ impl Daemon {
             st.account = r.config.account().to_owned();
             st.timeframe = r.data_timeframe.to_string();
         }
+        if let Err(e) = self.status.write(&self.opts.status_path) {
+            tracing::error!(path = %self.opts.status_path.display(), error = %e, "status not written");
+        }
+    }
+
+    /// Account figures and positions for the status, read after steps that ran jobs (not on
+    /// the wake-ups that only look for a changed config file, which would ask Alpaca for the
+    /// account twice a minute overnight).
+    async fn refresh_accounts(&mut self) {
         for v in self.rt.venues.values() {
             let mut a = AccountStatus {
                 kind: v.kind.as_str().into(),
@@ -682,8 +680,9 @@ impl Daemon {
                         .filter(|p| p.status == PositionStatus::Open)
                         .collect();
                     a.open_positions = open.len();
-                    for (n, st) in self.status.strategies.iter_mut() {
-                        if st.account == v.name {
+                    for (n, r) in &self.strategies {
+                        if r.config.account() == v.name {
+                            let st = self.status.strategies.entry(n.clone()).or_default();
                             st.positions = open.iter().filter(|p| &p.strategy == n).count();
                         }
                     }
@@ -691,9 +690,6 @@ impl Daemon {
                 Err(e) => a.error = Some(e.to_string()),
             }
             self.status.accounts.insert(v.name.clone(), a);
-        }
-        if let Err(e) = self.status.write(&self.opts.status_path) {
-            tracing::error!(path = %self.opts.status_path.display(), error = %e, "status not written");
         }
     }
 }

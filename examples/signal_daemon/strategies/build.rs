@@ -14,7 +14,16 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-fn duration_of(tf: TimeFrame) -> Duration {
+/// Whether bars of `tf` are a session or longer (daily, weekly, monthly), not intraday.
+pub fn is_daily(tf: TimeFrame) -> bool {
+    matches!(
+        tf.unit(),
+        TimeFrameUnit::Day | TimeFrameUnit::Week | TimeFrameUnit::Month
+    )
+}
+
+/// The nominal length of a `tf` bar (a month counts 30 days).
+pub fn duration_of(tf: TimeFrame) -> Duration {
     let n = u64::from(tf.amount());
     Duration::from_secs(match tf.unit() {
         TimeFrameUnit::Minute => 60 * n,
