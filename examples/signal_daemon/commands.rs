@@ -8,7 +8,7 @@ use alpaca_exec::exec::MonitorStats;
 use alpaca_exec::store::{PositionStatus, SignalRecord};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The file the standalone `monitor` keeps its counters in (the daemon's are in status.json).
 pub const MONITOR_STATS_FILE: &str = "monitor-stats.json";
@@ -203,11 +203,45 @@ pub async fn close_all(rt: &Runtime, out: &mut dyn Write) -> Result<usize, Strin
     }
 }
 
+/// The standalone monitor's counters in `monitor-stats.json`: what earlier runs saved, read
+/// once when this run starts, plus this run's monitors' counters (which count from their
+/// creation, so each save writes the earlier total plus them, never adds them twice).
+pub struct SavedMonitorStats {
+    path: PathBuf,
+    earlier: BTreeMap<String, MonitorStats>,
+}
+
+impl SavedMonitorStats {
+    /// Reads the earlier runs' counters under `data_dir`.
+    pub fn load(data_dir: &Path) -> Self {
+        let path = data_dir.join(MONITOR_STATS_FILE);
+        let earlier = read_monitor_stats(&path);
+        Self { path, earlier }
+    }
+
+    fn save(&self, rt: &Runtime) {
+        let run: BTreeMap<&str, MonitorStats> = rt
+            .venues
+            .values()
+            .map(|v| (v.name.as_str(), v.monitor.stats()))
+            .collect();
+        let merged = merge_stats(self.earlier.clone(), run);
+        if let Err(e) = serde_json::to_vec_pretty(&merged)
+            .map_err(std::io::Error::other)
+            .and_then(|b| std::fs::write(&self.path, b))
+        {
+            tracing::warn!(path = %self.path.display(), error = %e, "monitor stats not saved");
+        }
+    }
+}
+
 /// `monitor`: one pass of the position monitor over every account. With `execute` it places
-/// the exits that fire; without, it reports them and places nothing. Returns the exits.
+/// the exits that fire; without, it reports them and places nothing. Saves the counters to
+/// `saved`'s file; returns the exits.
 pub async fn monitor_once(
     rt: &Runtime,
     execute: bool,
+    saved: &SavedMonitorStats,
     out: &mut dyn Write,
 ) -> Result<Vec<(String, String)>, String> {
     let mut exits = Vec::new();
@@ -229,24 +263,8 @@ pub async fn monitor_once(
         }
         exits.extend(rep.exits);
     }
-    save_monitor_stats(rt);
+    saved.save(rt);
     Ok(exits)
-}
-
-fn save_monitor_stats(rt: &Runtime) {
-    let stats: BTreeMap<&str, MonitorStats> = rt
-        .venues
-        .values()
-        .map(|v| (v.name.as_str(), v.monitor.stats()))
-        .collect();
-    let path = rt.data_dir.join(MONITOR_STATS_FILE);
-    let merged = merge_stats(read_monitor_stats(&path), stats);
-    if let Err(e) = serde_json::to_vec_pretty(&merged)
-        .map_err(std::io::Error::other)
-        .and_then(|b| std::fs::write(&path, b))
-    {
-        tracing::warn!(path = %path.display(), error = %e, "monitor stats not saved");
-    }
 }
 
 fn read_monitor_stats(path: &Path) -> BTreeMap<String, MonitorStats> {
@@ -256,7 +274,7 @@ fn read_monitor_stats(path: &Path) -> BTreeMap<String, MonitorStats> {
         .unwrap_or_default()
 }
 
-/// Adds this run's counters to the saved ones.
+/// Adds this run's counters to the earlier ones.
 fn merge_stats(
     mut saved: BTreeMap<String, MonitorStats>,
     run: BTreeMap<&str, MonitorStats>,

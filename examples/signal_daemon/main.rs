@@ -335,14 +335,15 @@ async fn monitor(
     once: bool,
 ) -> Result<(), String> {
     let mut out = std::io::stdout();
+    let saved = commands::SavedMonitorStats::load(&rt.data_dir);
     if once {
-        return commands::monitor_once(rt, execute, &mut out)
+        return commands::monitor_once(rt, execute, &saved, &mut out)
             .await
             .map(|_| ());
     }
     let every = std::time::Duration::from_secs(cfg.monitor.check_interval.max(1));
     loop {
-        if let Err(e) = commands::monitor_once(rt, execute, &mut out).await {
+        if let Err(e) = commands::monitor_once(rt, execute, &saved, &mut out).await {
             eprintln!("monitor: {e}");
         }
         tokio::select! {

@@ -345,12 +345,17 @@ async fn monitor_reports_without_execute_and_places_the_stop_exit_with_it() {
 
     fake.quote("AMD", dec!(96.45), dec!(96.55)); // through the 97 stop
     let mut out = Vec::new();
-    let exits = commands::monitor_once(&rt, false, &mut out).await.unwrap();
+    let saved = commands::SavedMonitorStats::load(dir.path());
+    let exits = commands::monitor_once(&rt, false, &saved, &mut out)
+        .await
+        .unwrap();
     assert_eq!(exits.len(), 1);
     assert!(String::from_utf8_lossy(&out).contains("would exit"));
     assert_eq!(fake.posts().await, 1, "a report places nothing");
 
-    let exits = commands::monitor_once(&rt, true, &mut out).await.unwrap();
+    let exits = commands::monitor_once(&rt, true, &saved, &mut out)
+        .await
+        .unwrap();
     assert_eq!(exits.len(), 1, "{}", String::from_utf8_lossy(&out));
     let orders = fake.orders();
     assert_eq!(orders.len(), 2);
@@ -362,10 +367,27 @@ async fn monitor_reports_without_execute_and_places_the_stop_exit_with_it() {
         orders[1]["client_order_id"],
         json!(exit_client_order_id("bear_trap", &entry.id(), 1))
     );
+    // A second pass of the same run finds nothing; the saved counters are the run's totals,
+    // not the totals added again at every pass.
+    let exits = commands::monitor_once(&rt, true, &saved, &mut out)
+        .await
+        .unwrap();
+    assert!(exits.is_empty());
     let mut stats = Vec::new();
     commands::monitor_stats(dir.path(), &mut stats).unwrap();
     let stats = String::from_utf8_lossy(&stats);
+    assert!(stats.contains("monitor equity: 2 checks"), "{stats}");
     assert!(stats.contains("stop 1"), "{stats}");
+    // A later run adds its counters to the earlier run's.
+    let rt2 = runtime(&cfg, &fake, dir.path());
+    let later = commands::SavedMonitorStats::load(dir.path());
+    commands::monitor_once(&rt2, true, &later, &mut out)
+        .await
+        .unwrap();
+    let mut stats = Vec::new();
+    commands::monitor_stats(dir.path(), &mut stats).unwrap();
+    let stats = String::from_utf8_lossy(&stats);
+    assert!(stats.contains("monitor equity: 3 checks"), "{stats}");
 
     // close-all finds nothing left open.
     assert_eq!(commands::close_all(&rt, &mut out).await.unwrap(), 0);
