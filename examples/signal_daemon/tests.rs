@@ -134,27 +134,29 @@ fn clock(fake: &Fake, start: DateTime<Utc>) -> Arc<dyn DaemonClock> {
     })))
 }
 
-async fn run_daemon(
+/// A daemon over the fake from `from` to `until`, on a fresh runtime over the stores in `dir`
+/// (as a restarted process would have), placing orders if `execute`, reloading `config_path`.
+#[allow(clippy::too_many_arguments)]
+fn new_daemon(
     cfg: &Config,
-    rt: Runtime,
-    clock: Arc<dyn DaemonClock>,
-    until: DateTime<Utc>,
+    fake: &Fake,
     dir: &Path,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    execute: bool,
+    config_path: Option<&Path>,
 ) -> Daemon {
     let opts = Options {
-        execute: true,
-        config_path: None,
+        execute,
+        config_path: config_path.map(Path::to_owned),
         until: Some(until),
         status_path: dir.join("status.json"),
     };
-    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut daemon = Daemon::new(cfg.clone(), Box::new(|_| None), opts, rt, clock);
-    daemon.run(rx).await.unwrap();
-    daemon
+    let rt = runtime(cfg, fake, dir);
+    Daemon::new(cfg.clone(), Box::new(|_| None), opts, rt, clock(fake, from))
 }
 
-/// Runs the daemon (executing) over the fake from `from` to `until`, on a fresh runtime over
-/// the stores in `dir`, as a restarted process would.
+/// Runs an executing daemon from `from` to `until` (see [`new_daemon`]).
 async fn run_between(
     cfg: &Config,
     fake: &Fake,
@@ -162,7 +164,10 @@ async fn run_between(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Daemon {
-    run_daemon(cfg, runtime(cfg, fake, dir), clock(fake, from), until, dir).await
+    let mut daemon = new_daemon(cfg, fake, dir, from, until, true, None);
+    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    daemon.run(rx).await.unwrap();
+    daemon
 }
 
 /// The signal the 4 March bar gives.
@@ -278,21 +283,16 @@ async fn execution_off_records_pending_signals_that_execute_places_once_confirme
     fake.quote("AAPL", dec!(109.95), dec!(110.05));
     let dir = tempfile::tempdir().unwrap();
     let cfg = trend_only();
-    let opts = Options {
-        execute: false,
-        config_path: None,
-        until: Some(ny(d(2024, 3, 5), 10, 0)),
-        status_path: dir.path().join("status.json"),
-    };
-    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let rt = runtime(&cfg, &fake, dir.path());
-    let mut daemon = Daemon::new(
-        cfg.clone(),
-        Box::new(|_| None),
-        opts,
-        rt,
-        clock(&fake, ny(d(2024, 3, 4), 15, 0)),
+    let mut daemon = new_daemon(
+        &cfg,
+        &fake,
+        dir.path(),
+        ny(d(2024, 3, 4), 15, 0),
+        ny(d(2024, 3, 5), 10, 0),
+        false,
+        None,
     );
+    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
     daemon.run(rx).await.unwrap();
     assert_eq!(fake.posts().await, 0, "execution off: nothing placed");
     assert_eq!(daemon.status().strategies["daily_trend"].pending, 1);
@@ -406,24 +406,19 @@ async fn a_bad_reload_keeps_the_running_configuration() {
     let text = crate::config::DEFAULT_CONFIG.to_owned();
     std::fs::write(&file, &text).unwrap();
     let cfg = trend_only();
-    let opts = Options {
-        execute: true,
-        config_path: Some(file.clone()),
-        until: Some(ny(d(2024, 3, 5), 10, 0)),
-        status_path: dir.path().join("status.json"),
-    };
+    let mut daemon = new_daemon(
+        &cfg,
+        &fake,
+        dir.path(),
+        ny(d(2024, 3, 4), 15, 0),
+        ny(d(2024, 3, 5), 10, 0),
+        true,
+        Some(&file),
+    );
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     // A broken file, then SIGHUP: refused, named, and the daemon trades on.
     std::fs::write(&file, text.replace("fast = 10", "fast = 0")).unwrap();
     tx.send(Control::Reload).unwrap();
-    let rt = runtime(&cfg, &fake, dir.path());
-    let mut daemon = Daemon::new(
-        cfg.clone(),
-        Box::new(|_| None),
-        opts,
-        rt,
-        clock(&fake, ny(d(2024, 3, 4), 15, 0)),
-    );
     daemon.run(rx).await.unwrap();
     let err = daemon.status().config_error.clone().unwrap_or_default();
     assert!(
@@ -498,25 +493,20 @@ fn trend_only_file(edit: impl Fn(String) -> String) -> String {
     edit(text)
 }
 
-async fn daemon_with_file(fake: &Fake, dir: &Path, file: &Path, until: DateTime<Utc>) -> Daemon {
+fn daemon_with_file(fake: &Fake, dir: &Path, file: &Path, until: DateTime<Utc>) -> Daemon {
     let cfg = Config::parse(&trend_only_file(|t| t), "test").unwrap();
     assert_eq!(
         cfg.strategies["daily_trend"],
         trend_only().strategies["daily_trend"]
     );
-    let opts = Options {
-        execute: true,
-        config_path: Some(file.to_owned()),
-        until: Some(until),
-        status_path: dir.join("status.json"),
-    };
-    let rt = runtime(&cfg, fake, dir);
-    Daemon::new(
-        cfg,
-        Box::new(|_| None),
-        opts,
-        rt,
-        clock(fake, ny(d(2024, 3, 4), 15, 0)),
+    new_daemon(
+        &cfg,
+        fake,
+        dir,
+        ny(d(2024, 3, 4), 15, 0),
+        until,
+        true,
+        Some(file),
     )
 }
 
@@ -528,7 +518,7 @@ async fn a_changed_config_file_is_reloaded_and_its_new_parameters_trade() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("daemon.toml");
     std::fs::write(&file, trend_only_file(|t| t)).unwrap();
-    let mut daemon = daemon_with_file(&fake, dir.path(), &file, ny(d(2024, 3, 5), 10, 0)).await;
+    let mut daemon = daemon_with_file(&fake, dir.path(), &file, ny(d(2024, 3, 5), 10, 0));
     // A wider band, written after start: the 1.2% move no longer crosses it.
     std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::write(
@@ -555,7 +545,7 @@ async fn shutdown_stops_after_the_current_step_and_writes_the_final_status() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("daemon.toml");
     std::fs::write(&file, trend_only_file(|t| t)).unwrap();
-    let mut daemon = daemon_with_file(&fake, dir.path(), &file, ny(d(2024, 3, 6), 10, 0)).await;
+    let mut daemon = daemon_with_file(&fake, dir.path(), &file, ny(d(2024, 3, 6), 10, 0));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tx.send(Control::Shutdown).unwrap();
     daemon.run(rx).await.unwrap();
