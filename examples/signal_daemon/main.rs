@@ -188,39 +188,11 @@ async fn main() -> ExitCode {
         Command::MonitorStats => {
             commands::monitor_stats(&cfg.paths.data_dir, &mut std::io::stdout())
         }
-        Command::Positions => match accounts(&cfg) {
-            Ok(rt) => commands::positions(&rt, &mut std::io::stdout()).await,
-            Err(e) => Err(e),
-        },
-        Command::Close { symbol } => match accounts(&cfg) {
-            Ok(rt) => commands::close(&rt, &symbol, &mut std::io::stdout())
-                .await
-                .map(|n| println!("{n} exit order(s) placed")),
-            Err(e) => Err(e),
-        },
-        Command::CloseAll { yes } => match accounts(&cfg) {
-            Ok(_) if !yes && !commands::ask("Close every position the daemon holds?") => {
-                println!("nothing closed");
-                Ok(())
-            }
-            Ok(rt) => commands::close_all(&rt, &mut std::io::stdout())
-                .await
-                .map(|n| println!("{n} exit order(s) placed")),
-            Err(e) => Err(e),
-        },
-        Command::Execute { yes } => match accounts(&cfg) {
-            Ok(rt) => {
-                let mut confirm = |q: &str| yes || commands::ask(q);
-                commands::execute(&rt, &mut confirm, &mut std::io::stdout())
-                    .await
-                    .map(|n| println!("{n} order(s) placed"))
-            }
-            Err(e) => Err(e),
-        },
-        Command::Monitor { execute, once } => match accounts(&cfg) {
-            Ok(rt) => monitor(&cfg, &rt, execute || cfg.execution.enabled, once).await,
-            Err(e) => Err(e),
-        },
+        command @ (Command::Positions
+        | Command::Close { .. }
+        | Command::CloseAll { .. }
+        | Command::Execute { .. }
+        | Command::Monitor { .. }) => account_command(&cfg, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -240,6 +212,39 @@ fn accounts(cfg: &Config) -> Result<daemon::runtime::Runtime, String> {
         daemon::runtime::Opened::Simulated(..) => Err(
             "no keys are set: this command acts on an Alpaca account (the simulated broker runs only inside `start` and `backtest`)".into(),
         ),
+    }
+}
+
+/// The commands that act on the Alpaca accounts.
+async fn account_command(cfg: &Config, command: Command) -> Result<(), String> {
+    let rt = accounts(cfg)?;
+    let mut out = std::io::stdout();
+    match command {
+        Command::Positions => commands::positions(&rt, &mut out).await,
+        Command::Close { symbol } => {
+            let n = commands::close(&rt, &symbol, &mut out).await?;
+            println!("{n} exit order(s) placed");
+            Ok(())
+        }
+        Command::CloseAll { yes } => {
+            if !yes && !commands::ask("Close every position the daemon holds?") {
+                println!("nothing closed");
+                return Ok(());
+            }
+            let n = commands::close_all(&rt, &mut out).await?;
+            println!("{n} exit order(s) placed");
+            Ok(())
+        }
+        Command::Execute { yes } => {
+            let mut confirm = |q: &str| yes || commands::ask(q);
+            let n = commands::execute(&rt, &mut confirm, &mut out).await?;
+            println!("{n} order(s) placed");
+            Ok(())
+        }
+        Command::Monitor { execute, once } => {
+            monitor(cfg, &rt, execute || cfg.execution.enabled, once).await
+        }
+        _ => Err("not a command on the accounts".into()),
     }
 }
 
