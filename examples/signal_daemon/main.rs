@@ -209,7 +209,7 @@ fn accounts(cfg: &Config) -> Result<daemon::runtime::Runtime, String> {
     let env = |k: &str| std::env::var(k).ok();
     match daemon::runtime::Runtime::open(cfg, &env)? {
         daemon::runtime::Opened::Live(rt) => Ok(rt),
-        daemon::runtime::Opened::Simulated(..) => Err(
+        daemon::runtime::Opened::NoKeys => Err(
             "no keys are set: this command acts on an Alpaca account (the simulated broker runs only inside `start` and `backtest`)".into(),
         ),
     }
@@ -263,7 +263,8 @@ async fn start(cfg: Config, config_path: Option<PathBuf>, execute: bool) -> Resu
             None,
             execute || cfg.execution.enabled,
         ),
-        Opened::Simulated(rt, clock, until) => {
+        Opened::NoKeys => {
+            let (rt, clock, until) = Runtime::simulated(&cfg, &cfg.paths.data_dir.join("sim"))?;
             println!(
                 "No keys set: running on the simulated broker over {} sample sessions (orders are simulated).",
                 daemon::runtime::SIM_SESSIONS

@@ -449,10 +449,13 @@ async fn start_without_keys_runs_the_simulated_day_and_trades() {
         }
     }
     let opened = Runtime::open(&cfg, &|_| None).unwrap();
-    let crate::daemon::runtime::Opened::Simulated(rt, clock, until) = opened else {
-        panic!("no keys: simulated");
-    };
+    assert!(matches!(opened, crate::daemon::runtime::Opened::NoKeys));
+    assert!(
+        !dir.path().join("sim").exists(),
+        "finding no keys creates nothing"
+    );
     let sim_dir = dir.path().join("sim");
+    let (rt, clock, until) = Runtime::simulated(&cfg, &sim_dir).unwrap();
     let opts = Options {
         execute: true,
         config_path: None,

@@ -60,10 +60,10 @@ pub fn alerter(cfg: &Config) -> Result<Arc<dyn Alerter>, String> {
 
 /// What `open` found.
 pub enum Opened {
-    /// Alpaca accounts, on the wall clock.
+    /// Alpaca accounts.
     Live(Runtime),
-    /// No keys: the simulated broker, on a stepped clock over the sample sessions.
-    Simulated(Runtime, Arc<dyn DaemonClock>, DateTime<Utc>),
+    /// No account has keys: `start` runs [`Runtime::simulated`]; the other commands refuse.
+    NoKeys,
 }
 
 impl Runtime {
@@ -123,8 +123,9 @@ impl Runtime {
             }
         }
         if clients.is_empty() {
-            let (rt, clock, until) = Runtime::simulated(cfg, &cfg.paths.data_dir.join("sim"))?;
-            return Ok(Opened::Simulated(rt, clock, until));
+            // Nothing is opened here: building the simulation starts its stores afresh, which
+            // only `start` may do.
+            return Ok(Opened::NoKeys);
         }
         if let Some(name) = missing.first() {
             return Err(format!(
