@@ -49,6 +49,9 @@ pub mod backtest;
 pub mod broker;
 pub mod client;
 pub mod data;
+mod dec_macro;
+#[doc(hidden)]
+pub use dec_macro::__private;
 pub mod error;
 pub mod exec;
 mod hash;
@@ -56,6 +59,7 @@ pub mod indicators;
 mod num;
 pub mod options;
 pub mod patterns;
+pub mod prelude;
 pub mod risk;
 pub mod store;
 pub mod strategy;
