@@ -9,9 +9,9 @@
 mod kinds;
 
 pub use kinds::{
-    CashDividend, CashMerger, DividendSubType, ForwardSplit, LotteryType, NameChange,
-    PartialCall, Redemption, Reorganization, ReverseSplit, RightsDistribution, SpinOff,
-    StockAndCashMerger, StockDividend, StockMerger, StockMovement, UnitSplit, WorthlessRemoval,
+    CashDividend, CashMerger, DividendSubType, ForwardSplit, LotteryType, NameChange, PartialCall,
+    Redemption, Reorganization, ReverseSplit, RightsDistribution, SpinOff, StockAndCashMerger,
+    StockDividend, StockMerger, StockMovement, UnitSplit, WorthlessRemoval,
 };
 
 use super::pages::{check_limit, check_range, check_symbols};
@@ -254,7 +254,10 @@ impl CorporateAction {
             A::CashDividend(a) => vec![&a.symbol],
             A::StockDividend(a) => vec![&a.symbol],
             A::SpinOff(a) => vec![&a.source_symbol, &a.new_symbol],
-            A::CashMerger(a) => vec![&a.acquiree_symbol, a.acquirer_symbol.as_deref().unwrap_or("")],
+            A::CashMerger(a) => vec![
+                &a.acquiree_symbol,
+                a.acquirer_symbol.as_deref().unwrap_or(""),
+            ],
             A::StockMerger(a) => vec![&a.acquiree_symbol, &a.acquirer_symbol],
             A::StockAndCashMerger(a) => vec![&a.acquiree_symbol, &a.acquirer_symbol],
             A::Redemption(a) => vec![&a.symbol],
@@ -294,7 +297,13 @@ impl<'de> Deserialize<'de> for Groups {
         let mut out = Vec::new();
         for kind in CorporateActionType::ALL {
             let key = format!("{}s", kind.as_str());
-            for (i, raw) in groups.remove(&key).flatten().unwrap_or_default().into_iter().enumerate() {
+            for (i, raw) in groups
+                .remove(&key)
+                .flatten()
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+            {
                 let action = decode_one(&kind, raw)
                     .map_err(|e| D::Error::custom(format_args!("{key}[{i}]: {e}")))?;
                 out.push(action);
@@ -321,11 +330,10 @@ fn decode_one(
     fn typed<T: serde::de::DeserializeOwned>(
         raw: serde_json::Value,
     ) -> std::result::Result<T, String> {
-        serde_path_to_error::deserialize(raw)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                format!("`{path}`: {}", e.into_inner())
-            })
+        serde_path_to_error::deserialize(raw).map_err(|e| {
+            let path = e.path().to_string();
+            format!("`{path}`: {}", e.into_inner())
+        })
     }
     Ok(match kind {
         T::ForwardSplit => A::ForwardSplit(typed(raw)?),
@@ -450,10 +458,8 @@ impl CorporateActionsRequest {
         client: &Client,
         page_token: Option<&str>,
     ) -> Result<Page<CorporateAction>> {
-        let page: CorporateActionsPage = client
-            .transport()
-            .json(&self.request(page_token)?)
-            .await?;
+        let page: CorporateActionsPage =
+            client.transport().json(&self.request(page_token)?).await?;
         Ok(Page {
             items: page.corporate_actions.map(|g| g.0).unwrap_or_default(),
             next_page_token: page.next_page_token,

@@ -55,7 +55,13 @@ impl Client {
     pub async fn option_conditions(&self, tick_type: TickType) -> Result<BTreeMap<String, String>> {
         let req = Request::get(
             Api::Data,
-            &["v1beta1", "options", "meta", "conditions", tick_type.as_str()],
+            &[
+                "v1beta1",
+                "options",
+                "meta",
+                "conditions",
+                tick_type.as_str(),
+            ],
         );
         self.transport().json(&req).await
     }

@@ -28,12 +28,12 @@ pub mod params;
 pub mod screener;
 mod stocks;
 
+pub use corporate_actions::{CorporateAction, CorporateActionType, CorporateActionsRequest};
+pub use logos::Logo;
 pub use model::{
     Bar, Greeks, OptionQuote, OptionSnapshot, OptionTrade, Quote, QuoteError, StockQuote,
     StockSnapshot, StockTrade, Trade,
 };
-pub use corporate_actions::{CorporateAction, CorporateActionType, CorporateActionsRequest};
-pub use logos::Logo;
 pub use news::{MAX_NEWS_PAGE, NewsArticle, NewsImage, NewsImageSize, NewsRequest};
 pub use options::{OptionChainRequest, OptionHistory, OptionLatest, OptionSnapshotsRequest};
 pub use pages::{MAX_HISTORY_PAGE, MAX_SNAPSHOT_PAGE};

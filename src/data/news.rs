@@ -161,11 +161,12 @@ impl NewsRequest {
     }
 
     /// One page.
-    pub async fn page(&self, client: &Client, page_token: Option<&str>) -> Result<Page<NewsArticle>> {
-        let page: NewsPage = client
-            .transport()
-            .json(&self.request(page_token)?)
-            .await?;
+    pub async fn page(
+        &self,
+        client: &Client,
+        page_token: Option<&str>,
+    ) -> Result<Page<NewsArticle>> {
+        let page: NewsPage = client.transport().json(&self.request(page_token)?).await?;
         Ok(Page {
             items: page.news,
             next_page_token: page.next_page_token,

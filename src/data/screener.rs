@@ -113,9 +113,12 @@ impl Client {
         top: Option<u32>,
     ) -> Result<MostActives> {
         check_top(top, MAX_MOST_ACTIVES)?;
-        let req = Request::get(Api::Data, &["v1beta1", "screener", "stocks", "most-actives"])
-            .query_opt("by", by.as_ref())
-            .query_opt("top", top);
+        let req = Request::get(
+            Api::Data,
+            &["v1beta1", "screener", "stocks", "most-actives"],
+        )
+        .query_opt("by", by.as_ref())
+        .query_opt("top", top);
         self.transport().json(&req).await
     }
 

@@ -271,7 +271,11 @@ impl NewsProtocol {
             ))),
             // Requests the server refused without giving up on the connection.
             _ if matches!(c.code, 400 | 403 | 410) => {
-                tracing::warn!(code = c.code, message = c.msg, "news stream refused a request");
+                tracing::warn!(
+                    code = c.code,
+                    message = c.msg,
+                    "news stream refused a request"
+                );
                 out.push(Action::Emit(NewsMessage::ServerError {
                     code: c.code,
                     message: c.msg,

@@ -239,8 +239,11 @@ mod tests {
             day("2024-04-01"),
         );
         assert!(long.validate().unwrap_err().to_string().contains("91 days"));
-        let inverted =
-            ListAnnouncements::new([AnnouncementType::Split], day("2024-02-01"), day("2024-01-01"));
+        let inverted = ListAnnouncements::new(
+            [AnnouncementType::Split],
+            day("2024-02-01"),
+            day("2024-01-01"),
+        );
         assert!(inverted.validate().is_err());
         let none = ListAnnouncements::new([], day("2024-01-01"), day("2024-01-02"));
         assert!(none.validate().is_err());

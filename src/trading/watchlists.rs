@@ -221,6 +221,9 @@ mod tests {
         let body = serde_json::to_value(WatchlistRequest::new("Tech")).unwrap();
         assert_eq!(body, serde_json::json!({"name": "Tech"}));
         let body = serde_json::to_value(WatchlistRequest::new("Tech").symbols(["AAPL"])).unwrap();
-        assert_eq!(body, serde_json::json!({"name": "Tech", "symbols": ["AAPL"]}));
+        assert_eq!(
+            body,
+            serde_json::json!({"name": "Tech", "symbols": ["AAPL"]})
+        );
     }
 }

@@ -48,7 +48,10 @@ impl Spec {
     pub fn response_example(self, method: &str, path: &str) -> Value {
         let op = &self.doc()["paths"][path][method.to_ascii_lowercase()];
         let content = &op["responses"]["200"]["content"]["application/json"];
-        if let Some(v) = content["examples"].as_object().and_then(|m| m.values().next()) {
+        if let Some(v) = content["examples"]
+            .as_object()
+            .and_then(|m| m.values().next())
+        {
             return v["value"].clone();
         }
         if !content["example"].is_null() {

@@ -2,6 +2,11 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod corporate_actions;
+mod logos;
+mod meta;
+mod news;
 mod options;
 mod paging;
+mod screener;
 mod stocks;

@@ -41,7 +41,10 @@ async fn list_announcements_sends_every_filter() {
     let list = client(&s).announcements(&req).await.unwrap();
     assert_eq!(list.len(), 2);
     // Alpaca's first example has a CUSIP written as a number and no ex-date: both decode.
-    assert_eq!(list[0].corporate_action_id.as_deref(), Some("F58684224_XY37"));
+    assert_eq!(
+        list[0].corporate_action_id.as_deref(),
+        Some("F58684224_XY37")
+    );
     assert_eq!(list[0].ex_date, None);
     assert!(list[0].initiating_original_cusip.is_some());
     let kkr = &list[1];

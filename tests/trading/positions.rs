@@ -198,7 +198,13 @@ async fn do_not_exercise_posts_without_body_and_is_retried_after_5xx() {
         .await;
     let c = client(&s);
     c.do_not_exercise("AAPL250620C00100000").await.unwrap();
-    for r in received(&s, "POST", "/v2/positions/AAPL250620C00100000/do-not-exercise").await {
+    for r in received(
+        &s,
+        "POST",
+        "/v2/positions/AAPL250620C00100000/do-not-exercise",
+    )
+    .await
+    {
         assert!(r.body.is_empty(), "no body is sent");
     }
     let e = c.do_not_exercise("SPY250620P00500000").await.unwrap_err();

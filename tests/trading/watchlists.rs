@@ -159,15 +159,21 @@ async fn bad_input_is_refused_before_sending() {
     let c = client(&s);
     let long = "x".repeat(65);
     for e in [
-        c.create_watchlist(&WatchlistRequest::new("")).await.unwrap_err(),
+        c.create_watchlist(&WatchlistRequest::new(""))
+            .await
+            .unwrap_err(),
         c.create_watchlist(&WatchlistRequest::new(long.clone()))
             .await
             .unwrap_err(),
         c.watchlist(&WatchlistRef::id(" ")).await.unwrap_err(),
         c.watchlist(&WatchlistRef::name(long)).await.unwrap_err(),
-        c.add_to_watchlist(&WatchlistRef::id(ID), "").await.unwrap_err(),
+        c.add_to_watchlist(&WatchlistRef::id(ID), "")
+            .await
+            .unwrap_err(),
         c.remove_from_watchlist("", "AAPL").await.unwrap_err(),
-        c.delete_watchlist(&WatchlistRef::name("")).await.unwrap_err(),
+        c.delete_watchlist(&WatchlistRef::name(""))
+            .await
+            .unwrap_err(),
     ] {
         assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
     }
@@ -235,7 +241,8 @@ async fn truncated_watchlist_names_the_failure() {
     let s = server().await;
     expect("GET", &format!("/v2/watchlists/{ID}"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_raw(r#"{"id":"x","account_id":"#, "application/json"),
+            ResponseTemplate::new(200)
+                .set_body_raw(r#"{"id":"x","account_id":"#, "application/json"),
         )
         .expect(1)
         .mount(&s)
