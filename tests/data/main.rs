@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod corporate_actions;
+mod indices;
 mod logos;
 mod meta;
 mod news;
