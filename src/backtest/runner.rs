@@ -27,7 +27,7 @@ use crate::data::{Bar, TimeFrame, TimeFrameUnit};
 use crate::exec::{ExecError, Executor, ExecutorConfig, PositionMonitor};
 use crate::risk::ExitPolicy;
 use crate::store::{ExecutionStore, MemoryStore, Outcome, PositionStatus};
-use crate::strategy::{self, Strategy, StrategyContext};
+use crate::strategy::{Strategy, StrategyContext};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -144,22 +144,10 @@ impl BacktestResult {
     }
 }
 
-/// Maps a strategy's bar interval onto a timeframe the resampler understands.
-fn timeframe_of(d: std::time::Duration) -> Option<TimeFrame> {
-    let secs = d.as_secs();
-    match secs {
-        s if s >= 7 * 86_400 => Some(TimeFrame::WEEK),
-        s if s >= 86_400 => Some(TimeFrame::DAY),
-        s if s >= 3_600 && s % 3_600 == 0 => TimeFrame::hours((s / 3_600) as u8).ok(),
-        s if s >= 60 && s % 60 == 0 => TimeFrame::minutes((s / 60) as u8).ok(),
-        _ => None,
-    }
-}
-
 /// Per (strategy, symbol): either passes bars through or builds coarser ones.
 #[derive(Debug)]
 struct Feed {
-    timeframe: Option<TimeFrame>,
+    timeframe: TimeFrame,
     pending: Option<(DateTime<Utc>, Bar)>,
 }
 
@@ -167,9 +155,7 @@ impl Feed {
     /// Adds an input bar; returns a completed bar of the strategy's timeframe, if one closed
     /// (the input itself when it already is one).
     fn push<'b>(&mut self, bar: &'b Bar, input_is_session: bool) -> Option<Cow<'b, Bar>> {
-        let Some(tf) = self.timeframe else {
-            return Some(Cow::Borrowed(bar));
-        };
+        let tf = self.timeframe;
         if self.pending.is_none() && tf == TimeFrame::DAY && input_is_session {
             return Some(Cow::Borrowed(bar));
         }
@@ -188,7 +174,7 @@ impl Feed {
             }
             _ => {
                 let done = self.pending.take().map(|(_, b)| Cow::Owned(b));
-                let mut first = bar.clone();
+                let mut first = *bar;
                 first.timestamp = bucket;
                 self.pending = Some((bucket, first));
                 done
@@ -198,9 +184,9 @@ impl Feed {
 
     /// Hands out the bar being built at the end of a session, for intraday and daily timeframes.
     fn flush_session(&mut self) -> Option<Bar> {
-        match self.timeframe.map(|t| t.unit()) {
-            Some(TimeFrameUnit::Week | TimeFrameUnit::Month) | None => None,
-            Some(_) => self.pending.take().map(|(_, b)| b),
+        match self.timeframe.unit() {
+            TimeFrameUnit::Week | TimeFrameUnit::Month => None,
+            _ => self.pending.take().map(|(_, b)| b),
         }
     }
 }
@@ -263,9 +249,7 @@ impl Runner {
     async fn deliver(&mut self, idx: usize, symbol: &str, bar: &Bar) -> Result<(), ExecError> {
         self.refresh_context().await?;
         let ctx = self.ctx.as_ref().expect("refreshed above");
-        let signals = self.strategies[idx]
-            .on_bar(ctx, symbol, &strategy::Bar::from(bar))
-            .await;
+        let signals = self.strategies[idx].on_bar(ctx, symbol, bar).await;
         if !signals.is_empty() {
             self.signals += signals.len();
             if ctx.market_open {
@@ -447,7 +431,7 @@ impl Backtest {
             .collect();
         let mut feeds = BTreeMap::new();
         for (i, s) in self.strategies.iter().enumerate() {
-            let tf = timeframe_of(s.timeframe());
+            let tf = s.timeframe();
             for sym in &watch[i] {
                 feeds.insert(
                     (i, sym.clone()),

@@ -3,10 +3,10 @@
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig};
 use alpaca_exec::backtest::sim::{MarketFill, SimConfig};
 use alpaca_exec::backtest::sma_cross::SmaCross;
-use alpaca_exec::data::Bar;
+use alpaca_exec::data::{Bar, TimeFrame};
 use alpaca_exec::exec::ExecutorConfig;
 use alpaca_exec::risk::{EquitySizing, EquitySizingPolicy, PortfolioLimits};
-use alpaca_exec::strategy::{Bar as SBar, Intent, Signal, Strategy, StrategyContext};
+use alpaca_exec::strategy::{Intent, Signal, Strategy, StrategyContext};
 use async_trait::async_trait;
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::America::New_York;
@@ -66,10 +66,10 @@ impl Strategy for BuyAndHold {
     fn watchlist(&self) -> Vec<String> {
         vec!["SPY".into()]
     }
-    fn timeframe(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(86_400)
+    fn timeframe(&self) -> TimeFrame {
+        TimeFrame::DAY
     }
-    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &SBar) -> Vec<Signal> {
+    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
         if std::mem::replace(&mut self.bought, true) {
             return Vec::new();
         }
@@ -78,7 +78,7 @@ impl Strategy for BuyAndHold {
             symbol,
             Intent::EnterLong,
             bar.close,
-            bar.time,
+            bar.timestamp,
         )]
     }
 }
@@ -300,15 +300,15 @@ impl Strategy for BuyCallOnce {
     fn watchlist(&self) -> Vec<String> {
         vec!["SPY".into()]
     }
-    fn timeframe(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(86_400)
+    fn timeframe(&self) -> TimeFrame {
+        TimeFrame::DAY
     }
-    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &SBar) -> Vec<Signal> {
+    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
         if std::mem::replace(&mut self.done, true) {
             return Vec::new();
         }
         let spec = alpaca_exec::strategy::OptionSpec::new(alpaca_exec::OptionType::Call);
-        vec![Signal::new("calls", symbol, Intent::EnterLong, bar.close, bar.time).option(spec)]
+        vec![Signal::new("calls", symbol, Intent::EnterLong, bar.close, bar.timestamp).option(spec)]
     }
 }
 
