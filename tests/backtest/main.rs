@@ -371,3 +371,41 @@ async fn per_strategy_exit_policies_apply_only_to_their_strategy() {
         r.fills
     );
 }
+
+#[tokio::test]
+async fn symbols_match_whatever_their_case_and_gaps_are_reported() {
+    let closes = cycle();
+    // A lower-case watchlist against data keyed in upper case (and the other way round) trades.
+    let r = Backtest::new(BacktestConfig::default())
+        .strategy(Box::new(SmaCross::new("sma", &["spy "], 10, 30)))
+        .bars("SPY", daily(&closes))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(r.fills.len(), 2, "{:?}", r.fills);
+    assert_eq!(r.trades[0].symbol, "SPY");
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let r = Backtest::new(BacktestConfig::default())
+        .strategy(Box::new(SmaCross::new("sma", &["SPY"], 10, 30)))
+        .bars("spy", daily(&closes))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(r.fills.len(), 2);
+
+    // A watchlist the data does not cover is named, and so is data nobody watches.
+    let r = Backtest::new(BacktestConfig::default())
+        .strategy(Box::new(SmaCross::new("sma", &["NVDA"], 10, 30)))
+        .bars("SPY", daily(&closes))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(r.signals, 0);
+    assert_eq!(
+        r.warnings,
+        vec![
+            "strategy sma received no bars: no data for NVDA".to_owned(),
+            "no strategy watches SPY: their bars only move the clock".to_owned(),
+        ]
+    );
+}

@@ -229,6 +229,9 @@ fn print_summary(r: &BacktestResult, db: &Path) {
         }
         None => println!("no sessions replayed"),
     }
+    for w in &r.warnings {
+        println!("warning: {w}");
+    }
     println!("store: {}", db.display());
 }
 
