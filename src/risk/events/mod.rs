@@ -8,6 +8,9 @@
 //! - a **burst of news**: more than [`EventFilterConfig::news_threshold`] articles in the last
 //!   [`EventFilterConfig::news_window_hours`] hours.
 //!
+//! Each trigger can be turned off on its own ([`EventFilterConfig::corporate_actions`],
+//! [`EventFilterConfig::news`]).
+//!
 //! The issue that asked for it called it a `SignalFilter`; that name was taken by the quality
 //! filter ([`SignalFilter`](super::SignalFilter)), so this one is `EventFilter`.
 //!
@@ -65,16 +68,21 @@ pub enum OnLookupError {
     Block,
 }
 
-/// The filter's settings. The triggers are on when the filter is used; the filter itself is
-/// off unless an executor is given one.
+/// The filter's settings (plain fields, so they read from a TOML table as they are). The
+/// triggers are on when the filter is used; the filter itself is off unless an executor is
+/// given one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EventFilterConfig {
+    /// Look at corporate actions (default on).
+    pub corporate_actions: bool,
     /// Skip when a blocking corporate action takes effect within this many days from today
-    /// (0: today only). `None` turns the corporate-action trigger off. Default 3.
-    pub corporate_action_days: Option<u32>,
-    /// The news window in hours. `None` turns the news trigger off. Default 24.
-    pub news_window_hours: Option<u32>,
+    /// (0: today only; default 3, at most 365).
+    pub corporate_action_days: u32,
+    /// Look at news (default on).
+    pub news: bool,
+    /// The news window in hours (default 24, 1-720).
+    pub news_window_hours: u32,
     /// Skip when more than this many articles about the symbol appeared in the window
     /// (default 10, at most 1,000).
     pub news_threshold: u32,
@@ -85,8 +93,10 @@ pub struct EventFilterConfig {
 impl Default for EventFilterConfig {
     fn default() -> Self {
         Self {
-            corporate_action_days: Some(3),
-            news_window_hours: Some(24),
+            corporate_actions: true,
+            corporate_action_days: 3,
+            news: true,
+            news_window_hours: 24,
             news_threshold: 10,
             on_error: OnLookupError::Allow,
         }
@@ -94,17 +104,19 @@ impl Default for EventFilterConfig {
 }
 
 impl EventFilterConfig {
-    /// Checks the settings; the error says which one is wrong.
+    /// Checks the settings; the error names the one that is wrong.
     pub fn validate(&self) -> Result<(), String> {
-        if let Some(d) = self.corporate_action_days
-            && d > 365
-        {
-            return Err(format!("corporate_action_days {d} is more than a year"));
+        if self.corporate_action_days > 365 {
+            return Err(format!(
+                "corporate_action_days {} is more than a year",
+                self.corporate_action_days
+            ));
         }
-        if let Some(h) = self.news_window_hours
-            && !(1..=24 * 30).contains(&h)
-        {
-            return Err(format!("news_window_hours {h} is not 1-720"));
+        if !(1..=24 * 30).contains(&self.news_window_hours) {
+            return Err(format!(
+                "news_window_hours {} is not 1-720",
+                self.news_window_hours
+            ));
         }
         if self.news_threshold > MAX_NEWS_THRESHOLD {
             return Err(format!(
@@ -320,7 +332,8 @@ impl EventFilter {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> crate::Result<Option<EventBlock>> {
-        if let Some(days) = self.config.corporate_action_days {
+        if self.config.corporate_actions {
+            let days = self.config.corporate_action_days;
             let last = today + chrono::Days::new(u64::from(days));
             let actions = self
                 .source
@@ -335,7 +348,8 @@ impl EventFilter {
                 return Ok(Some(block));
             }
         }
-        if let Some(hours) = self.config.news_window_hours {
+        if self.config.news {
+            let hours = self.config.news_window_hours;
             let threshold = self.config.news_threshold;
             // One past the threshold is enough to know it is exceeded.
             let at_most = threshold as usize + 1;

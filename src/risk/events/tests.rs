@@ -255,8 +255,8 @@ async fn triggers_that_are_off_look_nothing_up() {
     let (f, script) = filter(
         Script::default(),
         EventFilterConfig {
-            corporate_action_days: None,
-            news_window_hours: None,
+            corporate_actions: false,
+            news: false,
             ..EventFilterConfig::default()
         },
     );
@@ -270,7 +270,7 @@ fn settings_are_checked_and_read_from_toml_shaped_data() {
     assert!(EventFilterConfig::default().validate().is_ok());
     for bad in [
         EventFilterConfig {
-            news_window_hours: Some(0),
+            news_window_hours: 0,
             ..EventFilterConfig::default()
         },
         EventFilterConfig {
@@ -278,7 +278,7 @@ fn settings_are_checked_and_read_from_toml_shaped_data() {
             ..EventFilterConfig::default()
         },
         EventFilterConfig {
-            corporate_action_days: Some(400),
+            corporate_action_days: 400,
             ..EventFilterConfig::default()
         },
     ] {
@@ -289,7 +289,8 @@ fn settings_are_checked_and_read_from_toml_shaped_data() {
             .unwrap();
     assert_eq!(c.news_threshold, 5);
     assert_eq!(c.on_error, OnLookupError::Block);
-    assert_eq!(c.corporate_action_days, Some(3));
+    assert_eq!(c.corporate_action_days, 3);
+    assert!(c.corporate_actions && c.news);
     assert!(serde_json::from_value::<EventFilterConfig>(serde_json::json!({"typo": 1})).is_err());
 }
 
