@@ -8,7 +8,7 @@
 //! 2. **guards**: account able to trade, market open (else skipped or queued, per
 //!    [`ClosedMarket`]), daily loss halt, quality filter, no second entry while the strategy holds
 //!    the symbol or has an order working in it, exits only for an open position, no entry with
-//!    an event ahead (when given an [`EventFilter`](crate::risk::EventFilter)), portfolio
+//!    an event ahead (when given an [`EventFilter`]), portfolio
 //!    limits;
 //! 3. **instrument**: the symbol's shares, or an option contract chosen by the toolkit's
 //!    delta/DTE selection from the broker's chain (a miss records the per-filter counts);
