@@ -258,6 +258,6 @@ mod tests {
         .unwrap();
         assert_eq!(a.ca_type, AnnouncementType::Dividend);
         assert_eq!(a.ex_date, None);
-        assert_eq!(a.initiating_original_cusip.as_deref(), Some("5.5275e105"));
+        assert_eq!(a.initiating_original_cusip.as_deref(), Some("5.5275e+105"));
     }
 }

@@ -157,3 +157,42 @@ async fn refused_and_broken_answers() {
         assert!(matches!(c.news(&bad).await, Err(Error::InvalidRequest(_))));
     }
 }
+
+#[tokio::test]
+async fn rate_limited_and_timed_out_pages_are_retried() {
+    let s = server().await;
+    first_then(
+        &s,
+        "GET",
+        "/v1beta1/news",
+        ResponseTemplate::new(429)
+            .insert_header("Retry-After", "0")
+            .set_body_json(json!({"message": "too many requests"})),
+        ResponseTemplate::new(200).set_body_json(example()),
+    )
+    .await;
+    let page = client(&s).news(&NewsRequest::new()).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+
+    let s = server().await;
+    first_then(
+        &s,
+        "GET",
+        "/v1/corporate-actions",
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"corporate_actions": {}, "next_page_token": null}))
+            .set_delay(std::time::Duration::from_secs(2)),
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"corporate_actions": {}, "next_page_token": null})),
+    )
+    .await;
+    let c = builder(&s)
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let page = c
+        .corporate_actions(&alpaca_exec::data::CorporateActionsRequest::default())
+        .await
+        .expect("a GET that timed out is sent again");
+    assert!(page.items.is_empty());
+}

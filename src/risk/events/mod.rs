@@ -26,7 +26,6 @@
 mod source;
 
 use crate::data::{CorporateAction, CorporateActionType, NewsArticle};
-use crate::options::select::new_york_date;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -277,7 +276,9 @@ impl EventFilter {
     /// lookup) when it may not. Looks the symbol up at most once per New York day while lookups
     /// succeed.
     pub async fn check(&self, symbol: &str, now: DateTime<Utc>) -> Result<(), EventBlock> {
-        let today = new_york_date(now);
+        let Some(today) = new_york_date_checked(now) else {
+            return self.failed(symbol, format!("clock time {now} is out of range"));
+        };
         if let Some(verdict) = self.cached(symbol, today) {
             return verdict.map_or(Ok(()), Err);
         }
@@ -289,19 +290,21 @@ impl EventFilter {
                 }
                 verdict.map_or(Ok(()), Err)
             }
-            Err(e) => {
-                let error = e.to_string();
-                tracing::warn!(
-                    symbol,
-                    %error,
-                    on_error = ?self.config.on_error,
-                    "event filter: lookup failed"
-                );
-                match self.config.on_error {
-                    OnLookupError::Allow => Ok(()),
-                    OnLookupError::Block => Err(EventBlock::LookupFailed { error }),
-                }
-            }
+            Err(e) => self.failed(symbol, e.to_string()),
+        }
+    }
+
+    /// A lookup that failed: logged, not cached, and allowed or blocked as configured.
+    fn failed(&self, symbol: &str, error: String) -> Result<(), EventBlock> {
+        tracing::warn!(
+            symbol,
+            %error,
+            on_error = ?self.config.on_error,
+            "event filter: lookup failed"
+        );
+        match self.config.on_error {
+            OnLookupError::Allow => Ok(()),
+            OnLookupError::Block => Err(EventBlock::LookupFailed { error }),
         }
     }
 
@@ -332,17 +335,21 @@ impl EventFilter {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> crate::Result<Option<EventBlock>> {
+        // The clock comes from the broker: dates at the edge of chrono's range are refused
+        // rather than allowed to overflow.
+        let out_of_range =
+            || crate::Error::InvalidRequest(format!("clock time {now} is out of range"));
         if self.config.corporate_actions {
             let days = self.config.corporate_action_days;
-            let last = today + chrono::Days::new(u64::from(days));
+            let last = today
+                .checked_add_days(chrono::Days::new(u64::from(days)))
+                .ok_or_else(out_of_range)?;
+            let lookup_end = last
+                .checked_add_days(chrono::Days::new(PROCESS_DATE_LAG_DAYS))
+                .ok_or_else(out_of_range)?;
             let actions = self
                 .source
-                .corporate_actions(
-                    symbol,
-                    &BLOCKING_KINDS,
-                    today,
-                    last + chrono::Days::new(PROCESS_DATE_LAG_DAYS),
-                )
+                .corporate_actions(symbol, &BLOCKING_KINDS, today, lookup_end)
                 .await?;
             if let Some(block) = first_blocking(&actions, symbol, today, last) {
                 return Ok(Some(block));
@@ -353,7 +360,9 @@ impl EventFilter {
             let threshold = self.config.news_threshold;
             // One past the threshold is enough to know it is exceeded.
             let at_most = threshold as usize + 1;
-            let since = now - Duration::hours(i64::from(hours));
+            let since = now
+                .checked_sub_signed(Duration::hours(i64::from(hours)))
+                .ok_or_else(out_of_range)?;
             let articles = self.source.news(symbol, since, now, at_most).await?;
             let count = articles
                 .iter()
@@ -373,6 +382,17 @@ impl EventFilter {
         }
         Ok(None)
     }
+}
+
+/// The New York date of `now`, or `None` at the edges of chrono's range (where converting
+/// would panic): the time comes from the broker's clock.
+fn new_york_date_checked(now: DateTime<Utc>) -> Option<NaiveDate> {
+    use chrono::{Offset, TimeZone};
+    let utc = now.naive_utc();
+    let offset = chrono_tz::America::New_York
+        .offset_from_utc_datetime(&utc)
+        .fix();
+    utc.checked_add_offset(offset).map(|t| t.date())
 }
 
 /// The earliest blocking action concerning `symbol` taking effect in `[today, last]`.

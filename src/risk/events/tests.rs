@@ -112,7 +112,8 @@ async fn a_split_inside_the_window_blocks_and_one_outside_does_not() {
             assert_eq!(kind, CorporateActionType::ReverseSplit);
             assert_eq!(
                 days_ahead,
-                (ex_date.parse::<NaiveDate>().unwrap() - new_york_date(monday())).num_days()
+                (ex_date.parse::<NaiveDate>().unwrap() - new_york_date_checked(monday()).unwrap())
+                    .num_days()
             );
         }
     }
@@ -311,4 +312,33 @@ fn the_block_reads_well_and_round_trips() {
     assert_eq!(json["trigger"], "corporate_action");
     assert_eq!(json["kind"], "reverse_split");
     assert_eq!(serde_json::from_value::<EventBlock>(json).unwrap(), b);
+}
+
+#[tokio::test]
+async fn a_clock_at_the_end_of_time_is_a_failed_lookup_not_a_panic() {
+    let (f, _) = filter(
+        Script::default(),
+        EventFilterConfig {
+            on_error: OnLookupError::Block,
+            ..EventFilterConfig::default()
+        },
+    );
+    let end_of_time = DateTime::<Utc>::MAX_UTC;
+    assert!(matches!(
+        f.check("ABC", end_of_time).await,
+        Err(EventBlock::LookupFailed { .. })
+    ));
+    let start_of_time = DateTime::<Utc>::MIN_UTC;
+    let (f, _) = filter(
+        Script::default(),
+        EventFilterConfig {
+            corporate_actions: false,
+            on_error: OnLookupError::Block,
+            ..EventFilterConfig::default()
+        },
+    );
+    assert!(matches!(
+        f.check("ABC", start_of_time).await,
+        Err(EventBlock::LookupFailed { .. })
+    ));
 }
