@@ -86,3 +86,4 @@ pub use trading::orders::{
     ReplaceOrder, TimeInForce, Trail,
 };
 pub use trading::positions::{ClosePosition, Position};
+pub use trading::watchlists::{Watchlist, WatchlistRef, WatchlistRequest};
