@@ -18,10 +18,12 @@
 //! is deterministic: the same bars and strategies give the same trades, byte for byte.
 
 use super::bars::{absorb, bucket_start, merge_order};
+use super::benchmark::buy_and_hold;
 use super::metrics::{ClosedTrade, EquityPoint, Metrics, compute};
-use super::report;
+use super::report::{self, ReportInfo};
 use super::session::{Hours, SessionCalendar};
 use super::sim::{SimBroker, SimConfig, SimFill};
+use super::summary::{OpenPosition, SignalFunnel, open_positions, signal_funnels};
 use crate::broker::Broker;
 use crate::data::{Bar, TimeFrame, TimeFrameUnit};
 use crate::exec::{ExecError, Executor, ExecutorConfig, PositionMonitor};
@@ -102,6 +104,18 @@ pub struct BacktestResult {
     /// that received no bar at all (its watchlist names symbols no series has, or its timeframe
     /// is finer than the data), a series no strategy watches.
     pub warnings: Vec<String>,
+    /// Per strategy (every strategy of the run, with or without signals): its signals and
+    /// what became of them.
+    pub funnels: BTreeMap<String, SignalFunnel>,
+    /// Positions still open when the data ended, at their last marks.
+    pub open_positions: Vec<OpenPosition>,
+    /// Buy and hold of the replayed symbols at each session close (see
+    /// [`buy_and_hold`](super::benchmark::buy_and_hold)).
+    pub benchmark: Vec<EquityPoint>,
+    /// The symbols replayed.
+    pub symbols: Vec<String>,
+    /// The simulator's settings: the report states them as its assumptions.
+    pub sim: SimConfig,
 }
 
 /// Files written by [`BacktestResult::write_report`].
@@ -118,8 +132,15 @@ pub struct ReportFiles {
 }
 
 impl BacktestResult {
-    /// Writes `report.md`, `report.html`, `equity.svg` and `trades.csv` into `dir`.
+    /// Writes `report.md`, `report.html`, `equity.svg` and `trades.csv` into `dir`, titled
+    /// `title` (see [`write_report_with`](Self::write_report_with) to state the data's origin
+    /// and further assumptions).
     pub fn write_report(&self, dir: &Path, title: &str) -> std::io::Result<ReportFiles> {
+        self.write_report_with(dir, &ReportInfo::new(title))
+    }
+
+    /// Writes the report files into `dir`, with what `info` says about the data and the rules.
+    pub fn write_report_with(&self, dir: &Path, info: &ReportInfo) -> std::io::Result<ReportFiles> {
         std::fs::create_dir_all(dir)?;
         let files = ReportFiles {
             markdown: dir.join("report.md"),
@@ -127,23 +148,11 @@ impl BacktestResult {
             svg: dir.join("equity.svg"),
             trades_csv: dir.join("trades.csv"),
         };
-        let svg = report::equity_svg(&self.equity);
+        let svg = report::equity_svg(&self.equity, &self.benchmark, &self.trades);
         std::fs::write(&files.svg, &svg)?;
         std::fs::write(&files.trades_csv, report::trades_csv(&self.trades))?;
-        match &self.metrics {
-            Some(m) => {
-                std::fs::write(&files.markdown, report::markdown(title, m, "equity.svg"))?;
-                std::fs::write(&files.html, report::html(title, m, &svg))?;
-            }
-            None => {
-                let empty = format!("# {title}\n\nNo sessions were replayed.\n");
-                std::fs::write(&files.markdown, &empty)?;
-                std::fs::write(
-                    &files.html,
-                    format!("<html><body><pre>{empty}</pre></body></html>"),
-                )?;
-            }
-        }
+        std::fs::write(&files.markdown, report::markdown(info, self, "equity.svg"))?;
+        std::fs::write(&files.html, report::html(info, self, &svg))?;
         Ok(files)
     }
 }
@@ -405,6 +414,7 @@ impl Backtest {
         let series = &self.series;
         let calendar =
             SessionCalendar::from_times(order.iter().map(|&(s, i)| series[s].1[i].timestamp));
+        let sim_config = self.config.sim.clone();
         let sim = Arc::new(SimBroker::new(self.config.sim.clone(), calendar));
         let store = self
             .store
@@ -527,9 +537,17 @@ impl Backtest {
         for w in &warnings {
             tracing::warn!("backtest: {w}");
         }
+        let names: Vec<String> = r.strategies.iter().map(|s| s.name().to_owned()).collect();
+        let funnels = signal_funnels(store.as_ref(), &names, &r.pending).await?;
+        let open_positions = open_positions(store.as_ref(), &sim.positions().await?).await?;
         let (equity, fills) = sim.take_results();
         let trades = closed_trades(store.as_ref()).await?;
         let metrics = compute(&equity, &trades);
+        let dates: Vec<NaiveDate> = equity.iter().map(|p| p.date).collect();
+        let benchmark = buy_and_hold(series, &dates, sim_config.starting_cash);
+        let mut symbols: Vec<String> = series.iter().map(|(s, _)| s.to_string()).collect();
+        symbols.sort();
+        symbols.dedup();
         Ok(BacktestResult {
             equity,
             trades,
@@ -539,6 +557,11 @@ impl Backtest {
             signals: r.signals,
             executed: r.executed,
             warnings,
+            funnels,
+            open_positions,
+            benchmark,
+            symbols,
+            sim: sim_config,
         })
     }
 }

@@ -409,3 +409,62 @@ async fn symbols_match_whatever_their_case_and_gaps_are_reported() {
         ]
     );
 }
+
+#[tokio::test]
+async fn every_strategy_is_accounted_for_and_equity_reconciles_with_trades_and_open_positions() {
+    // Prices between 240 and 420: the SMA strategy completes round trips in QQQ, the holder
+    // never sells its SPY, and a call on a $300 stock costs more than the default $300 cap.
+    let closes: Vec<Decimal> = cycle().iter().map(|c| c * dec!(3)).collect();
+    let r = Backtest::new(BacktestConfig::default())
+        .strategy(Box::new(SmaCross::new("sma", &["QQQ"], 10, 30)))
+        .strategy(Box::new(BuyAndHold { bought: false }))
+        .strategy(Box::new(BuyCallOnce { done: false }))
+        .bars("SPY", daily(&closes))
+        .bars("QQQ", daily(&closes))
+        .run()
+        .await
+        .unwrap();
+    let names: Vec<&str> = r.funnels.keys().map(|s| s.as_str()).collect();
+    assert_eq!(names, ["calls", "hold", "sma"]);
+    let calls = &r.funnels["calls"];
+    assert_eq!((calls.signals, calls.executed), (1, 0));
+    assert_eq!(calls.skipped["too_small"].count, 1, "{calls:?}");
+    assert!(calls.skipped["too_small"].example.contains("too small"));
+    let hold = &r.funnels["hold"];
+    assert_eq!((hold.signals, hold.entries, hold.executed), (1, 1, 1));
+    let sma = &r.funnels["sma"];
+    assert!(sma.executed >= 2 && sma.exits >= 1, "{sma:?}");
+
+    // The holder's position is open at the end, marked at the last close.
+    let last = *closes.last().unwrap();
+    assert_eq!(r.open_positions.len(), 1, "{:?}", r.open_positions);
+    let p = &r.open_positions[0];
+    assert_eq!((p.strategy.as_str(), p.symbol.as_str()), ("hold", "SPY"));
+    assert_eq!(p.mark, Some(last));
+    assert_eq!(p.pnl, Some((last - p.entry_price) * p.qty));
+
+    // Round trips plus open positions explain the whole change in equity (no costs here).
+    let m = r.metrics.as_ref().unwrap();
+    let closed: Decimal = r.trades.iter().map(|t| t.pnl).sum();
+    assert_eq!(closed + p.pnl.unwrap(), m.end_equity - m.start_equity);
+
+    // The benchmark holds half in each symbol from the first close.
+    assert_eq!(r.benchmark.len(), r.equity.len());
+    assert_eq!(r.benchmark[0].equity, dec!(100000));
+    let half = dec!(50000) / closes[0] * last;
+    assert_eq!(r.benchmark.last().unwrap().equity, half + half);
+    assert_eq!(r.symbols, ["QQQ", "SPY"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let files = r.write_report(dir.path(), "accounting").unwrap();
+    let html = std::fs::read_to_string(files.html).unwrap();
+    for s in [
+        "calls",
+        "hold",
+        "sma",
+        "too small",
+        "Positions open at the end",
+    ] {
+        assert!(html.contains(s), "{s}");
+    }
+}
