@@ -1,11 +1,16 @@
-//! `backtest`: every enabled strategy on sample data (or CSV files), through the real executor
-//! over the simulated broker. Daily strategies run on daily bars; intraday ones on minute bars.
+//! `backtest`: every enabled strategy on sample data, CSV files or Alpaca's history
+//! (`--download`), through the real executor over the simulated broker. Daily strategies run on
+//! daily bars; intraday ones on minute bars. The report states where the data came from and the
+//! configuration's rules.
 
+use crate::backtest_data::Download;
 use crate::config::{Config, StrategyConfig};
+use crate::failure::Failure;
 use crate::policy;
 use crate::sample_data;
 use crate::strategies::build::{build, data_timeframe};
 use alpaca_exec::backtest::bars::{CsvOptions, load_csv};
+use alpaca_exec::backtest::report::ReportInfo;
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig, BacktestResult};
 use alpaca_exec::backtest::sim::SimConfig;
 use alpaca_exec::data::{Bar, TimeFrame};
@@ -40,16 +45,40 @@ pub struct Options {
     pub csv: Vec<(String, PathBuf)>,
     pub out: Option<PathBuf>,
     pub days: Option<u32>,
+    /// Real history from Alpaca instead of sample data.
+    pub download: Option<Download>,
+}
+
+/// A group's report: its title and what it says about the data.
+fn info(
+    cfg: &Config,
+    title: &str,
+    group: &BTreeMap<String, StrategyConfig>,
+    data: &str,
+    generated: bool,
+) -> ReportInfo {
+    ReportInfo {
+        title: format!("Signal daemon backtest: {title}"),
+        data_source: data.to_owned(),
+        generated_data: generated,
+        assumptions: crate::backtest_report::assumptions(cfg, group),
+    }
 }
 
 async fn run_group(
     cfg: &Config,
-    title: &str,
+    info: ReportInfo,
     group: BTreeMap<String, StrategyConfig>,
     data: Vec<(String, Vec<Bar>)>,
     data_tf: TimeFrame,
     out_dir: &Path,
-) -> Result<(BacktestResult, PathBuf), String> {
+) -> Result<(BacktestResult, ReportInfo, PathBuf), String> {
+    let title = info
+        .title
+        .rsplit(": ")
+        .next()
+        .unwrap_or(&info.title)
+        .to_owned();
     std::fs::create_dir_all(out_dir)
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let db = out_dir.join("store.sqlite");
@@ -87,13 +116,13 @@ async fn run_group(
     }
     let result = bt.run().await.map_err(|e| e.to_string())?;
     bar.finish();
-    result
-        .write_report(out_dir, &format!("Signal daemon backtest: {title}"))
+    let files = result
+        .write_report_with(out_dir, &info)
         .map_err(|e| format!("cannot write the report: {e}"))?;
-    Ok((result, db))
+    Ok((result, info, files.html))
 }
 
-pub async fn run(cfg: &Config, opts: Options) -> Result<(), String> {
+pub async fn run(cfg: &Config, opts: Options) -> Result<(), Failure> {
     let out = opts
         .out
         .clone()
@@ -101,7 +130,60 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<(), String> {
     let (daily, intraday) = split(cfg);
     let days = opts.days.unwrap_or(cfg.backtest.days) as usize;
     let mut runs = Vec::new();
-    if !opts.csv.is_empty() {
+    if let Some(dl) = &opts.download {
+        dl.validate()?;
+        let env = |k: &str| std::env::var(k).ok();
+        let client = crate::backtest_data::data_client(cfg, &env)?.map_err(|m| {
+            Failure::Setup(format!(
+                "{m}: backtest --download reads Alpaca's bars with the account's keys"
+            ))
+        })?;
+        let source =
+            |tf: &str, (a, b): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)| {
+                format!(
+                    "Alpaca {tf} bars, split- and dividend-adjusted, {} to {} New York (cache {})",
+                    a.with_timezone(&chrono_tz::America::New_York).date_naive(),
+                    b.with_timezone(&chrono_tz::America::New_York).date_naive(),
+                    dl.cache.display()
+                )
+            };
+        if !daily.is_empty() {
+            let range = dl.daily_range();
+            let data = crate::backtest_data::fetch(
+                &client,
+                &symbols(&daily),
+                TimeFrame::DAY,
+                range,
+                &dl.cache,
+            )
+            .await?;
+            let info = info(cfg, "daily", &daily, &source("daily", range), false);
+            runs.push(run_group(cfg, info, daily, data, TimeFrame::DAY, &out.join("daily")).await?);
+        }
+        if !intraday.is_empty() {
+            let range = dl.intraday_range();
+            let data = crate::backtest_data::fetch(
+                &client,
+                &symbols(&intraday),
+                TimeFrame::MINUTE,
+                range,
+                &dl.cache,
+            )
+            .await?;
+            let info = info(cfg, "intraday", &intraday, &source("minute", range), false);
+            runs.push(
+                run_group(
+                    cfg,
+                    info,
+                    intraday,
+                    data,
+                    TimeFrame::MINUTE,
+                    &out.join("intraday"),
+                )
+                .await?,
+            );
+        }
+    } else if !opts.csv.is_empty() {
         // CSV files are daily bars: the daily strategies run on them.
         let mut data = Vec::new();
         for (sym, path) in &opts.csv {
@@ -125,12 +207,24 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<(), String> {
             .filter(|(_, s)| !s.symbols().is_empty())
             .collect();
         if group.is_empty() {
-            return Err(
+            return Err(Failure::Setup(
                 "no enabled daily strategy trades the symbols given with --csv (use SYMBOL=path)"
                     .into(),
-            );
+            ));
         }
-        runs.push(run_group(cfg, "csv", group, data, TimeFrame::DAY, &out.join("csv")).await?);
+        let files: Vec<String> = opts
+            .csv
+            .iter()
+            .map(|(s, p)| format!("{s} from {}", p.display()))
+            .collect();
+        let info = info(
+            cfg,
+            "csv",
+            &group,
+            &format!("daily bars from CSV files: {}", files.join(", ")),
+            false,
+        );
+        runs.push(run_group(cfg, info, group, data, TimeFrame::DAY, &out.join("csv")).await?);
     } else {
         let all: Vec<String> = {
             let mut v = symbols(&daily);
@@ -140,6 +234,12 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<(), String> {
             v
         };
         let sample = sample_data::generate(&all, cfg.backtest.seed, days, INTRADAY_DAYS);
+        let generated = |what: &str| {
+            format!(
+                "generated sample data ({what}, seed {}), not market history",
+                cfg.backtest.seed
+            )
+        };
         if !daily.is_empty() {
             let wanted: BTreeSet<String> = symbols(&daily).into_iter().collect();
             let data = sample
@@ -147,17 +247,14 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<(), String> {
                 .filter(|s| wanted.contains(&s.symbol))
                 .map(|s| (s.symbol.clone(), s.daily.clone()))
                 .collect();
-            runs.push(
-                run_group(
-                    cfg,
-                    "daily",
-                    daily,
-                    data,
-                    TimeFrame::DAY,
-                    &out.join("daily"),
-                )
-                .await?,
+            let info = info(
+                cfg,
+                "daily",
+                &daily,
+                &generated(&format!("{days} daily bars per symbol")),
+                true,
             );
+            runs.push(run_group(cfg, info, daily, data, TimeFrame::DAY, &out.join("daily")).await?);
         }
         if !intraday.is_empty() {
             let wanted: BTreeSet<String> = symbols(&intraday).into_iter().collect();
@@ -166,10 +263,17 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<(), String> {
                 .filter(|s| wanted.contains(&s.symbol))
                 .map(|s| (s.symbol.clone(), s.minutes.clone()))
                 .collect();
+            let info = info(
+                cfg,
+                "intraday",
+                &intraday,
+                &generated(&format!("{INTRADAY_DAYS} sessions of minute bars")),
+                true,
+            );
             runs.push(
                 run_group(
                     cfg,
-                    "intraday",
+                    info,
                     intraday,
                     data,
                     TimeFrame::MINUTE,
@@ -179,10 +283,10 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<(), String> {
             );
         }
     }
-    for (r, db) in &runs {
-        print_summary(r, db);
+    for (r, info, report) in &runs {
+        crate::backtest_report::print_summary(&info.title, r, report);
     }
-    println!("Reports: {}", out.display());
+    println!("\nReports and stores: {}", out.display());
     Ok(())
 }
 
@@ -193,46 +297,6 @@ fn restrict(s: &mut StrategyConfig, wanted: &BTreeSet<String>) {
         StrategyConfig::BearTrap(c) => keep(&mut c.symbols),
         StrategyConfig::StratOptions(c) => keep(&mut c.symbols),
     }
-}
-
-fn print_summary(r: &BacktestResult, db: &Path) {
-    println!();
-    match &r.metrics {
-        Some(m) => {
-            println!(
-                "{} to {}: {} bars, {} signals, {} executed, {} fills, {} round trips",
-                m.start,
-                m.end,
-                r.bars,
-                r.signals,
-                r.executed,
-                r.fills.len(),
-                r.trades.len()
-            );
-            println!(
-                "equity {} -> {} ({:+.2}%), max drawdown {:.2}%, Sharpe {}",
-                m.start_equity.round_dp(2),
-                m.end_equity.round_dp(2),
-                m.total_return * 100.0,
-                m.max_drawdown.as_ref().map_or(0.0, |d| d.depth * 100.0),
-                m.sharpe.map_or("n/a".into(), |s| format!("{s:.2}"))
-            );
-            for (name, t) in &m.per_strategy {
-                println!(
-                    "  {name:<14} {:>4} trades, win rate {}, net P&L {}",
-                    t.trades,
-                    t.win_rate
-                        .map_or("n/a".into(), |w| format!("{:.0}%", w * 100.0)),
-                    t.net_pnl.round_dp(2)
-                );
-            }
-        }
-        None => println!("no sessions replayed"),
-    }
-    for w in &r.warnings {
-        println!("warning: {w}");
-    }
-    println!("store: {}", db.display());
 }
 
 #[cfg(test)]
@@ -249,6 +313,7 @@ mod tests {
                 csv: vec![],
                 out: Some(dir.clone()),
                 days: Some(300),
+                download: None,
             },
         )
         .await

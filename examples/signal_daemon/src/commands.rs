@@ -13,6 +13,16 @@ use std::path::{Path, PathBuf};
 /// The file the standalone `monitor` keeps its counters in (the daemon's are in status.json).
 pub const MONITOR_STATS_FILE: &str = "monitor-stats.json";
 
+/// The running (or last) daemon's status file: the live one, else the simulation's.
+pub fn status_file(data_dir: &Path) -> PathBuf {
+    let live = data_dir.join("status.json");
+    if live.exists() {
+        live
+    } else {
+        data_dir.join("sim").join("status.json")
+    }
+}
+
 /// `status`: the heartbeat, summarised.
 pub fn status(path: &Path, out: &mut dyn Write) -> Result<(), String> {
     let s = Status::read(path)?;
@@ -35,6 +45,9 @@ pub fn status(path: &Path, out: &mut dyn Write) -> Result<(), String> {
         w(out, format!("last reload refused: {e}"))?;
     }
     for (name, a) in &s.accounts {
+        if let Some(e) = &a.endpoint {
+            w(out, format!("account {name}: {e}"))?;
+        }
         w(
             out,
             format!(
@@ -291,9 +304,9 @@ fn merge_stats(
     saved
 }
 
-/// `monitor-stats`: the running daemon's monitor counters (from status.json) and the
-/// standalone monitor's (from monitor-stats.json).
-pub fn monitor_stats(data_dir: &Path, out: &mut dyn Write) -> Result<(), String> {
+/// `monitor-stats`: the daemon's monitor counters (from its status file, `status`: the live
+/// daemon's, or a simulated run's) and the standalone monitor's (from monitor-stats.json).
+pub fn monitor_stats(status: &Path, data_dir: &Path, out: &mut dyn Write) -> Result<(), String> {
     let mut any = false;
     let mut print = |who: &str, stats: &BTreeMap<String, MonitorStats>| -> Result<(), String> {
         for (name, s) in stats {
@@ -319,13 +332,21 @@ pub fn monitor_stats(data_dir: &Path, out: &mut dyn Write) -> Result<(), String>
         }
         Ok(())
     };
-    if let Ok(s) = Status::read(&data_dir.join("status.json")) {
+    if let Ok(s) = Status::read(status) {
+        let simulated = s.accounts.values().any(|a| a.kind == "simulated");
         let daemon: BTreeMap<String, MonitorStats> = s
             .accounts
             .into_iter()
             .map(|(n, a)| (n, a.monitor))
             .collect();
-        print("daemon", &daemon)?;
+        print(
+            if simulated {
+                "simulated daemon"
+            } else {
+                "daemon"
+            },
+            &daemon,
+        )?;
     }
     print(
         "monitor",

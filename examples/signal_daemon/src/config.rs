@@ -1,6 +1,8 @@
-//! The daemon's configuration: a TOML (or JSON) file, the embedded defaults when none is given,
-//! and environment overrides. Everything is validated at load, and an error names the key.
+//! The daemon's configuration: a TOML (or JSON) file laid over the embedded defaults (see
+//! [`crate::config_file`]), and environment overrides. Everything is validated at load, and an
+//! error names the key.
 
+use crate::endpoints::{Endpoints, UrlOverrides};
 use alpaca_exec::data::TimeFrame;
 use alpaca_exec::risk::EventFilterConfig;
 use rust_decimal::Decimal;
@@ -27,6 +29,9 @@ pub struct Config {
     pub accounts: BTreeMap<String, AccountProfile>,
     #[serde(default)]
     pub strategies: BTreeMap<String, StrategyConfig>,
+    /// `APCA_API_BASE_URL` / `APCA_API_DATA_URL`, read by [`Config::apply_env`].
+    #[serde(skip)]
+    pub url_overrides: UrlOverrides,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -128,6 +133,13 @@ pub struct AccountProfile {
     /// Override of `execution.max_capital_per_trade`.
     #[serde(default)]
     pub max_capital_per_trade: Option<Decimal>,
+    /// The trading API's base URL (a proxy or a mock); Alpaca's host for the environment when
+    /// absent. `APCA_API_BASE_URL` overrides it.
+    #[serde(default)]
+    pub trading_base_url: Option<String>,
+    /// The market data API's base URL; `APCA_API_DATA_URL` overrides it.
+    #[serde(default)]
+    pub data_base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -235,31 +247,10 @@ fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(msg.into()))
 }
 
-/// Keys that would put a secret in the file: refused with a pointer to the safe alternatives.
-const SECRET_KEYS: [&str; 4] = ["key_id", "secret_key", "api_key", "secret"];
-
 impl Config {
-    /// Parses TOML, or JSON when the text starts with `{`.
+    /// Parses TOML, or JSON when the text starts with `{`, over the embedded defaults.
     pub fn parse(text: &str, source: &str) -> Result<Config, ConfigError> {
-        for line in text.lines() {
-            let key = line
-                .split('=')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .trim_matches('"');
-            if line.contains('=') && SECRET_KEYS.contains(&key) {
-                return err(format!(
-                    "{source}: `{key}` must not be in the config file; name where the key comes from with key_id_env / secret_key_env, credentials_file, or key_id_command / secret_key_command"
-                ));
-            }
-        }
-        let cfg: Config = if text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|e| ConfigError(format!("{source}: {e}")))?
-        } else {
-            toml::from_str(text).map_err(|e| ConfigError(format!("{source}: {e}")))?
-        };
-        Ok(cfg)
+        crate::config_file::parse(text, source)
     }
 
     /// Loads `path` (or the embedded defaults), applies environment overrides and validates.
@@ -322,6 +313,7 @@ impl Config {
         if let Some(v) = get("DISCORD_WEBHOOK_URL") {
             self.alerts.discord_webhook_url = v;
         }
+        self.url_overrides = UrlOverrides::from_env(env);
         Ok(())
     }
 
@@ -384,6 +376,10 @@ impl Config {
             if a.key_id_env.is_some() != a.secret_key_env.is_some() {
                 return err(format!("{key} needs both key_id_env and secret_key_env"));
             }
+            crate::credentials::check_variable_names(&key, a).map_err(ConfigError)?;
+            Endpoints::of(self, name)
+                .check(name, a)
+                .map_err(ConfigError)?;
             if a.key_id_command.is_some() != a.secret_key_command.is_some() {
                 return err(format!(
                     "{key} needs both key_id_command and secret_key_command"

@@ -434,7 +434,7 @@ async fn monitor_reports_without_execute_and_places_the_stop_exit_with_it() {
         .unwrap();
     assert!(exits.is_empty());
     let mut stats = Vec::new();
-    commands::monitor_stats(dir.path(), &mut stats).unwrap();
+    commands::monitor_stats(&dir.path().join("status.json"), dir.path(), &mut stats).unwrap();
     let stats = String::from_utf8_lossy(&stats);
     assert!(stats.contains("monitor equity: 2 checks"), "{stats}");
     assert!(stats.contains("stop 1"), "{stats}");
@@ -445,7 +445,7 @@ async fn monitor_reports_without_execute_and_places_the_stop_exit_with_it() {
         .await
         .unwrap();
     let mut stats = Vec::new();
-    commands::monitor_stats(dir.path(), &mut stats).unwrap();
+    commands::monitor_stats(&dir.path().join("status.json"), dir.path(), &mut stats).unwrap();
     let stats = String::from_utf8_lossy(&stats);
     assert!(stats.contains("monitor equity: 3 checks"), "{stats}");
 
@@ -509,7 +509,13 @@ async fn start_without_keys_runs_the_simulated_day_and_trades() {
         }
     }
     let opened = Runtime::open(&cfg, &|_| None).unwrap();
-    assert!(matches!(opened, crate::daemon::runtime::Opened::NoKeys));
+    let crate::daemon::runtime::Opened::NoKeys(missing) = opened else {
+        panic!("keys found")
+    };
+    assert_eq!(
+        missing.to_string(),
+        "no API keys: APCA_API_KEY_ID and APCA_API_SECRET_KEY are not set (read by accounts.equity)"
+    );
     assert!(
         !dir.path().join("sim").exists(),
         "finding no keys creates nothing"
@@ -541,6 +547,12 @@ async fn start_without_keys_runs_the_simulated_day_and_trades() {
         .fills();
     assert!(!fills.is_empty(), "the simulator filled the orders");
     assert!(dir.path().join("sim/equity.sqlite").exists());
+    // `monitor-stats` finds the simulated run's counters (it used to say no monitor had run).
+    let mut out = Vec::new();
+    commands::monitor_stats(&commands::status_file(dir.path()), dir.path(), &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.starts_with("simulated daemon equity: "), "{out}");
+    assert!(!out.contains("equity: 0 checks"), "the monitor ran: {out}");
 }
 
 /// The default config file with only the daily trend strategy on AAPL, and `edit` applied.

@@ -620,13 +620,24 @@ impl Daemon {
         tracing::info!(reason = why, "configuration reloaded");
     }
 
-    /// Accounts are opened at start (keys, stores); a reload may not need a new one.
+    /// Accounts are opened at start (keys, stores, URLs); a reload may not need a new one or
+    /// move one to other URLs.
     fn check_accounts(&self, new: &Config) -> Result<(), String> {
         for (n, s) in enabled(new) {
             if !self.rt.venues.contains_key(s.account()) {
                 return Err(format!(
                     "strategies.{n}.account: account {:?} was not opened at start; restart the daemon to add accounts",
                     s.account()
+                ));
+            }
+        }
+        for v in self.rt.venues.values() {
+            if let Some(old) = &v.endpoints
+                && *old != crate::endpoints::Endpoints::of(new, &v.name)
+            {
+                return Err(format!(
+                    "accounts.{}: the base URLs changed; restart the daemon to use them",
+                    v.name
                 ));
             }
         }
@@ -663,6 +674,11 @@ impl Daemon {
         for v in self.rt.venues.values() {
             let mut a = AccountStatus {
                 kind: v.kind.as_str().into(),
+                endpoint: v
+                    .endpoints
+                    .as_ref()
+                    .zip(self.cfg.accounts.get(&v.name))
+                    .map(|(e, p)| e.describe(p)),
                 monitor: v.monitor.stats(),
                 ..AccountStatus::default()
             };
@@ -739,7 +755,12 @@ fn modified(p: &std::path::Path) -> Option<std::time::SystemTime> {
 /// Whether a bar starting at `t` is final at `now` and overlaps a regular session. Intraday
 /// bars wholly outside 09:30-16:00 New York are dropped (the strategies are written for the
 /// session); an hourly bar stamped 09:00 holds 09:30-10:00 and is kept.
-fn complete(t: DateTime<Utc>, tf: TimeFrame, now: DateTime<Utc>, sessions: &[Session]) -> bool {
+pub(crate) fn complete(
+    t: DateTime<Utc>,
+    tf: TimeFrame,
+    now: DateTime<Utc>,
+    sessions: &[Session],
+) -> bool {
     if tf.is_daily() {
         let date = t.with_timezone(&New_York).date_naive();
         return match sessions.iter().find(|s| s.date == date) {

@@ -43,6 +43,9 @@ pub struct Status {
 pub struct AccountStatus {
     /// `paper`, `live` or `simulated`.
     pub kind: String,
+    /// Where its requests go: the trading and market data URLs and where each was configured.
+    #[serde(default)]
+    pub endpoint: Option<String>,
     /// Equity.
     pub equity: Option<Decimal>,
     /// Equity minus the previous close's.
@@ -95,8 +98,9 @@ impl Status {
     /// half of it.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let tmp = path.with_extension("json.tmp");
-        let body = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(&tmp, body)?;
+        let body = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        // Errors from a server or a reload land in here: keys never do.
+        std::fs::write(&tmp, crate::redact::redact(&body).as_bytes())?;
         std::fs::rename(&tmp, path)
     }
 
