@@ -12,7 +12,7 @@ pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 
 use crate::error::{Error, Result};
-use config::parse_base_url;
+use config::{BaseFor, parse_base_url, url_text};
 use rate_limit::TokenBucket;
 use std::fmt;
 use std::sync::Arc;
@@ -78,7 +78,8 @@ impl Client {
 pub struct ClientBuilder {
     key_id: Option<String>,
     secret_key: Option<String>,
-    environment: Environment,
+    /// `None` until asked for: then the trading URL's host decides (paper by default).
+    environment: Option<Environment>,
     trading_url: Option<String>,
     data_url: Option<String>,
     timeout: Duration,
@@ -98,8 +99,8 @@ impl fmt::Debug for ClientBuilder {
                 &self.secret_key.as_ref().map(|_| "<redacted>"),
             )
             .field("environment", &self.environment)
-            .field("trading_url", &self.trading_url)
-            .field("data_url", &self.data_url)
+            .field("trading_url", &self.trading_url.as_deref().map(shown_url))
+            .field("data_url", &self.data_url.as_deref().map(shown_url))
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .finish()
@@ -111,7 +112,7 @@ impl Default for ClientBuilder {
         Self {
             key_id: None,
             secret_key: None,
-            environment: Environment::Paper,
+            environment: None,
             trading_url: None,
             data_url: None,
             timeout: Duration::from_secs(30),
@@ -143,12 +144,16 @@ impl ClientBuilder {
             ));
         }
         b = b.credentials(key, secret);
+        let named = |var: &str, e: Error| match e {
+            Error::Config(m) => Error::Config(format!("{var}: {m}")),
+            other => other,
+        };
         if let Some(url) = var("APCA_API_BASE_URL").filter(|u| !u.trim().is_empty()) {
-            let parsed = parse_base_url("APCA_API_BASE_URL", &url)?;
-            b.environment = Environment::from_trading_url(&parsed);
+            parse_base_url(BaseFor::Trading, &url).map_err(|e| named("APCA_API_BASE_URL", e))?;
             b.trading_url = Some(url);
         }
         if let Some(url) = var("APCA_API_DATA_URL").filter(|u| !u.trim().is_empty()) {
+            parse_base_url(BaseFor::Data, &url).map_err(|e| named("APCA_API_DATA_URL", e))?;
             b.data_url = Some(url);
         }
         Ok(b)
@@ -169,18 +174,25 @@ impl ClientBuilder {
     }
 
     /// Paper (default) or live. Selects the trading host unless a base URL is set explicitly.
+    ///
+    /// With a base URL on one of Alpaca's hosts, the host decides and a contradicting
+    /// environment is refused when the client is built; with another host (a proxy), the
+    /// environment asked for is what [`Client::environment`] reports.
     pub fn environment(mut self, env: Environment) -> Self {
-        self.environment = env;
+        self.environment = Some(env);
         self
     }
 
-    /// Overrides the trading API base URL (a proxy or a mock server). May include a path prefix.
+    /// Overrides the trading API base URL (a proxy or a mock server). May include a path prefix;
+    /// a trailing `/v2` (as Alpaca's dashboard shows the endpoint) is dropped, because every
+    /// request path starts with it. Alpaca's own hosts must be `https`. Setting
+    /// [`LIVE_TRADING_URL`] here makes the client live, as the environment follows the host.
     pub fn trading_base_url(mut self, url: impl Into<String>) -> Self {
         self.trading_url = Some(url.into());
         self
     }
 
-    /// Overrides the market data API base URL.
+    /// Overrides the market data API base URL (a trailing `/v2` or `/v1beta1` is dropped).
     pub fn data_base_url(mut self, url: impl Into<String>) -> Self {
         self.data_url = Some(url.into());
         self
@@ -230,14 +242,19 @@ impl ClientBuilder {
             self.key_id.clone().unwrap_or_default(),
             self.secret_key.clone().unwrap_or_default(),
         )?;
+        let asked = self.environment;
         let trading_base: Url = parse_base_url(
-            "trading",
+            BaseFor::Trading,
             self.trading_url
                 .as_deref()
-                .unwrap_or(self.environment.trading_url()),
+                .unwrap_or(asked.unwrap_or_default().trading_url()),
         )?;
         let data_base =
-            parse_base_url("market data", self.data_url.as_deref().unwrap_or(DATA_URL))?;
+            parse_base_url(BaseFor::Data, self.data_url.as_deref().unwrap_or(DATA_URL))?;
+        let environment = environment_of(asked, &trading_base)?;
+        for base in [&trading_base, &data_base] {
+            check_tls_available(base)?;
+        }
         if self.timeout.is_zero() {
             return Err(Error::Config("timeout must be greater than zero".into()));
         }
@@ -245,9 +262,12 @@ impl ClientBuilder {
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent.clone())
+            // A followed redirect re-sends a write (a 307 on an order POST places it twice, on a
+            // position close sells again) and, to another host, hands it the keys. The
+            // transport turns every 3xx into `Error::Redirected` instead.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
-        let environment = self.environment;
         let auth_headers = Transport::auth_headers(&credentials)?;
         Ok(Client {
             inner: Arc::new(Transport {
@@ -262,6 +282,41 @@ impl ClientBuilder {
             }),
             environment,
         })
+    }
+}
+
+/// The environment requests really go to: Alpaca's host decides; another host (a proxy or a
+/// mock) is what was asked for, paper by default.
+fn environment_of(asked: Option<Environment>, trading_base: &Url) -> Result<Environment> {
+    match (asked, Environment::of_alpaca_host(trading_base)) {
+        (Some(asked), Some(host)) if asked != host => Err(Error::Config(format!(
+            "environment {asked:?} was asked for, but the trading base URL {} is Alpaca's {host:?} host",
+            url_text(trading_base, false)
+        ))),
+        (_, Some(host)) => Ok(host),
+        (asked, None) => Ok(asked.unwrap_or_default()),
+    }
+}
+
+/// Refuses an `https` base URL when the crate was built without a TLS backend: such a client
+/// would fail on every request with a transport error that does not say why.
+fn check_tls_available(base: &Url) -> Result<()> {
+    let tls = cfg!(any(feature = "rustls", feature = "native-tls"));
+    if base.scheme() == "https" && !tls {
+        return Err(Error::Config(format!(
+            "{} needs TLS, but alpaca-exec was built without a TLS backend: enable the `rustls` \
+             feature (the default) or `native-tls`",
+            url_text(base, false)
+        )));
+    }
+    Ok(())
+}
+
+/// A configured URL for `Debug`: scheme, host, port and path only.
+fn shown_url(raw: &str) -> String {
+    match Url::parse(raw.trim()) {
+        Ok(u) => url_text(&u, true),
+        Err(_) => "<not a URL>".into(),
     }
 }
 

@@ -10,3 +10,4 @@ mod errors;
 mod option_contracts;
 mod orders;
 mod positions;
+mod redirects;
