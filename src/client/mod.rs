@@ -387,6 +387,92 @@ mod tests {
     }
 
     #[test]
+    fn environment_follows_the_host_requests_go_to() {
+        let b = || Client::builder().credentials("k", "s");
+        for url in [
+            LIVE_TRADING_URL,
+            "https://api.alpaca.markets.",
+            "https://API.ALPACA.MARKETS/v2",
+            "https://api.alpaca.markets:443/v2/",
+        ] {
+            let c = b().trading_base_url(url).build().unwrap();
+            assert_eq!(c.environment(), Environment::Live, "{url}");
+            assert_eq!(c.inner.trading_base.path(), "/", "{url}");
+        }
+        let c = b().trading_base_url(PAPER_TRADING_URL).build().unwrap();
+        assert_eq!(c.environment(), Environment::Paper);
+        // A proxy or mock: the environment asked for, paper by default.
+        let c = b().trading_base_url("http://127.0.0.1:1").build().unwrap();
+        assert_eq!(c.environment(), Environment::Paper);
+        let c = b()
+            .environment(Environment::Live)
+            .trading_base_url("https://proxy.internal/alpaca")
+            .build()
+            .unwrap();
+        assert_eq!(c.environment(), Environment::Live);
+        // Contradictions are refused rather than guessed.
+        let e = b()
+            .environment(Environment::Paper)
+            .trading_base_url(LIVE_TRADING_URL)
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("Live host"), "{e}");
+        let e = b()
+            .environment(Environment::Live)
+            .trading_base_url("https://paper-api.alpaca.markets/v2")
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("Paper host"), "{e}");
+        // Live in clear text is refused, from the builder and from the environment.
+        let e = b()
+            .trading_base_url("http://api.alpaca.markets")
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("https"), "{e}");
+        let e = ClientBuilder::from_env_with(env(&[
+            ("APCA_API_KEY_ID", "k"),
+            ("APCA_API_SECRET_KEY", "s"),
+            ("APCA_API_BASE_URL", "http://api.alpaca.markets."),
+        ]))
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("configuration error: APCA_API_BASE_URL"),
+            "{e}"
+        );
+        let c = ClientBuilder::from_env_with(env(&[
+            ("APCA_API_KEY_ID", "k"),
+            ("APCA_API_SECRET_KEY", "s"),
+            ("APCA_API_BASE_URL", "https://api.alpaca.markets./v2"),
+        ]))
+        .unwrap()
+        .build()
+        .unwrap();
+        assert_eq!(c.environment(), Environment::Live);
+    }
+
+    #[test]
+    fn env_url_errors_never_echo_the_value() {
+        let e = ClientBuilder::from_env_with(env(&[
+            ("APCA_API_KEY_ID", "k"),
+            ("APCA_API_SECRET_KEY", "s"),
+            (
+                "APCA_API_DATA_URL",
+                "https://me:hunter2@data.alpaca.markets",
+            ),
+        ]))
+        .unwrap_err();
+        let text = format!("{e} {e:?}");
+        assert!(text.contains("APCA_API_DATA_URL"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        let b = Client::builder()
+            .credentials("k", "s")
+            .trading_base_url("https://me:hunter2@example.com/x?token=t0k");
+        let text = format!("{b:?}");
+        assert!(!text.contains("hunter2") && !text.contains("t0k"), "{text}");
+    }
+
+    #[test]
     fn missing_credentials_is_a_config_error() {
         let e = Client::builder().build().unwrap_err();
         assert!(matches!(e, Error::Config(_)), "{e}");
