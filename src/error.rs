@@ -75,9 +75,10 @@ pub enum Error {
         location: String,
     },
 
-    /// Alpaca answered with an error status.
+    /// Alpaca answered with an error status. Boxed: it is the largest variant, and every
+    /// `Result` of the crate would otherwise carry its size.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
 
     /// A quote has no usable price (a missing side or a crossed market).
     #[error("no usable price: {0}")]
@@ -240,6 +241,12 @@ fn look_up_hint(client_order_id: Option<&str>) -> String {
              with this same client_order_id (Alpaca refuses a reused id, so it cannot be placed twice)"
         ),
         None => String::new(),
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
     }
 }
 

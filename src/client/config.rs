@@ -74,6 +74,14 @@ pub(crate) fn url_text(url: &Url, with_path: bool) -> String {
     s
 }
 
+/// A configured URL string for messages and `Debug`: scheme, host, port and path only.
+pub(crate) fn shown_url(raw: &str) -> String {
+    match Url::parse(raw.trim()) {
+        Ok(u) => url_text(&u, true),
+        Err(_) => "<not a URL>".into(),
+    }
+}
+
 /// Which API a base URL is for: what the API's own version segment is, so that a base URL
 /// copied with it (Alpaca's dashboard shows `https://paper-api.alpaca.markets/v2`) does not
 /// produce `/v2/v2/...`.
@@ -197,6 +205,8 @@ impl fmt::Debug for Credentials {
 ///   and a password in a URL ends up in logs.
 /// - Alpaca's own hosts need `https` (keys must not cross the network in clear text); other
 ///   hosts (a local mock, a proxy) may use `http`.
+/// - A trailing dot on the host (`api.alpaca.markets.`) is dropped: it names the same host,
+///   and certificates are issued for the name without it.
 /// - A trailing API version segment (`/v2`, and `/v1beta1` for market data) is dropped, since
 ///   every request path starts with it; any other path prefix (a proxy's) is kept.
 /// - The path ends with `/`, so that joining a relative path (the trade-update stream's
@@ -243,6 +253,15 @@ pub(crate) fn parse_base_url(what: BaseFor, s: &str) -> Result<Url> {
              the keys must not cross the network in clear text",
             url_text(&url, false)
         )));
+    }
+    if let Some(host) = url
+        .host_str()
+        .and_then(|h| h.strip_suffix('.'))
+        .map(str::to_owned)
+    {
+        // The same host without the root label's dot: what certificates are issued for.
+        url.set_host(Some(&host))
+            .map_err(|e| Error::Config(format!("{name} base URL host is invalid: {e}")))?;
     }
     let mut segments: Vec<String> = url
         .path_segments()

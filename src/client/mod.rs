@@ -12,6 +12,7 @@ pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 
 use crate::error::{Error, Result};
+pub(crate) use config::shown_url;
 use config::{BaseFor, parse_base_url, url_text};
 use rate_limit::TokenBucket;
 use std::fmt;
@@ -312,14 +313,6 @@ fn check_tls_available(base: &Url) -> Result<()> {
     Ok(())
 }
 
-/// A configured URL for `Debug`: scheme, host, port and path only.
-fn shown_url(raw: &str) -> String {
-    match Url::parse(raw.trim()) {
-        Ok(u) => url_text(&u, true),
-        Err(_) => "<not a URL>".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,7 +390,11 @@ mod tests {
         ] {
             let c = b().trading_base_url(url).build().unwrap();
             assert_eq!(c.environment(), Environment::Live, "{url}");
-            assert_eq!(c.inner.trading_base.path(), "/", "{url}");
+            assert_eq!(
+                c.inner.trading_base.as_str(),
+                "https://api.alpaca.markets/",
+                "{url}"
+            );
         }
         let c = b().trading_base_url(PAPER_TRADING_URL).build().unwrap();
         assert_eq!(c.environment(), Environment::Paper);

@@ -339,7 +339,7 @@ impl Transport {
                 }));
             }
         }
-        Attempt::Done(Err(Error::Api(api)))
+        Attempt::Done(Err(api.into()))
     }
 
     /// Sends and decodes a JSON body into `T`.

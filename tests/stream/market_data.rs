@@ -398,3 +398,17 @@ fn option_quote_frame() -> Vec<u8> {
     }
     buf
 }
+
+#[tokio::test]
+async fn a_url_that_cannot_work_ends_the_stream_without_echoing_its_secrets() {
+    let mut stream = stocks(
+        "https://user:hunter2@example.com/v2/iex?token=t0k",
+        fast_config(),
+    );
+    let err = next(&mut stream).await.unwrap_err();
+    assert!(err.is_final(), "{err}");
+    let text = format!("{err} {err:?}");
+    assert!(matches!(err, StreamError::Config(_)), "{text}");
+    assert!(text.contains("example.com"), "{text}");
+    assert!(!text.contains("hunter2") && !text.contains("t0k"), "{text}");
+}

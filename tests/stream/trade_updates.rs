@@ -249,3 +249,35 @@ async fn multi_leg_fills_carry_per_leg_data() {
     assert_eq!(legs[0].filled_avg_price, Some(dec!(0.43)));
     assert_eq!(u.price, Some(dec!(1.05)));
 }
+
+#[tokio::test]
+async fn deeply_nested_frames_are_skipped_and_the_stream_goes_on() {
+    let mock = common::server().await;
+    let (mut srv, mut stream) = start(&mock).await;
+    let mut conn = srv.accept().await;
+    handshake(&mut conn).await;
+    assert!(matches!(
+        next(&mut stream).await,
+        Ok(StreamEvent::Connected)
+    ));
+    // Far past any decoder's limit, and just inside serde_json's (128 levels): neither may
+    // overflow the stack, and neither is an update.
+    let too_deep = "[".repeat(600) + &"]".repeat(600);
+    conn.send_text(&too_deep).await;
+    conn.send_binary(too_deep.into_bytes()).await;
+    let inside = format!(
+        r#"{{"stream":"trade_updates","data":{{"event":"fill","order":{{"legs":{}1{}}}}}}}"#,
+        "[".repeat(120),
+        "]".repeat(120)
+    );
+    conn.send_text(&inside).await;
+    conn.send_text(&event(
+        "new",
+        order("o9", "new", "0", "2024-01-02T15:00:00Z"),
+        json!({}),
+    ))
+    .await;
+    let u = update(message(&mut stream).await);
+    assert_eq!(u.event, TradeEvent::New);
+    assert_eq!(u.order.id, "o9");
+}

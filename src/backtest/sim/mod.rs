@@ -255,7 +255,7 @@ pub struct SimBroker {
 }
 
 fn rejected(msg: impl Into<String>) -> Error {
-    Error::Api(ApiError::new(422, Some(42210000), msg))
+    ApiError::new(422, Some(42210000), msg).into()
 }
 
 impl SimBroker {

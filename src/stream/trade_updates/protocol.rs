@@ -152,7 +152,7 @@ impl Protocol for TradeProtocol {
     }
 
     fn on_frame(&mut self, frame: &[u8], out: &mut Vec<Action<TradeMessage>>) {
-        match serde_json::from_slice::<Value>(frame) {
+        match crate::stream::frame::json::<Value>(frame) {
             Ok(raw) => self.on_message(raw, out),
             Err(e) if self.authorized => {
                 let text = String::from_utf8_lossy(&frame[..frame.len().min(200)]);
