@@ -3,12 +3,13 @@
 mod model;
 mod request;
 pub(crate) mod resolve;
+pub(crate) mod rules;
 
 pub use model::{Order, OrderClass, OrderStatus, OrderType, TimeInForce};
 pub use request::{
-    Leg, MAX_CLIENT_ORDER_ID_LEN, MultiLegBuilder, OrderBuilder, OrderKind, OrderRequest, Qty,
-    ReplaceOrder, StopLoss, Trail,
+    Leg, MultiLegBuilder, OrderBuilder, OrderKind, OrderRequest, Qty, ReplaceOrder, StopLoss, Trail,
 };
+pub use rules::MAX_CLIENT_ORDER_ID_LEN;
 
 use crate::client::Client;
 use crate::client::transport::{Api, Request};
