@@ -226,6 +226,39 @@ impl Error {
         }
     }
 
+    /// For an order whose outcome is unknown, the `client_order_id` to look it up by (and to
+    /// send it again with, should it turn out absent).
+    pub fn client_order_id(&self) -> Option<&str> {
+        match self {
+            Error::OutcomeUnknown {
+                client_order_id, ..
+            } => client_order_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Names the order an unknown outcome is about; other errors are returned unchanged.
+    pub(crate) fn for_order(self, id: &str) -> Self {
+        match self {
+            Error::OutcomeUnknown {
+                method,
+                path,
+                reason,
+                status,
+                timed_out,
+                client_order_id: _,
+            } => Error::OutcomeUnknown {
+                method,
+                path,
+                reason,
+                status,
+                timed_out,
+                client_order_id: Some(id.to_owned()),
+            },
+            other => other,
+        }
+    }
+
     /// How long the server asked us to wait before retrying, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         self.api().and_then(|e| e.retry_after)

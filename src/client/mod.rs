@@ -340,6 +340,7 @@ mod tests {
         assert!(matches!(e, Error::Config(_)));
     }
 
+    #[cfg(any(feature = "rustls", feature = "native-tls"))] // builds https clients
     #[test]
     fn from_env_is_paper_unless_live_url() {
         let c = ClientBuilder::from_env_with(env(&[
@@ -367,6 +368,7 @@ mod tests {
         assert_eq!(c.inner.data_base.as_str(), "http://127.0.0.1:9999/");
     }
 
+    #[cfg(any(feature = "rustls", feature = "native-tls"))] // builds https clients
     #[test]
     fn builder_defaults_to_paper_and_live_only_when_asked() {
         let c = Client::builder().credentials("k", "s").build().unwrap();
@@ -379,6 +381,7 @@ mod tests {
         assert_eq!(c.inner.trading_base.as_str(), "https://api.alpaca.markets/");
     }
 
+    #[cfg(any(feature = "rustls", feature = "native-tls"))] // builds https clients
     #[test]
     fn environment_follows_the_host_requests_go_to() {
         let b = || Client::builder().credentials("k", "s");
@@ -469,12 +472,37 @@ mod tests {
         assert!(!text.contains("hunter2") && !text.contains("t0k"), "{text}");
     }
 
+    /// Without a TLS feature the client is refused when built, naming the feature, instead of
+    /// failing every request at run time ("invalid URL, scheme is not http"). Run with
+    /// `cargo test --no-default-features --lib client::tests`.
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    #[test]
+    fn without_tls_an_https_client_is_refused_naming_the_feature() {
+        let e = Client::builder().credentials("k", "s").build().unwrap_err();
+        assert!(matches!(e, Error::Config(_)), "{e}");
+        assert!(e.to_string().contains("`rustls`"), "{e}");
+        // Plain http (a local mock or proxy) still works.
+        Client::builder()
+            .credentials("k", "s")
+            .trading_base_url("http://127.0.0.1:1")
+            .data_base_url("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+    }
+
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[test]
+    fn with_tls_the_default_https_hosts_are_accepted() {
+        Client::builder().credentials("k", "s").build().unwrap();
+    }
+
     #[test]
     fn missing_credentials_is_a_config_error() {
         let e = Client::builder().build().unwrap_err();
         assert!(matches!(e, Error::Config(_)), "{e}");
     }
 
+    #[cfg(any(feature = "rustls", feature = "native-tls"))] // builds https clients
     #[test]
     fn debug_never_shows_the_secret() {
         let b = Client::builder().credentials("PKEY", "hunter2-secret");

@@ -11,3 +11,4 @@ mod option_contracts;
 mod orders;
 mod positions;
 mod redirects;
+mod send;
