@@ -238,6 +238,23 @@ async fn auth_failure_is_final_and_keeps_the_secret_out() {
 }
 
 #[tokio::test]
+async fn server_errors_echoing_the_keys_never_reveal_them() {
+    let mut srv = server::start("/v2/iex").await;
+    let mut stream = stocks(&srv.url, fast_config());
+    let mut conn = srv.accept().await;
+    conn.send_text(r#"[{"T":"success","msg":"connected"}]"#)
+        .await;
+    conn.recv_json().await;
+    let echo = format!("auth failed for key {KEY} secret {SECRET}");
+    conn.send_text(&json!([{"T": "error", "code": 402, "msg": echo}]).to_string())
+        .await;
+    let err = next(&mut stream).await.unwrap_err();
+    let text = format!("{err:?} {err}");
+    assert!(!text.contains(SECRET) && !text.contains(KEY), "{text}");
+    assert!(text.contains("<redacted>"), "{text}");
+}
+
+#[tokio::test]
 async fn a_silent_connection_is_replaced() {
     let silence = Duration::from_millis(300);
     let config = StreamConfig {

@@ -123,6 +123,23 @@ async fn binary_frames_unknown_malformed_and_duplicate_events() {
 }
 
 #[tokio::test]
+async fn an_auth_refusal_echoing_the_keys_never_reveals_them() {
+    let mock = common::server().await;
+    let (mut srv, mut stream) = start(&mock).await;
+    let mut conn = srv.accept().await;
+    let auth = conn.recv_json().await; // what a misbehaving server could send back
+    conn.send_text(
+        &json!({"stream": "authorization", "data": {"status": "unauthorized", "message": auth.to_string()}})
+            .to_string(),
+    )
+    .await;
+    let err = next(&mut stream).await.unwrap_err();
+    let text = format!("{err:?} {err}");
+    assert!(matches!(err, StreamError::AuthFailed(_)), "{text}");
+    assert!(!text.contains(SECRET) && !text.contains(KEY), "{text}");
+}
+
+#[tokio::test]
 async fn auth_failure_ends_the_stream_with_the_reason() {
     let mock = common::server().await;
     let (mut srv, mut stream) = start(&mock).await;
