@@ -309,9 +309,7 @@ where
                     Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                     Err(e) => Err(crate::Error::NotSent {
                         method: "GET".into(),
-                        path: make(token.as_deref())
-                            .map(|r| r.path())
-                            .unwrap_or_default(),
+                        path: make(token.as_deref()).map(|r| r.path()).unwrap_or_default(),
                         message: format!("page prefetch ended: {e}"),
                     }),
                 }

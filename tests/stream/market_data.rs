@@ -222,33 +222,29 @@ async fn insufficient_subscription_and_symbol_limit_are_final() {
     }
 }
 
-#[tokio::test]
-async fn auth_failure_is_final_and_keeps_the_secret_out() {
+/// The error a stock stream ends with when the server answers its auth with `refusal`.
+async fn refused_at_auth(refusal: serde_json::Value) -> StreamError {
     let mut srv = server::start("/v2/iex").await;
     let mut stream = stocks(&srv.url, fast_config());
     let mut conn = srv.accept().await;
     conn.send_text(r#"[{"T":"success","msg":"connected"}]"#)
         .await;
     conn.recv_json().await;
-    conn.send_text(r#"[{"T":"error","code":402,"msg":"auth failed"}]"#)
-        .await;
-    let err = next(&mut stream).await.unwrap_err();
+    conn.send_text(&json!([refusal]).to_string()).await;
+    next(&mut stream).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn auth_failure_is_final_and_keeps_the_secret_out() {
+    let err = refused_at_auth(json!({"T": "error", "code": 402, "msg": "auth failed"})).await;
     assert_eq!(err, StreamError::AuthFailed("auth failed".into()));
     assert!(!format!("{err:?} {err}").contains(SECRET));
 }
 
 #[tokio::test]
 async fn server_errors_echoing_the_keys_never_reveal_them() {
-    let mut srv = server::start("/v2/iex").await;
-    let mut stream = stocks(&srv.url, fast_config());
-    let mut conn = srv.accept().await;
-    conn.send_text(r#"[{"T":"success","msg":"connected"}]"#)
-        .await;
-    conn.recv_json().await;
     let echo = format!("auth failed for key {KEY} secret {SECRET}");
-    conn.send_text(&json!([{"T": "error", "code": 402, "msg": echo}]).to_string())
-        .await;
-    let err = next(&mut stream).await.unwrap_err();
+    let err = refused_at_auth(json!({"T": "error", "code": 402, "msg": echo})).await;
     let text = format!("{err:?} {err}");
     assert!(!text.contains(SECRET) && !text.contains(KEY), "{text}");
     assert!(text.contains("<redacted>"), "{text}");

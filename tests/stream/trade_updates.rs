@@ -54,6 +54,14 @@ async fn handshake(conn: &mut Conn) {
     .await;
 }
 
+/// Accepts the stream's next connection, plays the handshake and sees it reported connected.
+async fn ready(srv: &mut server::Server, stream: &mut TradeUpdates) -> Conn {
+    let mut conn = srv.accept().await;
+    handshake(&mut conn).await;
+    assert!(matches!(next(stream).await, Ok(StreamEvent::Connected)));
+    conn
+}
+
 /// A trade-update stream pointed at a fresh scripted server, with REST on `mock`.
 async fn start(mock: &MockServer) -> (server::Server, TradeUpdates) {
     let srv = server::start("/stream").await;
@@ -76,12 +84,7 @@ fn update(m: TradeMessage) -> TradeUpdate {
 async fn binary_frames_unknown_malformed_and_duplicate_events() {
     let mock = common::server().await;
     let (mut srv, mut stream) = start(&mock).await;
-    let mut conn = srv.accept().await;
-    handshake(&mut conn).await;
-    assert!(matches!(
-        next(&mut stream).await,
-        Ok(StreamEvent::Connected)
-    ));
+    let mut conn = ready(&mut srv, &mut stream).await;
 
     let filled = order("o1", "partially_filled", "4", "2024-01-02T15:00:01.5Z");
     let fill = event(
@@ -191,12 +194,7 @@ async fn a_dropped_connection_reconnects_relistens_and_recovers_the_missed_fill(
         .await;
     let (mut srv, mut stream) = start(&mock).await;
 
-    let mut conn = srv.accept().await;
-    handshake(&mut conn).await;
-    assert!(matches!(
-        next(&mut stream).await,
-        Ok(StreamEvent::Connected)
-    ));
+    let mut conn = ready(&mut srv, &mut stream).await;
     conn.send_text(&event(
         "new",
         order("o1", "new", "0", "2024-01-02T15:00:00Z"),
@@ -213,12 +211,7 @@ async fn a_dropped_connection_reconnects_relistens_and_recovers_the_missed_fill(
         }
         other => panic!("expected a disconnect, got {other:?}"),
     }
-    let mut conn = srv.accept().await;
-    handshake(&mut conn).await; // re-authenticated and listening again
-    assert!(matches!(
-        next(&mut stream).await,
-        Ok(StreamEvent::Connected)
-    ));
+    let mut conn = ready(&mut srv, &mut stream).await; // re-authenticated and listening again
 
     let u = update(message(&mut stream).await);
     assert_eq!(u.event, TradeEvent::Fill);
@@ -271,12 +264,7 @@ async fn multi_leg_fills_carry_per_leg_data() {
 async fn deeply_nested_frames_are_skipped_and_the_stream_goes_on() {
     let mock = common::server().await;
     let (mut srv, mut stream) = start(&mock).await;
-    let mut conn = srv.accept().await;
-    handshake(&mut conn).await;
-    assert!(matches!(
-        next(&mut stream).await,
-        Ok(StreamEvent::Connected)
-    ));
+    let mut conn = ready(&mut srv, &mut stream).await;
     // Far past any decoder's limit, and just inside serde_json's (128 levels): neither may
     // overflow the stack, and neither is an update.
     let too_deep = "[".repeat(600) + &"]".repeat(600);
