@@ -4,13 +4,15 @@
 //! `POST /v2/orders` description in Alpaca's OpenAPI file): qty xor notional, notional and
 //! fractional quantities only for market day orders, extended hours only for limit day orders,
 //! whole-contract option orders without notional or extended hours, and the multi-leg rules
-//! (2-4 distinct legs, ratios in lowest terms, market or limit only). Refusing early gives a
-//! clear message and spends no rate-limit budget.
+//! (2-4 distinct legs on one underlying, ratios in lowest terms, market or limit only). The
+//! rules on single values (symbol shape, price increments, quantity precision and bounds,
+//! `client_order_id`) live in `rules.rs`. Refusing early gives a clear message and spends no
+//! rate-limit budget.
 
 use super::model::{OrderClass, OrderType, TimeInForce};
 use super::rules::{
-    Tick, check_client_order_id, check_net_price, check_notional, check_price, check_qty, invalid,
-    order_symbol, positive,
+    OrderSymbol, Tick, check_client_order_id, check_net_price, check_notional, check_price,
+    check_qty, invalid, order_symbol, positive,
 };
 use crate::error::Result;
 use crate::options::OccSymbol;
@@ -417,8 +419,10 @@ impl OrderBuilder {
 
     /// Validates and builds the request.
     pub fn build(self) -> Result<OrderRequest> {
-        let symbol = order_symbol(&self.symbol)?;
-        let is_option = OccSymbol::looks_like(&symbol);
+        let (symbol, is_option) = match order_symbol(&self.symbol)? {
+            OrderSymbol::Option(s) => (s, true),
+            OrderSymbol::Other(s) => (s, false),
+        };
         let tick = if is_option {
             Tick::Option
         } else {

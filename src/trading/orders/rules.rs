@@ -133,13 +133,22 @@ pub(crate) fn check_client_order_id(id: &str) -> Result<()> {
     Ok(())
 }
 
+/// What an order's symbol names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OrderSymbol {
+    /// An option contract, in the unpadded OCC form.
+    Option(String),
+    /// A ticker (upper-cased) or an asset id: equities (and crypto pairs).
+    Other(String),
+}
+
 /// The symbol an order is sent with: an OCC option symbol in its unpadded form, an asset id
 /// (a UUID, kept as given), or an upper-cased ticker (`AAPL`, `BRK.B`, `BTC/USD`).
 ///
 /// A string that ends like an OCC symbol (`YYMMDD`, `C` or `P`, 8 digits) must be a valid one:
 /// `AAPL251320C00100000` (month 13) is refused with the OCC reason instead of being sent as a
 /// stock ticker nobody lists.
-pub(crate) fn order_symbol(raw: &str) -> Result<String> {
+pub(crate) fn order_symbol(raw: &str) -> Result<OrderSymbol> {
     let s = raw.trim();
     if s.is_empty() {
         return invalid("symbol must not be empty");
@@ -151,12 +160,12 @@ pub(crate) fn order_symbol(raw: &str) -> Result<String> {
         ));
     }
     if is_uuid(s) {
-        return Ok(s.to_owned());
+        return Ok(OrderSymbol::Other(s.to_owned()));
     }
     let upper = s.to_ascii_uppercase();
     if has_occ_tail(&upper) {
         return OccSymbol::parse(&upper)
-            .map(|o| o.to_string())
+            .map(|o| OrderSymbol::Option(o.to_string()))
             .map_err(|e| {
                 Error::InvalidRequest(format!(
                     "symbol looks like an OCC option symbol but is not one: {e}"
@@ -183,7 +192,7 @@ pub(crate) fn order_symbol(raw: &str) -> Result<String> {
             "symbol {upper:?} must start and end with a letter or digit"
         ));
     }
-    Ok(upper)
+    Ok(OrderSymbol::Other(upper))
 }
 
 /// Ends with `YYMMDD`, `C` or `P`, and 8 digits, after at least one root character.
@@ -226,15 +235,16 @@ mod tests {
 
     #[test]
     fn symbols_are_normalised_or_refused_with_the_reason() {
-        assert_eq!(order_symbol(" aapl ").unwrap(), "AAPL");
-        assert_eq!(order_symbol("brk.b").unwrap(), "BRK.B");
-        assert_eq!(order_symbol("BTC/USD").unwrap(), "BTC/USD");
+        let other = |s: &str| OrderSymbol::Other(s.to_owned());
+        assert_eq!(order_symbol(" aapl ").unwrap(), other("AAPL"));
+        assert_eq!(order_symbol("brk.b").unwrap(), other("BRK.B"));
+        assert_eq!(order_symbol("BTC/USD").unwrap(), other("BTC/USD"));
         assert_eq!(
             order_symbol("spy   240426c00555000").unwrap(),
-            "SPY240426C00555000"
+            OrderSymbol::Option("SPY240426C00555000".into())
         );
         let id = "b0b6dd9d-8b9b-48a9-ba46-b9d54906e415";
-        assert_eq!(order_symbol(id).unwrap(), id);
+        assert_eq!(order_symbol(id).unwrap(), other(id));
         for (bad, why) in [
             ("", "empty"),
             ("  \t", "empty"),
