@@ -310,11 +310,13 @@ impl Transport {
                 method,
                 path: path.to_owned(),
                 status: status.as_u16(),
-                location: location_text(url, &resp_headers),
+                location: self.credentials.redact(&location_text(url, &resp_headers)),
             }));
         }
         let mut api = api_error(status, &resp_headers, &body);
+        // Everything a server sent back is text it chose: it may echo the request headers.
         api.message = self.credentials.redact(&api.message);
+        api.request_id = api.request_id.map(|id| self.credentials.redact(&id));
         api.method = Some(method.clone());
         api.path = Some(path.to_owned());
         if status == StatusCode::TOO_MANY_REQUESTS && can_retry {
