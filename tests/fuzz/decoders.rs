@@ -17,14 +17,12 @@ use serde_json::Value;
 use std::fmt::Debug;
 
 /// Decodes mutations of the elements of `fixtures` as `T`, then runs `touch` on what decoded.
-/// Returns whether the mutations decoded often enough: a mutator that only ever produced
-/// refusals would test nothing past the first byte.
 fn fuzz<T: DeserializeOwned + Debug>(
     target: &str,
     fixtures: &[&str],
     pick: impl Fn(&Value) -> Vec<Value>,
     touch: impl Fn(&T),
-) -> bool {
+) {
     let mut rng = rng(target);
     let seeds: Vec<Value> = fixtures
         .iter()
@@ -33,15 +31,20 @@ fn fuzz<T: DeserializeOwned + Debug>(
             pick(&v)
         })
         .collect();
-    // The unmutated elements decode: the loop below feeds a real decoder, not a refusal.
+    // The loop below must feed a real decoder, not a refusal: the unmutated elements decode,
+    // and so do they with a field Alpaca might add one day.
     for s in &seeds {
-        if let Err(e) = serde_json::from_value::<T>(s.clone()) {
-            panic!("{target}: the fixture element does not decode: {e}\n{s}");
+        let mut extended = s.clone();
+        if let Value::Object(o) = &mut extended {
+            o.insert("added_by_alpaca_later".into(), Value::from("x"));
+        }
+        for v in [s, &extended] {
+            if let Err(e) = serde_json::from_value::<T>(v.clone()) {
+                panic!("{target}: the fixture element does not decode: {e}\n{v}");
+            }
         }
     }
-    let mut decoded = 0;
-    let n = cases(150);
-    for case in 0..n {
+    for case in 0..cases(150) {
         let pick = rng.usize(..seeds.len());
         let input = mutated(&mut rng, &seeds[pick]);
         no_panic(
@@ -50,7 +53,6 @@ fn fuzz<T: DeserializeOwned + Debug>(
             &Shown(&input),
             |Shown(b)| match serde_json::from_slice::<T>(b) {
                 Ok(v) => {
-                    decoded += 1;
                     touch(&v);
                     let _ = format!("{v:?}");
                 }
@@ -60,8 +62,6 @@ fn fuzz<T: DeserializeOwned + Debug>(
             },
         );
     }
-    // Most mutations keep the document valid JSON with one odd value; a fair share decodes.
-    n < 100 || decoded > 0
 }
 
 fn one(v: &Value) -> Vec<Value> {
@@ -100,79 +100,76 @@ fn trading_types() {
         "openapi_OptionOrderResponse.json",
         "openapi_MultilegOptionsOrderResponse.json",
     ];
-    let ran = [
-        fuzz::<Order>("order", &orders, one, order_parts),
-        fuzz::<Order>(
-            "orders",
-            &["trading_get_orders.json"],
-            elements,
-            order_parts,
-        ),
-        fuzz::<Account>("account", &["trading_get_account.json"], one, |a| {
-            let _ = a.can_trade();
-        }),
-        fuzz::<AccountConfigurations>(
-            "account_configurations",
-            &["trading_get_account_configurations.json"],
-            one,
-            |_| {},
-        ),
-        fuzz::<PortfolioHistory>(
-            "portfolio_history",
-            &["trading_get_portfolio_history.json"],
-            one,
-            |_| {},
-        ),
-        fuzz::<Position>(
-            "positions",
-            &["trading_get_all_positions.json"],
-            elements,
-            |p| {
-                let _ = p.option_symbol();
-            },
-        ),
-        fuzz::<Position>("position", &["trading_get_open_position.json"], one, |_| {}),
-        fuzz::<Asset>("asset", &["trading_get_asset.json"], one, |_| {}),
-        fuzz::<Clock>("clock", &["trading_get_clock.json"], one, |c| {
-            let _ = (c.now_eastern(), c.today_eastern());
-        }),
-        fuzz::<CalendarDay>("calendar", &["trading_get_calendar.json"], elements, |d| {
-            let _ = (d.is_early_close(), d.is_regular_hours(chrono::Utc::now()));
-        }),
-        fuzz::<OptionContract>(
-            "option_contract",
-            &["trading_get_option_contract.json"],
-            one,
-            |_| {},
-        ),
-        fuzz::<OptionContract>(
-            "option_contracts",
-            &["trading_get_option_contracts.json"],
-            under("option_contracts"),
-            |_| {},
-        ),
-        fuzz::<Activity>(
-            "activities",
-            &["trading_get_activities.json"],
-            elements,
-            |_| {},
-        ),
-        fuzz::<CancelOrderResult>(
-            "cancel_all",
-            &["trading_cancel_orders.json"],
-            elements,
-            |r| {
-                let _ = r.is_success();
-            },
-        ),
-        fuzz::<ClosePositionResult>(
-            "close_all",
-            &["trading_close_all_positions.json"],
-            elements,
-            |_| {},
-        ),
-    ];
-    assert!(ran.iter().all(|&r| r), "{ran:?}");
+    fuzz::<Order>("order", &orders, one, order_parts);
+    fuzz::<Order>(
+        "orders",
+        &["trading_get_orders.json"],
+        elements,
+        order_parts,
+    );
+    fuzz::<Account>("account", &["trading_get_account.json"], one, |a| {
+        let _ = a.can_trade();
+    });
+    fuzz::<AccountConfigurations>(
+        "account_configurations",
+        &["trading_get_account_configurations.json"],
+        one,
+        |_| {},
+    );
+    fuzz::<PortfolioHistory>(
+        "portfolio_history",
+        &["trading_get_portfolio_history.json"],
+        one,
+        |_| {},
+    );
+    fuzz::<Position>(
+        "positions",
+        &["trading_get_all_positions.json"],
+        elements,
+        |p| {
+            let _ = p.option_symbol();
+        },
+    );
+    fuzz::<Position>("position", &["trading_get_open_position.json"], one, |_| {});
+    fuzz::<Asset>("asset", &["trading_get_asset.json"], one, |_| {});
+    fuzz::<Clock>("clock", &["trading_get_clock.json"], one, |c| {
+        let _ = (c.now_eastern(), c.today_eastern());
+    });
+    fuzz::<CalendarDay>("calendar", &["trading_get_calendar.json"], elements, |d| {
+        let _ = (d.is_early_close(), d.is_regular_hours(chrono::Utc::now()));
+    });
+    fuzz::<OptionContract>(
+        "option_contract",
+        &["trading_get_option_contract.json"],
+        one,
+        |_| {},
+    );
+    fuzz::<OptionContract>(
+        "option_contracts",
+        &["trading_get_option_contracts.json"],
+        under("option_contracts"),
+        |_| {},
+    );
+    fuzz::<Activity>(
+        "activities",
+        &["trading_get_activities.json"],
+        elements,
+        |_| {},
+    );
+    fuzz::<CancelOrderResult>(
+        "cancel_all",
+        &["trading_cancel_orders.json"],
+        elements,
+        |r| {
+            let _ = r.is_success();
+        },
+    );
+    fuzz::<ClosePositionResult>(
+        "close_all",
+        &["trading_close_all_positions.json"],
+        elements,
+        |_| {},
+    );
 }
 
 fn quote_parts(q: &Quote) {
@@ -195,29 +192,26 @@ fn market_data_types() {
         "data_option_latest_trades_multi.json",
     ];
     let chain = ["data_option_chain.json", "data_option_snapshot.json"];
-    let ran = [
-        fuzz::<Bar>("bars", &bars, flattened("bars"), |_| {}),
-        fuzz::<Bar>(
-            "latest_bars",
-            &["data_stock_latest_bars_multi.json"],
-            under("bars"),
-            |_| {},
-        ),
-        fuzz::<Quote>(
-            "quotes",
-            &["data_stock_quotes.json"],
-            flattened("quotes"),
-            quote_parts,
-        ),
-        fuzz::<Quote>("latest_quote", &latest, under("quotes"), quote_parts),
-        fuzz::<Trade>("latest_trades", &trades, under("trades"), |_| {}),
-        fuzz::<StockSnapshot>(
-            "stock_snapshot",
-            &["data_stock_snapshot.json"],
-            elements,
-            |_| {},
-        ),
-        fuzz::<OptionSnapshot>("option_snapshot", &chain, under("snapshots"), |_| {}),
-    ];
-    assert!(ran.iter().all(|&r| r), "{ran:?}");
+    fuzz::<Bar>("bars", &bars, flattened("bars"), |_| {});
+    fuzz::<Bar>(
+        "latest_bars",
+        &["data_stock_latest_bars_multi.json"],
+        under("bars"),
+        |_| {},
+    );
+    fuzz::<Quote>(
+        "quotes",
+        &["data_stock_quotes.json"],
+        flattened("quotes"),
+        quote_parts,
+    );
+    fuzz::<Quote>("latest_quote", &latest, under("quotes"), quote_parts);
+    fuzz::<Trade>("latest_trades", &trades, under("trades"), |_| {});
+    fuzz::<StockSnapshot>(
+        "stock_snapshot",
+        &["data_stock_snapshot.json"],
+        elements,
+        |_| {},
+    );
+    fuzz::<OptionSnapshot>("option_snapshot", &chain, under("snapshots"), |_| {});
 }

@@ -77,8 +77,8 @@ fn random_text(rng: &mut Rng, max: usize) -> String {
         .collect()
 }
 
-/// One random change to a JSON tree: a value replaced, a key removed or renamed, an array
-/// emptied or repeated.
+/// One random change to a JSON tree: a value replaced, a key removed, renamed or added, an array
+/// repeated.
 pub fn mutate_json(rng: &mut Rng, v: &mut Value) {
     let mut slots = 0usize;
     count(v, &mut slots);
@@ -98,7 +98,11 @@ fn count(v: &Value, n: &mut usize) {
 
 fn change(rng: &mut Rng, v: &mut Value, target: usize, seen: &mut usize) -> bool {
     if *seen == target {
-        match (v, rng.u8(..4)) {
+        match (v, rng.u8(..5)) {
+            (Value::Object(o), 3) => {
+                // An unknown field: decoders must accept it (Alpaca adds fields).
+                o.insert(format!("x_{}", rng.u32(..)), hostile_value(rng));
+            }
             (Value::Object(o), 0) if !o.is_empty() => {
                 let k = o
                     .keys()
