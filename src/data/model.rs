@@ -416,3 +416,32 @@ mod tests {
         assert_eq!(cq.open_interest, Some(250));
     }
 }
+
+/// One day's opening and closing auctions of a stock (`GET /v2/stocks/auctions`). Each print is
+/// a [`Trade`] whose condition says which auction it was (see
+/// [`Client::stock_conditions`](crate::Client::stock_conditions)).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct DailyAuction {
+    /// The session.
+    #[serde(rename = "d")]
+    pub date: chrono::NaiveDate,
+    /// Opening auction prints, by exchange.
+    #[serde(rename = "o", default, deserialize_with = "wire::vec_or_null")]
+    pub opening: Vec<Trade>,
+    /// Closing auction prints, by exchange.
+    #[serde(rename = "c", default, deserialize_with = "wire::vec_or_null")]
+    pub closing: Vec<Trade>,
+}
+
+/// The value of an index at a point in time (`{t, v}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct IndexValue {
+    /// When.
+    #[serde(rename = "t", deserialize_with = "wire::utc")]
+    pub timestamp: DateTime<Utc>,
+    /// The index level.
+    #[serde(rename = "v", deserialize_with = "wire::decimal")]
+    pub value: Decimal,
+}
