@@ -2,9 +2,10 @@
 //! arithmetic on what was decoded) computed: no panic, and a failure is a `serde_json::Error`.
 
 use crate::common::fixture;
+use crate::common::spec::Spec;
 use crate::mutate::{elements, mutated};
 use crate::{Shown, cases, no_panic, rng};
-use alpaca_exec::data::{Bar, OptionSnapshot, Quote, StockSnapshot, Trade};
+use alpaca_exec::data::{Bar, NewsArticle, OptionSnapshot, Quote, StockSnapshot, Trade};
 use alpaca_exec::trading::account::{Account, AccountConfigurations, PortfolioHistory};
 use alpaca_exec::trading::activities::Activity;
 use alpaca_exec::trading::assets::Asset;
@@ -23,7 +24,6 @@ fn fuzz<T: DeserializeOwned + Debug>(
     pick: impl Fn(&Value) -> Vec<Value>,
     touch: impl Fn(&T),
 ) {
-    let mut rng = rng(target);
     let seeds: Vec<Value> = fixtures
         .iter()
         .flat_map(|f| {
@@ -31,6 +31,12 @@ fn fuzz<T: DeserializeOwned + Debug>(
             pick(&v)
         })
         .collect();
+    fuzz_values(target, seeds, touch);
+}
+
+/// Decodes mutations of `seeds` as `T`, then runs `touch` on what decoded.
+fn fuzz_values<T: DeserializeOwned + Debug>(target: &str, seeds: Vec<Value>, touch: impl Fn(&T)) {
+    let mut rng = rng(target);
     // The loop below must feed a real decoder, not a refusal: the unmutated elements decode,
     // and so do they with a field Alpaca might add one day.
     for s in &seeds {
@@ -214,4 +220,18 @@ fn market_data_types() {
         |_| {},
     );
     fuzz::<OptionSnapshot>("option_snapshot", &chain, under("snapshots"), |_| {});
+}
+
+#[test]
+fn news_articles() {
+    // The REST answer's articles, and the same with the stream's `"T": "n"` tag.
+    let rest = elements(&Spec::MarketData.response_example("GET", "/v1beta1/news")["news"]);
+    let streamed = rest.iter().cloned().map(|mut a| {
+        a["T"] = Value::from("n");
+        a
+    });
+    let seeds = rest.iter().cloned().chain(streamed).collect();
+    fuzz_values::<NewsArticle>("news", seeds, |a| {
+        let _ = a.mentions("AAPL");
+    });
 }

@@ -3,17 +3,20 @@
 //! body and error-body decoding, retry timing and paging envelopes. Each call must end in a
 //! value or a typed `alpaca_exec::Error` whose text never shows the secret.
 
+use crate::common::spec::Spec;
 use crate::common::{KEY, SECRET, fixture};
 use crate::mutate::{mutate_bytes, mutated};
 use crate::{Shown, cases, rng};
 use alpaca_exec::data::{
-    OptionChainRequest, OptionHistory, OptionLatest, OptionSnapshotsRequest, StockHistory,
-    TimeFrame,
+    CorporateActionsRequest, IndexHistory, NewsRequest, OptionChainRequest, OptionHistory,
+    OptionLatest, OptionSnapshotsRequest, StockHistory, TimeFrame,
 };
+use alpaca_exec::trading::corporate_actions::{AnnouncementType, ListAnnouncements};
 use alpaca_exec::trading::orders::ListOrders;
 use alpaca_exec::{
     CalendarRequest, Client, ClosePosition, Error, ListActivities, ListOptionContracts, OccSymbol,
     OrderRequest, OrderSide, PortfolioHistoryRequest, Qty, RateLimit, ReplaceOrder, RetryPolicy,
+    WatchlistRef,
 };
 use chrono::{NaiveDate, TimeZone, Utc};
 use rust_decimal_macros::dec;
@@ -115,8 +118,89 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
+/// A realistic answer: a fixture file, or the example Alpaca's OpenAPI document gives for
+/// `GET path`.
+#[derive(Debug, Clone, Copy)]
+enum Body {
+    File(&'static str),
+    Spec(Spec, &'static str),
+}
+
+impl Body {
+    fn json(self) -> Value {
+        match self {
+            Body::File(name) => serde_json::from_str(&fixture(name)).unwrap(),
+            Body::Spec(spec, path) => spec.response_example("GET", path),
+        }
+    }
+}
+
+/// Endpoints added with the rest of the API (watchlists, announcements, news, corporate
+/// actions, screener, indices, meta), answered with the OpenAPI documents' examples.
+fn more_endpoints() -> Vec<(Body, Call)> {
+    use Spec::{MarketData, Trading};
+    vec![
+        (
+            Body::Spec(Trading, "/v2/watchlists"),
+            call(|c| async move { c.watchlists().await }),
+        ),
+        (
+            Body::Spec(Trading, "/v2/watchlists/{watchlist_id}"),
+            call(|c| async move { c.watchlist(&WatchlistRef::id("w-1")).await }),
+        ),
+        (
+            Body::Spec(Trading, "/v2/corporate_actions/announcements"),
+            call(|c| async move {
+                let req = ListAnnouncements::new(
+                    [AnnouncementType::Dividend],
+                    day(2021, 11, 1),
+                    day(2021, 11, 30),
+                );
+                c.announcements(&req).await
+            }),
+        ),
+        (
+            Body::Spec(Trading, "/v2/corporate_actions/announcements/{id}"),
+            call(|c| async move { c.announcement("a-1").await }),
+        ),
+        (
+            Body::Spec(MarketData, "/v1beta1/news"),
+            call(|c| async move { c.news(&NewsRequest::new()).await }),
+        ),
+        (
+            // Alpaca's document has no example for the whole answer: built from the examples
+            // of each kind it does have.
+            Body::File("data_corporate_actions.json"),
+            call(|c| async move {
+                c.corporate_actions(&CorporateActionsRequest::for_symbols(["AAPL"]))
+                    .await
+            }),
+        ),
+        (
+            Body::Spec(MarketData, "/v1beta1/screener/{market_type}/movers"),
+            call(|c| async move { c.top_movers(None).await }),
+        ),
+        (
+            Body::File("data_most_actives.json"),
+            call(|c| async move { c.most_actives(None, None).await }),
+        ),
+        (
+            Body::Spec(MarketData, "/v1beta1/indices/latest/values"),
+            call(|c| async move { c.latest_index_values(&["SPX"]).await }),
+        ),
+        (
+            Body::Spec(MarketData, "/v1beta1/indices/values"),
+            call(|c| async move { IndexHistory::new(["SPX"]).page(&c, None).await }),
+        ),
+        (
+            Body::Spec(MarketData, "/v2/stocks/meta/exchanges"),
+            call(|c| async move { c.stock_exchanges().await }),
+        ),
+    ]
+}
+
 /// Each endpoint with the fixture of its real answer.
-fn endpoints() -> Vec<(&'static str, Call)> {
+fn endpoints() -> Vec<(Body, Call)> {
     let order = || {
         OrderRequest::market("AAPL", OrderSide::Buy, Qty::Shares(dec!(1)))
             .client_order_id("fuzz-1")
@@ -131,42 +215,42 @@ fn endpoints() -> Vec<(&'static str, Call)> {
     };
     vec![
         (
-            "trading_get_account.json",
+            Body::File("trading_get_account.json"),
             call(|c| async move { c.account().await }),
         ),
         (
-            "trading_get_account_configurations.json",
+            Body::File("trading_get_account_configurations.json"),
             call(|c| async move { c.account_configurations().await }),
         ),
         (
-            "trading_get_all_positions.json",
+            Body::File("trading_get_all_positions.json"),
             call(|c| async move { c.positions().await }),
         ),
         (
-            "trading_get_open_position.json",
+            Body::File("trading_get_open_position.json"),
             call(|c| async move { c.position("AAPL").await }),
         ),
         (
-            "trading_get_asset.json",
+            Body::File("trading_get_asset.json"),
             call(|c| async move { c.asset("AAPL").await }),
         ),
         (
-            "trading_get_clock.json",
+            Body::File("trading_get_clock.json"),
             call(|c| async move { c.clock().await }),
         ),
         (
-            "trading_get_calendar.json",
+            Body::File("trading_get_calendar.json"),
             call(|c| async move {
                 c.calendar(&CalendarRequest::between(day(2024, 1, 1), day(2024, 1, 31)))
                     .await
             }),
         ),
         (
-            "trading_get_option_contract.json",
+            Body::File("trading_get_option_contract.json"),
             call(|c| async move { c.option_contract("AAPL231103C00170000").await }),
         ),
         (
-            "trading_get_option_contracts.json",
+            Body::File("trading_get_option_contracts.json"),
             call(|c| async move {
                 let req = ListOptionContracts {
                     expiration_date_lte: Some(day(2024, 6, 1)),
@@ -176,26 +260,26 @@ fn endpoints() -> Vec<(&'static str, Call)> {
             }),
         ),
         (
-            "trading_get_order_by_id.json",
+            Body::File("trading_get_order_by_id.json"),
             call(|c| async move { c.order("o-1", true).await }),
         ),
         (
-            "trading_get_order_by_client_id.json",
+            Body::File("trading_get_order_by_client_id.json"),
             call(|c| async move { c.order_by_client_order_id("fuzz-1").await }),
         ),
         (
-            "trading_get_orders.json",
+            Body::File("trading_get_orders.json"),
             call(|c| async move { c.orders(&ListOrders::default()).await }),
         ),
         (
-            "trading_get_portfolio_history.json",
+            Body::File("trading_get_portfolio_history.json"),
             call(|c| async move {
                 c.portfolio_history(&PortfolioHistoryRequest::default())
                     .await
             }),
         ),
         (
-            "trading_replace_order.json",
+            Body::File("trading_replace_order.json"),
             call(|c| async move {
                 let r = ReplaceOrder {
                     limit_price: Some(dec!(1.5)),
@@ -205,67 +289,67 @@ fn endpoints() -> Vec<(&'static str, Call)> {
             }),
         ),
         (
-            "trading_submit_order_market.json",
+            Body::File("trading_submit_order_market.json"),
             call(move |c| async move { c.submit_order(&order()).await }),
         ),
         (
-            "trading_submit_order_limit.json",
+            Body::File("trading_submit_order_limit.json"),
             call(move |c| async move { c.submit_order_and_resolve(&order()).await }),
         ),
         (
-            "trading_cancel_orders.json",
+            Body::File("trading_cancel_orders.json"),
             call(|c| async move { c.cancel_all_orders().await }),
         ),
         (
-            "trading_close_all_positions.json",
+            Body::File("trading_close_all_positions.json"),
             call(|c| async move { c.close_all_positions(true).await }),
         ),
         (
-            "trading_close_position_qty.json",
+            Body::File("trading_close_position_qty.json"),
             call(|c| async move { c.close_position("AAPL", ClosePosition::Qty(dec!(1))).await }),
         ),
         (
-            "trading_get_activities.json",
+            Body::File("trading_get_activities.json"),
             call(|c| async move { c.activities(&ListActivities::default()).await }),
         ),
         (
-            "data_stock_latest_quote.json",
+            Body::File("data_stock_latest_quote.json"),
             call(|c| async move { c.latest_stock_quotes(&["AAPL"]).await }),
         ),
         (
-            "data_stock_latest_trades_multi.json",
+            Body::File("data_stock_latest_trades_multi.json"),
             call(|c| async move { c.latest_stock_trades(&["AAPL", "TSLA"]).await }),
         ),
         (
-            "data_stock_latest_bars_multi.json",
+            Body::File("data_stock_latest_bars_multi.json"),
             call(|c| async move { c.latest_stock_bars(&["AAPL", "TSLA"]).await }),
         ),
         (
-            "data_stock_snapshot.json",
+            Body::File("data_stock_snapshot.json"),
             call(|c| async move { c.stock_snapshots(&["AAPL"]).await }),
         ),
         (
-            "data_stock_bars_multi.json",
+            Body::File("data_stock_bars_multi.json"),
             call(move |c| async move { history().bars_page(&c, TimeFrame::DAY, None).await }),
         ),
         (
-            "data_stock_quotes.json",
+            Body::File("data_stock_quotes.json"),
             call(move |c| async move { history().quotes_page(&c, None).await }),
         ),
         (
-            "data_option_chain.json",
+            Body::File("data_option_chain.json"),
             call(|c| async move { OptionChainRequest::new("AAPL").page(&c, None).await }),
         ),
         (
-            "data_option_snapshot.json",
+            Body::File("data_option_snapshot.json"),
             call(|c| async move { OptionSnapshotsRequest::new([occ()]).page(&c, None).await }),
         ),
         (
-            "data_option_latest_quote.json",
+            Body::File("data_option_latest_quote.json"),
             call(|c| async move { OptionLatest::new([occ()]).quotes(&c).await }),
         ),
         (
-            "data_option_bars.json",
+            Body::File("data_option_bars.json"),
             call(|c| async move {
                 OptionHistory::new([occ()])
                     .bars_page(&c, TimeFrame::DAY, None)
@@ -273,6 +357,9 @@ fn endpoints() -> Vec<(&'static str, Call)> {
             }),
         ),
     ]
+    .into_iter()
+    .chain(more_endpoints())
+    .collect()
 }
 
 const STATUSES: &[u16] = &[
@@ -366,10 +453,7 @@ async fn every_endpoint_survives_hostile_answers() {
         .unwrap();
     let mut rng = rng("http");
     let endpoints = endpoints();
-    let fixtures: Vec<Value> = endpoints
-        .iter()
-        .map(|(f, _)| serde_json::from_str(&fixture(f)).unwrap())
-        .collect();
+    let fixtures: Vec<Value> = endpoints.iter().map(|(b, _)| b.json()).collect();
     let (mut ok, mut failed) = (0u64, 0u64);
     for case in 0..cases(4) * endpoints.len() as u64 {
         let i = (case as usize) % endpoints.len();
@@ -378,7 +462,7 @@ async fn every_endpoint_survives_hostile_answers() {
         let outcome = tokio::spawn((endpoints[i].1)(client.clone())).await;
         let context = || {
             format!(
-                "http case {case} ({}), seed {}: status {} headers {:?} body {:?}",
+                "http case {case} ({:?}), seed {}: status {} headers {:?} body {:?}",
                 endpoints[i].0,
                 crate::seed(),
                 answer.status,
