@@ -40,6 +40,8 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+// On docs.rs (nightly, `--cfg docsrs`): a badge naming the feature on every gated item.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The README's examples, compiled as doctests so they cannot rot.
 #[cfg(doctest)]

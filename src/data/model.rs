@@ -72,6 +72,27 @@ impl Bar {
         }
     }
 
+    /// A daily bar for `date`, stamped at midnight New York time: the timestamp Alpaca gives
+    /// daily bars, and what the backtester recognises as a whole session.
+    pub fn daily(
+        date: chrono::NaiveDate,
+        open: Decimal,
+        high: Decimal,
+        low: Decimal,
+        close: Decimal,
+        volume: Decimal,
+    ) -> Self {
+        use chrono::TimeZone;
+        let midnight = date.and_time(chrono::NaiveTime::MIN);
+        // Clocks change at 02:00 in New York, so midnight always exists and is unambiguous;
+        // `earliest` covers it without a panic path anyway.
+        let t = chrono_tz::America::New_York
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc));
+        Self::new(t, open, high, low, close, volume)
+    }
+
     /// The bar with its volume-weighted average price.
     pub fn with_vwap(mut self, vwap: Decimal) -> Self {
         self.vwap = Some(vwap);
