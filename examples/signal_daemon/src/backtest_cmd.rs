@@ -122,7 +122,11 @@ async fn run_group(
     Ok((result, info, files.html))
 }
 
-pub async fn run(cfg: &Config, opts: Options) -> Result<(), Failure> {
+pub async fn run(
+    cfg: &Config,
+    opts: Options,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), Failure> {
     let out = opts
         .out
         .clone()
@@ -132,8 +136,7 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<(), Failure> {
     let mut runs = Vec::new();
     if let Some(dl) = &opts.download {
         dl.validate()?;
-        let env = |k: &str| std::env::var(k).ok();
-        let client = crate::backtest_data::data_client(cfg, &env)?.map_err(|m| {
+        let client = crate::backtest_data::data_client(cfg, env)?.map_err(|m| {
             Failure::Setup(format!(
                 "{m}: backtest --download reads Alpaca's bars with the account's keys"
             ))
@@ -315,6 +318,7 @@ mod tests {
                 days: Some(300),
                 download: None,
             },
+            &|_| None,
         )
         .await
         .unwrap();

@@ -6,7 +6,8 @@
 //! strategy's symbols; a default strategy is turned off with `enabled = false`. Two exceptions
 //! keep a partial table from mixing with the default it replaces:
 //! - a strategy whose `kind` differs from the default of the same name replaces it whole;
-//! - an account that names any credentials source replaces the default's source.
+//! - an account that names another kind of credentials source than the default (a file or a
+//!   command instead of environment variables) replaces the default's source.
 //!
 //! Errors name the key (`strategies.my_trend: missing field `fast``) or the position of a
 //! syntax error, never the offending line: the line may hold a key pasted where a variable
@@ -18,14 +19,25 @@ use toml::{Table, Value};
 /// Keys that would put a secret in the file: refused with a pointer to the safe alternatives.
 const SECRET_KEYS: [&str; 4] = ["key_id", "secret_key", "api_key", "secret"];
 
-/// The keys of an account that say where its credentials come from.
-const CREDENTIAL_SOURCES: [&str; 5] = [
-    "key_id_env",
-    "secret_key_env",
-    "credentials_file",
-    "key_id_command",
-    "secret_key_command",
+/// The keys of an account that say where its credentials come from, by kind of source.
+const CREDENTIAL_SOURCES: [(&str, &str); 5] = [
+    ("key_id_env", "environment"),
+    ("secret_key_env", "environment"),
+    ("credentials_file", "file"),
+    ("key_id_command", "command"),
+    ("secret_key_command", "command"),
 ];
+
+/// The kinds of credentials source a table names.
+fn source_kinds(t: &Table) -> Vec<&'static str> {
+    let mut kinds: Vec<&str> = CREDENTIAL_SOURCES
+        .iter()
+        .filter(|(k, _)| t.contains_key(*k))
+        .map(|(_, kind)| *kind)
+        .collect();
+    kinds.dedup();
+    kinds
+}
 
 /// Parses `text` (named `source` in errors) over the embedded defaults.
 pub fn parse(text: &str, source: &str) -> Result<Config, ConfigError> {
@@ -99,11 +111,12 @@ fn position(text: &str, offset: usize) -> String {
 
 /// Lays `file` over `base`, key by key (see the module docs). `path` is where `base` sits.
 fn overlay(base: &mut Table, file: Table, path: &[&str]) {
-    let replaces_credentials = path.len() == 2
-        && path[0] == "accounts"
-        && CREDENTIAL_SOURCES.iter().any(|k| file.contains_key(*k));
+    let replaces_credentials = path.len() == 2 && path[0] == "accounts" && {
+        let theirs = source_kinds(&file);
+        !theirs.is_empty() && theirs != source_kinds(base)
+    };
     if replaces_credentials {
-        for k in CREDENTIAL_SOURCES {
+        for (k, _) in CREDENTIAL_SOURCES {
             base.remove(k);
         }
     }
@@ -233,6 +246,18 @@ mod tests {
         assert_eq!(
             c.accounts["options"].key_id_env.as_deref(),
             Some("APCA_API_KEY_ID")
+        );
+        // Another variable for one key of the pair keeps the other.
+        let c = parse(
+            "[accounts.options]\nsecret_key_env = \"OPTIONS_SECRET\"\n",
+            "f.toml",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        let a = &c.accounts["options"];
+        assert_eq!(
+            (a.key_id_env.as_deref(), a.secret_key_env.as_deref()),
+            (Some("APCA_API_KEY_ID"), Some("OPTIONS_SECRET"))
         );
     }
 

@@ -22,7 +22,7 @@ pub fn init(format: LogFormat, default_level: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(|| crate::redact::Redacting(std::io::stderr()));
+        .with_writer(|| crate::redact::Redacting::new(std::io::stderr()));
     match format {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         LogFormat::Json => builder.json().with_ansi(false).init(),

@@ -27,6 +27,8 @@ mod config;
 mod config_file;
 mod credentials;
 mod daemon;
+#[cfg(test)]
+mod deploy_tests;
 mod endpoints;
 mod failure;
 #[cfg(test)]
@@ -193,7 +195,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let env = |k: &str| std::env::var(k).ok();
     let cfg = Config::load(cli.config.as_deref(), &env)
         .map_err(|e| Failure::Setup(format!("invalid configuration: {e}")))?;
-    let mut out = std::io::stdout();
+    // Whatever a command prints passes the redaction too: an error may quote a server's page.
+    let mut out = redact::Redacting::new(std::io::stdout());
     match cli.command {
         Command::Backtest {
             csv,
@@ -228,6 +231,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     days,
                     download,
                 },
+                &env,
             )
             .await
         }
@@ -331,7 +335,7 @@ fn accounts(cfg: &Config) -> Result<daemon::runtime::Runtime, Failure> {
 /// The commands that act on the Alpaca accounts.
 async fn account_command(cfg: &Config, command: Command) -> Result<(), Failure> {
     let rt = accounts(cfg)?;
-    let mut out = std::io::stdout();
+    let mut out = redact::Redacting::new(std::io::stdout());
     match command {
         Command::Positions => Ok(commands::positions(&rt, &mut out).await?),
         Command::Close { symbol } => {
@@ -470,7 +474,7 @@ async fn monitor(
     execute: bool,
     once: bool,
 ) -> Result<(), String> {
-    let mut out = std::io::stdout();
+    let mut out = redact::Redacting::new(std::io::stdout());
     let saved = commands::SavedMonitorStats::load(&rt.data_dir);
     if once {
         return commands::monitor_once(rt, execute, &saved, &mut out)

@@ -50,21 +50,53 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A writer that masks registered values in what goes through it. The log formatter writes
-/// each event as one buffer, so a value is never split across two writes.
-pub struct Redacting<W: Write>(pub W);
+/// A writer that masks registered values in what goes through it, a line at a time (a
+/// formatted line may arrive in several writes; a value is never split across two lines).
+/// What is left of a line goes out on `flush` and on drop.
+pub struct Redacting<W: Write> {
+    inner: W,
+    line: Vec<u8>,
+}
+
+impl<W: Write> Redacting<W> {
+    /// Masks what is written to `inner`.
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            line: Vec::new(),
+        }
+    }
+
+    fn emit(&mut self, upto: usize) -> std::io::Result<()> {
+        let rest = self.line.split_off(upto);
+        let line = std::mem::replace(&mut self.line, rest);
+        match std::str::from_utf8(&line) {
+            Ok(text) => self.inner.write_all(redact(text).as_bytes()),
+            Err(_) => self.inner.write_all(&line),
+        }
+    }
+}
 
 impl<W: Write> Write for Redacting<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match std::str::from_utf8(buf) {
-            Ok(text) => self.0.write_all(redact(text).as_bytes()),
-            Err(_) => self.0.write_all(buf),
-        }?;
+        self.line.extend_from_slice(buf);
+        while let Some(end) = self.line.iter().position(|b| *b == b'\n') {
+            self.emit(end + 1)?;
+        }
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
+        if !self.line.is_empty() {
+            self.emit(self.line.len())?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for Redacting<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 
@@ -81,8 +113,16 @@ mod tests {
         assert_eq!(redact(line), "key [redacted] secret [redacted] ab");
         assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
         let mut out = Vec::new();
-        let mut w = Redacting(&mut out);
-        w.write_all(b"header: PKTESTREDACT0000AAAA\n").unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "header: [redacted]\n");
+        {
+            let mut w = Redacting::new(&mut out);
+            // A line written in pieces that split the value.
+            w.write_all(b"header: PKTESTRED").unwrap();
+            w.write_all(b"ACT0000AAAA\nnext PKTESTREDACT0000AAAA")
+                .unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "header: [redacted]\nnext [redacted]"
+        );
     }
 }

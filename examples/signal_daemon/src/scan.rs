@@ -141,8 +141,8 @@ pub async fn run(
                 .map(|t| t.to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
-            c.min_magnitude * Decimal::ONE_HUNDRED,
-            c.min_reward_risk,
+            (c.min_magnitude * Decimal::ONE_HUNDRED).round_dp(2),
+            c.min_reward_risk.round_dp(2),
         )
         .map_err(|e| e.to_string())?;
         let mut rows = Vec::new();
@@ -273,7 +273,7 @@ fn row(
         money(s.entry),
         money(s.stop),
         money(s.target),
-        reward_risk.map_or("n/a".into(), |r| format!("{r:.2}")),
+        reward_risk.map_or("n/a".into(), |r| format!("{:.2}", r.round_dp(2))),
         result,
     ]
 }

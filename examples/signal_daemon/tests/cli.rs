@@ -1,6 +1,52 @@
-//! The daemon binary as an operator runs it: its log output when stderr is not a terminal.
+//! The daemon binary as an operator runs it: exit statuses, what it prints and logs, that it
+//! never prints a key, and a deployment rehearsal against a local mock of Alpaca.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
+use wiremock::matchers::{any, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const KEY: &str = "PKREHEARSAL000000001";
+const SECRET: &str = "rEhEaRsAlSeCrEt0123456789abcdefghijklmno";
+
+/// The binary with a clean environment: no keys, URLs, log settings or webhook from the shell.
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_signal-daemon"));
+    for var in [
+        "APCA_API_KEY_ID",
+        "APCA_API_SECRET_KEY",
+        "APCA_API_BASE_URL",
+        "APCA_API_DATA_URL",
+        "SIGNAL_LOG_FORMAT",
+        "SIGNAL_EXECUTION_ENABLED",
+        "DISCORD_WEBHOOK_URL",
+        "RUST_LOG",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// A config file in `dir` with `data_dir` there and `extra` laid over the defaults.
+fn config(dir: &Path, extra: &str) -> std::path::PathBuf {
+    let file = dir.join("signal.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[paths]\ndata_dir = {:?}\n\n{extra}",
+            dir.join("data").display().to_string()
+        ),
+    )
+    .unwrap();
+    file
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
 
 /// A short backtest on the sample data at log level info: it logs its entries and exits, and
 /// needs no keys and no network.
@@ -25,6 +71,248 @@ fn text_logs_carry_no_colour_codes_when_piped() {
     assert!(
         !err.contains('\u{1b}'),
         "escape codes in piped logs: {err:?}"
+    );
+    // The report says loudly that this was generated data, and the summary prints money.
+    let html = std::fs::read_to_string(dir.path().join("daily/report.html")).unwrap();
+    assert!(
+        html.contains("class=\"banner\">Generated sample data"),
+        "no banner"
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("equity $100,000.00 -> $"), "{stdout}");
+    assert!(stdout.contains("not annualised"), "{stdout}");
+}
+
+#[test]
+fn version_is_printed() {
+    let out = bin().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out).0.trim(),
+        format!("signal-daemon {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn start_without_keys_fails_with_status_2_and_names_the_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let out = bin()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("start")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("APCA_API_KEY_ID and APCA_API_SECRET_KEY are not set"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("start --simulate"), "{stderr}");
+    assert!(
+        !dir.path().join("data/sim").exists(),
+        "nothing was simulated"
+    );
+    // One key of the pair: still refused, naming the missing one.
+    let out = bin()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("start")
+        .env("APCA_API_KEY_ID", KEY)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr.contains("APCA_API_KEY_ID is set but APCA_API_SECRET_KEY is not"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(KEY), "{stderr}");
+}
+
+#[test]
+fn scan_without_keys_asks_for_them_or_for_sample_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let out = bin()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("scan")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("APCA_API_KEY_ID") && stderr.contains("--sample"),
+        "{stderr}"
+    );
+    let out = bin()
+        .args(["scan", "--sample", "--timeframe", "1Day"])
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("minimum move 0.50%, minimum reward/risk 1.00 (generated sample data"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("nothing placed"), "{stdout}");
+    assert!(!stdout.contains("Some("), "no debug formatting: {stdout}");
+}
+
+#[test]
+fn a_key_pasted_into_the_config_is_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    // A secret where the variable's name belongs.
+    let cfg = config(
+        dir.path(),
+        &format!("[accounts.equity]\nsecret_key_env = \"{SECRET}\"\n"),
+    );
+    let out = bin()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("validate-config")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("accounts.equity.secret_key_env"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(SECRET) && !stdout.contains(SECRET),
+        "{stderr}"
+    );
+    // A key on a line TOML cannot parse: the error gives the position, not the line.
+    let cfg = config(
+        dir.path(),
+        &format!("[accounts.equity]\nkey_id_env = {KEY}\n"),
+    );
+    let out = bin()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("validate-config")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("not valid TOML at line 5"), "{stderr}");
+    assert!(!stderr.contains(KEY) && !stdout.contains(KEY), "{stderr}");
+}
+
+/// A local Alpaca: the account and the clock, checking the keys on every request; anything
+/// else fails the test.
+async fn mock_alpaca() -> MockServer {
+    let s = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(599))
+        .with_priority(u8::MAX)
+        .expect(0)
+        .mount(&s)
+        .await;
+    for (p, body) in [
+        (
+            "/v2/account",
+            include_str!("../../../tests/fixtures/trading_get_account.json"),
+        ),
+        (
+            "/v2/clock",
+            include_str!("../../../tests/fixtures/trading_get_clock.json"),
+        ),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .and(header("APCA-API-KEY-ID", KEY))
+            .and(header("APCA-API-SECRET-KEY", SECRET))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+            .expect(2) // one per account
+            .mount(&s)
+            .await;
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_rehearses_a_deployment_against_a_local_mock() {
+    let server = mock_alpaca().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let uri = server.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        bin()
+            .arg("--config")
+            .arg(&cfg)
+            .arg("test")
+            .env("APCA_API_KEY_ID", KEY)
+            .env("APCA_API_SECRET_KEY", SECRET)
+            .env("APCA_API_BASE_URL", &uri)
+            .env("APCA_API_DATA_URL", &uri)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "equity (paper): trading {} (APCA_API_BASE_URL), data {} (APCA_API_DATA_URL)",
+            server.uri(),
+            server.uri()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("equity: ok, account ACTIVE, equity $103,820.56"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("alerts: no Discord webhook set"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_echoing_the_secret_does_not_get_it_printed() {
+    let server = MockServer::start().await;
+    let echo = format!(
+        "{{\"code\":40110000,\"message\":\"request is not authorized (APCA-API-SECRET-KEY: {SECRET})\"}}"
+    );
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(401).set_body_raw(echo, "application/json"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let uri = server.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        bin()
+            .arg("--config")
+            .arg(&cfg)
+            .arg("test")
+            .env("APCA_API_KEY_ID", KEY)
+            .env("APCA_API_SECRET_KEY", SECRET)
+            .env("APCA_API_BASE_URL", &uri)
+            .env("RUST_LOG", "debug")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("equity: ") && stdout.contains("401"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(SECRET) && !stderr.contains(SECRET),
+        "the secret is printed:\n{stdout}\n{stderr}"
     );
 }
 

@@ -141,4 +141,20 @@ mod tests {
         assert!(!path.with_extension("json.tmp").exists());
         assert!(Status::read(&dir.path().join("missing.json")).is_err());
     }
+
+    #[test]
+    fn a_key_in_an_error_never_reaches_the_file() {
+        let secret = "StatusFileSecret0123456789abcdefghijklmnop";
+        crate::redact::register(secret);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.json");
+        let s = Status {
+            config_error: Some(format!("reload refused: line 3 `secret_key = {secret}`")),
+            ..Status::default()
+        };
+        s.write(&path).unwrap();
+        let body = std::fs::read_to_string(&path).unwrap();
+        assert!(!body.contains(secret), "{body}");
+        assert!(body.contains("[redacted]"), "{body}");
+    }
 }

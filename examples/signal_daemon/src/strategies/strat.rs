@@ -57,7 +57,9 @@ impl StratReject {
 
 impl std::fmt::Display for StratReject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pct = |d: Decimal| format!("{:.2}%", d * Decimal::ONE_HUNDRED);
+        // Decimal's `{:.2}` truncates: round first.
+        let pct = |d: Decimal| format!("{:.2}%", (d * Decimal::ONE_HUNDRED).round_dp(2));
+        let two = |d: &Decimal| format!("{:.2}", d.round_dp(2));
         match self {
             StratReject::SmallMove { magnitude, min, .. } => write!(
                 f,
@@ -69,7 +71,7 @@ impl std::fmt::Display for StratReject {
                 reward_risk: Some(rr),
                 min,
                 ..
-            } => write!(f, "reward/risk {rr:.2} below the minimum {min:.2}"),
+            } => write!(f, "reward/risk {} below the minimum {}", two(rr), two(min)),
             StratReject::PoorRewardRisk {
                 reward_risk: None, ..
             } => f.write_str("no reward/risk: the stop is at the entry"),
