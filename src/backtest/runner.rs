@@ -148,7 +148,12 @@ impl BacktestResult {
             svg: dir.join("equity.svg"),
             trades_csv: dir.join("trades.csv"),
         };
-        let svg = report::equity_svg(&self.equity, &self.benchmark, &self.trades);
+        let svg = report::equity_svg(
+            &self.equity,
+            &self.benchmark,
+            &self.trades,
+            &self.open_positions,
+        );
         std::fs::write(&files.svg, &svg)?;
         std::fs::write(&files.trades_csv, report::trades_csv(&self.trades))?;
         std::fs::write(&files.markdown, report::markdown(info, self, "equity.svg"))?;

@@ -155,7 +155,13 @@ async fn scan_reads_alpacas_bars_and_applies_the_configured_filters() {
             "QQQ 1Day {last} 3-1-2 bullish (calls) $1,050.00 $800.00 $1,100.00 0.20 fails: reward/risk 0.20 below the minimum 1.00"
         )
     );
-    assert!(out.contains("minimum move 0.50%, minimum reward/risk 1.00 (Alpaca bars"));
+    assert!(
+        out.contains(&format!(
+            "minimum move 0.50%, minimum reward/risk 1.00 (bars from {} (APCA_API_DATA_URL))",
+            server.uri()
+        )),
+        "{out}"
+    );
     assert!(out.ends_with(
         "2 setup(s) on the last completed bar of 2 symbol/timeframe pair(s): 1 pass, 1 filtered out; nothing placed\n"
     ));
@@ -284,4 +290,54 @@ async fn backtest_download_uses_alpacas_history_once_then_the_cache() {
     .unwrap_err();
     assert_eq!(e.code(), 2);
     assert!(e.message().contains("APCA_API_KEY_ID"), "{}", e.message());
+}
+
+#[tokio::test]
+async fn the_rehearsal_kit_in_examples_deploy_answers_test_and_scan() {
+    // The files a static server hands out, mounted as such (any query string, no content type).
+    let server = common::server().await;
+    for (p, body) in [
+        (
+            "/v2/account",
+            include_str!("../../deploy/rehearsal/v2/account"),
+        ),
+        ("/v2/clock", include_str!("../../deploy/rehearsal/v2/clock")),
+        (
+            "/v2/stocks/bars",
+            include_str!("../../deploy/rehearsal/v2/stocks/bars"),
+        ),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .mount(&server)
+            .await;
+    }
+    let env = env_for(&server);
+    let cfg = Config::load(None, &env).unwrap();
+    let mut out = Vec::new();
+    crate::check::run(&cfg, &env, &mut out).await.unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("equity: ok, account ACTIVE, equity $103,820.56"),
+        "{out}"
+    );
+    let mut out = Vec::new();
+    let found = scan::run(&cfg, Some("1Day"), false, &env, &mut out)
+        .await
+        .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(
+        found,
+        scan::Found {
+            pairs: 5,
+            setups: 3,
+            pass: 2
+        },
+        "{out}"
+    );
+    assert!(
+        out.contains("fails: reward/risk 0.60 below the minimum 1.00"),
+        "{out}"
+    );
 }

@@ -146,15 +146,21 @@ impl Endpoints {
             .url
             .as_deref()
             .map_or_else(|| environment(profile).trading_url().to_owned(), shown);
+        format!(
+            "trading {trading} ({}), data {}",
+            self.trading.from,
+            self.describe_data()
+        )
+    }
+
+    /// `http://127.0.0.1:9 (APCA_API_DATA_URL)`.
+    pub fn describe_data(&self) -> String {
         let data = self
             .data
             .url
             .as_deref()
             .map_or_else(|| alpaca_exec::client::DATA_URL.to_owned(), shown);
-        format!(
-            "trading {trading} ({}), data {data} ({})",
-            self.trading.from, self.data.from
-        )
+        format!("{data} ({})", self.data.from)
     }
 }
 
@@ -238,6 +244,24 @@ mod tests {
         );
         let e = cfg(&[], "[accounts.options]\ndata_base_url = \"not a url\"\n").unwrap_err();
         assert!(e.contains("accounts.options.data_base_url"), "{e}");
+        // A paper profile pointed at the live host (a shell's leftover APCA_API_BASE_URL) is
+        // refused before any key is sent there.
+        let e = cfg(&[("APCA_API_BASE_URL", "https://api.alpaca.markets")], "").unwrap_err();
+        assert!(
+            e.contains("accounts.equity (URLs from APCA_API_BASE_URL)"),
+            "{e}"
+        );
+        // A live profile behind a proxy stays live.
+        let c = cfg(
+            &[],
+            "[accounts.equity]\nenvironment = \"live\"\ntrading_base_url = \"https://alpaca-proxy.example\"\n",
+        )
+        .unwrap();
+        let creds = alpaca_exec::Credentials::new("PKX", "SECRETX").unwrap();
+        let client = Endpoints::of(&c, "equity")
+            .client("equity", &c.accounts["equity"], &creds)
+            .unwrap();
+        assert_eq!(client.environment(), Environment::Live);
     }
 
     #[test]

@@ -110,10 +110,7 @@ pub async fn run(
                     accounts: vec![c.account.clone()],
                 }));
             };
-            let label = format!(
-                "Alpaca bars, {}",
-                account.endpoints.describe(&cfg.accounts[&c.account])
-            );
+            let label = format!("bars from {}", account.endpoints.describe_data());
             (
                 Box::new(AlpacaBars::new(account.client, None)),
                 Utc::now(),

@@ -8,6 +8,7 @@
 use super::content::exit_reason_words;
 use crate::backtest::format::{money, money_whole, signed_money};
 use crate::backtest::metrics::{ClosedTrade, EquityPoint};
+use crate::backtest::summary::OpenPosition;
 use chrono::{Datelike, NaiveDate};
 use chrono_tz::America::New_York;
 use rust_decimal::Decimal;
@@ -30,12 +31,14 @@ const WIN_COLOUR: &str = "#137333";
 const LOSS_COLOUR: &str = "#b42318";
 const GRID: &str = "#e9ecf1";
 
-/// The chart for an equity curve, the benchmark's curve over the same sessions (may be empty)
-/// and the closed trades (their entries and exits are marked on the equity line).
+/// The chart for an equity curve, the benchmark's curve over the same sessions (may be empty),
+/// the closed trades (their entries and exits are marked on the equity line) and the positions
+/// still open at the end (their entries are marked, hollow).
 pub fn equity_svg(
     curve: &[EquityPoint],
     benchmark: &[EquityPoint],
     trades: &[ClosedTrade],
+    open: &[OpenPosition],
 ) -> String {
     let mut svg = String::new();
     let _ = write!(
@@ -198,6 +201,23 @@ pub fn equity_svg(
             ))
         );
     }
+    for p in open {
+        let i = index_of(p.entry_time);
+        let (xe, ye) = (x(i), y_eq(eq[i]) + 9.0);
+        let _ = write!(
+            svg,
+            r##"<path class="marker entry open" d="M{xe:.1},{:.1} l5,8 h-10 z" fill="#ffffff" stroke="{ENTRY_COLOUR}" stroke-width="1.4"><title>{}</title></path>"##,
+            ye - 4.0,
+            escape(&format!(
+                "{} {}: bought {} at {} on {}, still open",
+                p.strategy,
+                p.symbol,
+                p.qty.normalize(),
+                money(p.entry_price),
+                p.entry_time.with_timezone(&New_York).date_naive()
+            ))
+        );
+    }
     // Axes on top of the fills.
     let _ = write!(
         svg,
@@ -242,12 +262,14 @@ fn legend(svg: &mut String, with_benchmark: bool, benchmark_label: &str) {
     }
     let _ = write!(
         svg,
-        r##"<path d="M{x},{} l5,8 h-10 z" fill="{ENTRY_COLOUR}"/><text x="{}" y="{}">Entry</text>"##,
+        r##"<path d="M{x},{} l5,8 h-10 z" fill="{ENTRY_COLOUR}"/><path d="M{},{} l5,8 h-10 z" fill="#ffffff" stroke="{ENTRY_COLOUR}" stroke-width="1.4"/><text x="{}" y="{}">Entry (hollow: still open)</text>"##,
         y - 4.0,
-        x + 10.0,
+        x + 13.0,
+        y - 4.0,
+        x + 23.0,
         y + 4.0
     );
-    x += 64.0;
+    x += 186.0;
     let _ = write!(
         svg,
         r##"<path d="M{x},{} l5,-8 h-10 z" fill="{WIN_COLOUR}"/><path d="M{},{} l5,-8 h-10 z" fill="{LOSS_COLOUR}"/><text x="{}" y="{}">Exit with a gain / a loss</text></g>"##,

@@ -227,7 +227,16 @@ fn kpis(m: &Metrics, r: &BacktestResult) -> Vec<Kpi> {
     if let Some((_, ret)) = benchmark_return(r) {
         k.push(Kpi {
             label: "Buy and hold",
-            value: plain(signed_percent(ret)),
+            value: Cell {
+                text: signed_percent(ret),
+                tone: if ret > 0.0 {
+                    Tone::Gain
+                } else if ret < 0.0 {
+                    Tone::Loss
+                } else {
+                    Tone::Plain
+                },
+            },
             note: "same symbols, equal weights".into(),
         });
     }

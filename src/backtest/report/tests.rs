@@ -201,12 +201,14 @@ fn no_long_digit_runs(text: &str) {
 #[test]
 fn the_chart_has_axes_in_dates_and_dollars_the_benchmark_and_a_marker_per_entry_and_exit() {
     let r = result(false);
-    let svg = equity_svg(&r.equity, &r.benchmark, &r.trades);
+    let svg = equity_svg(&r.equity, &r.benchmark, &r.trades, &r.open_positions);
     assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
     assert_eq!(svg.matches("class=\"equity\"").count(), 1);
     assert_eq!(svg.matches("class=\"benchmark\"").count(), 1);
     assert_eq!(svg.matches("class=\"drawdown\"").count(), 1);
     assert_eq!(svg.matches("class=\"marker entry\"").count(), 2);
+    assert_eq!(svg.matches("class=\"marker entry open\"").count(), 1);
+    assert!(svg.contains("hourly_swing NVDA: bought 35 at $140.50 on 2024-11-20, still open"));
     assert_eq!(svg.matches("class=\"marker exit\"").count(), 2);
     let y_labels: Vec<&str> = svg
         .split("class=\"axis-y\"")
@@ -237,16 +239,19 @@ fn the_chart_has_axes_in_dates_and_dollars_the_benchmark_and_a_marker_per_entry_
             || svg.contains("P&amp;L +$744.64 (the strategy's exit signal)"),
         "{svg}"
     );
-    assert_eq!(svg, equity_svg(&r.equity, &r.benchmark, &r.trades));
-    assert!(equity_svg(&[], &[], &[]).contains("no sessions"));
+    assert_eq!(
+        svg,
+        equity_svg(&r.equity, &r.benchmark, &r.trades, &r.open_positions)
+    );
+    assert!(equity_svg(&[], &[], &[], &[]).contains("no sessions"));
     // Without a benchmark the chart still draws, without its line.
-    assert!(!equity_svg(&r.equity, &[], &r.trades).contains("class=\"benchmark\""));
+    assert!(!equity_svg(&r.equity, &[], &r.trades, &[]).contains("class=\"benchmark\""));
 }
 
 #[test]
 fn the_html_report_shows_what_the_old_one_hid() {
     let r = result(true);
-    let svg = equity_svg(&r.equity, &r.benchmark, &r.trades);
+    let svg = equity_svg(&r.equity, &r.benchmark, &r.trades, &r.open_positions);
     let h = html(&info(), &r, &svg);
     assert!(h.starts_with("<!doctype html>"));
     assert!(h.contains("<title>Signal daemon backtest: intraday</title>"));
@@ -356,7 +361,7 @@ fn a_run_without_sessions_says_so() {
     let mut r = result(false);
     r.equity.clear();
     r.metrics = None;
-    let h = html(&info(), &r, &equity_svg(&[], &[], &[]));
+    let h = html(&info(), &r, &equity_svg(&[], &[], &[], &[]));
     assert!(visible(&h).contains("No sessions were replayed."));
     assert!(markdown(&info(), &r, "equity.svg").contains("No sessions were replayed."));
 }
