@@ -110,7 +110,7 @@ pub struct BacktestResult {
     /// Positions still open when the data ended, at their last marks.
     pub open_positions: Vec<OpenPosition>,
     /// Buy and hold of the replayed symbols at each session close (see
-    /// [`buy_and_hold`](super::benchmark::buy_and_hold)).
+    /// [`buy_and_hold`]).
     pub benchmark: Vec<EquityPoint>,
     /// The symbols replayed.
     pub symbols: Vec<String>,

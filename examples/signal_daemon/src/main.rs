@@ -304,8 +304,11 @@ fn validate_config(cfg: &Config, out: &mut dyn std::io::Write) {
     for (name, a) in &cfg.accounts {
         let _ = writeln!(
             out,
-            "  account {name} ({:?}): {}",
-            a.environment,
+            "  account {name} ({}): {}",
+            match a.environment {
+                config::EnvironmentName::Paper => "paper",
+                config::EnvironmentName::Live => "live",
+            },
             endpoints::Endpoints::of(cfg, name).describe(a)
         );
     }

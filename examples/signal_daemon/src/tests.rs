@@ -636,3 +636,51 @@ async fn shutdown_stops_after_the_current_step_and_writes_the_final_status() {
         "stopped before the 16:05 run and the open"
     );
 }
+
+#[tokio::test]
+async fn a_reload_may_not_move_an_account_to_other_urls() {
+    let fake = Fake::start().await;
+    mount_market(&fake).await;
+    fake.quote("AAPL", dec!(109.95), dec!(110.05));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("daemon.toml");
+    std::fs::write(&file, trend_only_file(|t| t)).unwrap();
+    let cfg = Config::parse(&trend_only_file(|t| t), "test").unwrap();
+    let mut rt = runtime(&cfg, &fake, dir.path());
+    rt.venues.get_mut("equity").unwrap().endpoints =
+        Some(crate::endpoints::Endpoints::of(&cfg, "equity"));
+    let opts = Options {
+        execute: true,
+        config_path: Some(file.clone()),
+        until: Some(ny(d(2024, 3, 4), 15, 30)),
+        status_path: dir.path().join("status.json"),
+    };
+    let start = ny(d(2024, 3, 4), 15, 0);
+    let mut daemon = Daemon::new(cfg, Box::new(|_| None), opts, rt, clock(&fake, start));
+    std::fs::write(
+        &file,
+        trend_only_file(|t| {
+            t.replace(
+                "[accounts.equity]\n",
+                "[accounts.equity]\ntrading_base_url = \"http://127.0.0.1:1\"\n",
+            )
+        }),
+    )
+    .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tx.send(Control::Reload).unwrap();
+    daemon.run(rx).await.unwrap();
+    let err = daemon.status().config_error.clone().unwrap_or_default();
+    assert_eq!(
+        err,
+        "accounts.equity: the base URLs changed; restart the daemon to use them"
+    );
+    // `status` shows where the account's requests go.
+    let mut out = Vec::new();
+    commands::status(&dir.path().join("status.json"), &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("account equity: trading https://paper-api.alpaca.markets (default), data https://data.alpaca.markets (default)"),
+        "{out}"
+    );
+}

@@ -346,7 +346,7 @@ fn date_ticks(dates: &[NaiveDate]) -> Vec<(usize, String)> {
         let picked: Vec<usize> = month_starts
             .iter()
             .copied()
-            .filter(|&i| dates[i].month0() % every == 0)
+            .filter(|&i| dates[i].month0().is_multiple_of(every))
             .collect();
         if picked.len() <= 10 || every == 12 {
             let format = if every == 12 { "%Y" } else { "%b %Y" };
