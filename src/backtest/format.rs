@@ -6,13 +6,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 /// `1234567.891` as `$1,234,567.89`; negative amounts as `-$12.50`.
 pub fn money(d: Decimal) -> String {
-    let cents = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    let sign = if cents.is_sign_negative() && !cents.is_zero() {
-        "-"
-    } else {
-        ""
-    };
-    format!("{sign}${}", grouped(cents.abs(), 2))
+    dollars(d, 2)
 }
 
 /// [`money`] with an explicit `+` on gains, for changes and P&L.
@@ -27,13 +21,18 @@ pub fn signed_money(d: Decimal) -> String {
 
 /// Money rounded to whole dollars (`$136,887`), for chart axes.
 pub fn money_whole(d: Decimal) -> String {
-    let whole = d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
-    let sign = if whole.is_sign_negative() && !whole.is_zero() {
+    dollars(d, 0)
+}
+
+/// `d` rounded to `dp` decimals (half away from zero), with its sign before the dollar sign.
+fn dollars(d: Decimal, dp: u32) -> String {
+    let rounded = d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+    let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
         "-"
     } else {
         ""
     };
-    format!("{sign}${}", grouped(whole.abs(), 0))
+    format!("{sign}${}", grouped(rounded.abs(), dp))
 }
 
 /// A fraction as a percentage with two decimals: `0.3689` as `36.89%`.

@@ -49,36 +49,20 @@ pub struct Options {
     pub download: Option<Download>,
 }
 
-/// A group's report: its title and what it says about the data.
-fn info(
-    cfg: &Config,
-    title: &str,
-    group: &BTreeMap<String, StrategyConfig>,
-    data: &str,
-    generated: bool,
-) -> ReportInfo {
-    ReportInfo {
-        title: format!("Signal daemon backtest: {title}"),
-        data_source: data.to_owned(),
-        generated_data: generated,
-        assumptions: crate::backtest_report::assumptions(cfg, group),
-    }
-}
-
+/// Runs one plan through the executor and the simulated broker, writes its report into
+/// `out_dir`, and returns the result, what the report said and the HTML report's path.
 async fn run_group(
     cfg: &Config,
-    info: ReportInfo,
-    group: BTreeMap<String, StrategyConfig>,
-    data: Vec<(String, Vec<Bar>)>,
-    data_tf: TimeFrame,
+    plan: Plan,
     out_dir: &Path,
 ) -> Result<(BacktestResult, ReportInfo, PathBuf), String> {
-    let title = info
-        .title
-        .rsplit(": ")
-        .next()
-        .unwrap_or(&info.title)
-        .to_owned();
+    let info = ReportInfo {
+        title: format!("Signal daemon backtest: {}", plan.title),
+        data_source: plan.source,
+        generated_data: plan.generated,
+        assumptions: crate::backtest_report::assumptions(cfg, &plan.group),
+    };
+    let (title, group, data, data_tf) = (plan.title, plan.group, plan.data, plan.timeframe);
     std::fs::create_dir_all(out_dir)
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let db = out_dir.join("store.sqlite");
@@ -122,6 +106,16 @@ async fn run_group(
     Ok((result, info, files.html))
 }
 
+/// One group's run: its strategies, its bars and what the report says about them.
+struct Plan {
+    title: &'static str,
+    group: BTreeMap<String, StrategyConfig>,
+    data: Vec<(String, Vec<Bar>)>,
+    timeframe: TimeFrame,
+    source: String,
+    generated: bool,
+}
+
 pub async fn run(
     cfg: &Config,
     opts: Options,
@@ -131,166 +125,163 @@ pub async fn run(
         .out
         .clone()
         .unwrap_or_else(|| cfg.paths.data_dir.join("backtest"));
-    let (daily, intraday) = split(cfg);
-    let days = opts.days.unwrap_or(cfg.backtest.days) as usize;
-    let mut runs = Vec::new();
-    if let Some(dl) = &opts.download {
-        dl.validate()?;
-        let client = crate::backtest_data::data_client(cfg, env)?.map_err(|m| {
-            Failure::Setup(format!(
-                "{m}: backtest --download reads Alpaca's bars with the account's keys"
-            ))
-        })?;
-        let source =
-            |tf: &str, (a, b): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)| {
-                format!(
-                    "Alpaca {tf} bars, split- and dividend-adjusted, {} to {} New York (cache {})",
-                    a.with_timezone(&chrono_tz::America::New_York).date_naive(),
-                    b.with_timezone(&chrono_tz::America::New_York).date_naive(),
-                    dl.cache.display()
-                )
-            };
-        if !daily.is_empty() {
-            let range = dl.daily_range();
-            let data = crate::backtest_data::fetch(
-                &client,
-                &symbols(&daily),
-                TimeFrame::DAY,
-                range,
-                &dl.cache,
-            )
-            .await?;
-            let info = info(cfg, "daily", &daily, &source("daily", range), false);
-            runs.push(run_group(cfg, info, daily, data, TimeFrame::DAY, &out.join("daily")).await?);
-        }
-        if !intraday.is_empty() {
-            let range = dl.intraday_range();
-            let data = crate::backtest_data::fetch(
-                &client,
-                &symbols(&intraday),
-                TimeFrame::MINUTE,
-                range,
-                &dl.cache,
-            )
-            .await?;
-            let info = info(cfg, "intraday", &intraday, &source("minute", range), false);
-            runs.push(
-                run_group(
-                    cfg,
-                    info,
-                    intraday,
-                    data,
-                    TimeFrame::MINUTE,
-                    &out.join("intraday"),
-                )
-                .await?,
-            );
-        }
+    let plans = if let Some(dl) = &opts.download {
+        downloaded(cfg, dl, env).await?
     } else if !opts.csv.is_empty() {
-        // CSV files are daily bars: the daily strategies run on them.
-        let mut data = Vec::new();
-        for (sym, path) in &opts.csv {
-            let loaded = load_csv(path, CsvOptions::default()).map_err(|e| e.to_string())?;
-            if loaded.skipped > 0 {
-                eprintln!(
-                    "{}: skipped {} rows with missing prices",
-                    path.display(),
-                    loaded.skipped
-                );
-            }
-            data.push((sym.clone(), loaded.bars));
-        }
-        let wanted: BTreeSet<String> = data.iter().map(|(s, _)| s.clone()).collect();
-        let group: BTreeMap<String, StrategyConfig> = daily
-            .into_iter()
-            .map(|(n, mut s)| {
-                restrict(&mut s, &wanted);
-                (n, s)
-            })
-            .filter(|(_, s)| !s.symbols().is_empty())
-            .collect();
-        if group.is_empty() {
-            return Err(Failure::Setup(
-                "no enabled daily strategy trades the symbols given with --csv (use SYMBOL=path)"
-                    .into(),
-            ));
-        }
-        let files: Vec<String> = opts
-            .csv
-            .iter()
-            .map(|(s, p)| format!("{s} from {}", p.display()))
-            .collect();
-        let info = info(
-            cfg,
-            "csv",
-            &group,
-            &format!("daily bars from CSV files: {}", files.join(", ")),
-            false,
-        );
-        runs.push(run_group(cfg, info, group, data, TimeFrame::DAY, &out.join("csv")).await?);
+        vec![from_csv(cfg, &opts.csv)?]
     } else {
-        let all: Vec<String> = {
-            let mut v = symbols(&daily);
-            v.extend(symbols(&intraday));
-            v.sort();
-            v.dedup();
-            v
-        };
-        let sample = sample_data::generate(&all, cfg.backtest.seed, days, INTRADAY_DAYS);
-        let generated = |what: &str| {
-            format!(
-                "generated sample data ({what}, seed {}), not market history",
-                cfg.backtest.seed
-            )
-        };
-        if !daily.is_empty() {
-            let wanted: BTreeSet<String> = symbols(&daily).into_iter().collect();
-            let data = sample
-                .iter()
-                .filter(|s| wanted.contains(&s.symbol))
-                .map(|s| (s.symbol.clone(), s.daily.clone()))
-                .collect();
-            let info = info(
-                cfg,
-                "daily",
-                &daily,
-                &generated(&format!("{days} daily bars per symbol")),
-                true,
-            );
-            runs.push(run_group(cfg, info, daily, data, TimeFrame::DAY, &out.join("daily")).await?);
-        }
-        if !intraday.is_empty() {
-            let wanted: BTreeSet<String> = symbols(&intraday).into_iter().collect();
-            let data = sample
-                .iter()
-                .filter(|s| wanted.contains(&s.symbol))
-                .map(|s| (s.symbol.clone(), s.minutes.clone()))
-                .collect();
-            let info = info(
-                cfg,
-                "intraday",
-                &intraday,
-                &generated(&format!("{INTRADAY_DAYS} sessions of minute bars")),
-                true,
-            );
-            runs.push(
-                run_group(
-                    cfg,
-                    info,
-                    intraday,
-                    data,
-                    TimeFrame::MINUTE,
-                    &out.join("intraday"),
-                )
-                .await?,
-            );
-        }
+        sampled(cfg, opts.days.unwrap_or(cfg.backtest.days) as usize)
+    };
+    let mut runs = Vec::new();
+    for p in plans.into_iter().filter(|p| !p.group.is_empty()) {
+        let dir = out.join(p.title);
+        runs.push(run_group(cfg, p, &dir).await?);
     }
     for (r, info, report) in &runs {
         crate::backtest_report::print_summary(&info.title, r, report);
     }
     println!("\nReports and stores: {}", out.display());
     Ok(())
+}
+
+/// Alpaca's history through the cache: daily bars over the range, minute bars for its last days.
+async fn downloaded(
+    cfg: &Config,
+    dl: &Download,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Plan>, Failure> {
+    dl.validate()?;
+    let client = crate::backtest_data::data_client(cfg, env)?.map_err(|m| {
+        Failure::Setup(format!(
+            "{m}: backtest --download reads Alpaca's bars with the account's keys"
+        ))
+    })?;
+    let (daily, intraday) = split(cfg);
+    let mut plans = Vec::new();
+    for (title, group, timeframe, range, what) in [
+        ("daily", daily, TimeFrame::DAY, dl.daily_range(), "daily"),
+        (
+            "intraday",
+            intraday,
+            TimeFrame::MINUTE,
+            dl.intraday_range(),
+            "minute",
+        ),
+    ] {
+        if group.is_empty() {
+            continue;
+        }
+        let data =
+            crate::backtest_data::fetch(&client, &symbols(&group), timeframe, range, &dl.cache)
+                .await?;
+        let day = |t: chrono::DateTime<chrono::Utc>| {
+            t.with_timezone(&chrono_tz::America::New_York).date_naive()
+        };
+        plans.push(Plan {
+            title,
+            group,
+            data,
+            timeframe,
+            source: format!(
+                "Alpaca {what} bars, split- and dividend-adjusted, {} to {} New York (cache {})",
+                day(range.0),
+                day(range.1),
+                dl.cache.display()
+            ),
+            generated: false,
+        });
+    }
+    Ok(plans)
+}
+
+/// Daily bars from CSV files, for the daily strategies that trade those symbols.
+fn from_csv(cfg: &Config, csv: &[(String, PathBuf)]) -> Result<Plan, Failure> {
+    let mut data = Vec::new();
+    for (sym, path) in csv {
+        let loaded = load_csv(path, CsvOptions::default()).map_err(|e| e.to_string())?;
+        if loaded.skipped > 0 {
+            eprintln!(
+                "{}: skipped {} rows with missing prices",
+                path.display(),
+                loaded.skipped
+            );
+        }
+        data.push((sym.clone(), loaded.bars));
+    }
+    let wanted: BTreeSet<String> = data.iter().map(|(s, _)| s.clone()).collect();
+    let group: BTreeMap<String, StrategyConfig> = split(cfg)
+        .0
+        .into_iter()
+        .map(|(n, mut s)| {
+            restrict(&mut s, &wanted);
+            (n, s)
+        })
+        .filter(|(_, s)| !s.symbols().is_empty())
+        .collect();
+    if group.is_empty() {
+        return Err(Failure::Setup(
+            "no enabled daily strategy trades the symbols given with --csv (use SYMBOL=path)"
+                .into(),
+        ));
+    }
+    let files: Vec<String> = csv
+        .iter()
+        .map(|(s, p)| format!("{s} from {}", p.display()))
+        .collect();
+    Ok(Plan {
+        title: "csv",
+        group,
+        data,
+        timeframe: TimeFrame::DAY,
+        source: format!("daily bars from CSV files: {}", files.join(", ")),
+        generated: false,
+    })
+}
+
+/// Generated sample data: `days` daily bars, and minute bars for the last sessions.
+fn sampled(cfg: &Config, days: usize) -> Vec<Plan> {
+    let (daily, intraday) = split(cfg);
+    let mut all = symbols(&daily);
+    all.extend(symbols(&intraday));
+    all.sort();
+    all.dedup();
+    let sample = sample_data::generate(&all, cfg.backtest.seed, days, INTRADAY_DAYS);
+    let pick =
+        |group: &BTreeMap<String, StrategyConfig>, minutes: bool| -> Vec<(String, Vec<Bar>)> {
+            let wanted: BTreeSet<String> = symbols(group).into_iter().collect();
+            sample
+                .iter()
+                .filter(|s| wanted.contains(&s.symbol))
+                .map(|s| {
+                    let bars = if minutes { &s.minutes } else { &s.daily };
+                    (s.symbol.clone(), bars.clone())
+                })
+                .collect()
+        };
+    let generated = |what: String| {
+        format!(
+            "generated sample data ({what}, seed {}), not market history",
+            cfg.backtest.seed
+        )
+    };
+    vec![
+        Plan {
+            title: "daily",
+            data: pick(&daily, false),
+            group: daily,
+            timeframe: TimeFrame::DAY,
+            source: generated(format!("{days} daily bars per symbol")),
+            generated: true,
+        },
+        Plan {
+            title: "intraday",
+            data: pick(&intraday, true),
+            group: intraday,
+            timeframe: TimeFrame::MINUTE,
+            source: generated(format!("{INTRADAY_DAYS} sessions of minute bars")),
+            generated: true,
+        },
+    ]
 }
 
 fn restrict(s: &mut StrategyConfig, wanted: &BTreeSet<String>) {

@@ -48,6 +48,15 @@ fn daily_bar(date: NaiveDate, open: f64, high: f64, low: f64, close: f64) -> Val
     json!({"t": t.to_rfc3339(), "o": open, "h": high, "l": low, "c": close, "v": 1000000, "n": 1000, "vw": close})
 }
 
+/// `scan --timeframe 1Day` with `env`: what it found and printed.
+async fn scan_daily(cfg: &Config, env: &dyn Fn(&str) -> Option<String>) -> (scan::Found, String) {
+    let mut out = Vec::new();
+    let found = scan::run(cfg, Some("1Day"), false, env, &mut out)
+        .await
+        .unwrap();
+    (found, String::from_utf8(out).unwrap())
+}
+
 #[tokio::test]
 async fn accounts_open_at_the_configured_urls_and_say_so() {
     let server = common::server().await;
@@ -122,11 +131,7 @@ async fn scan_reads_alpacas_bars_and_applies_the_configured_filters() {
     if let Some(StrategyConfig::StratOptions(c)) = cfg.strategies.get_mut("strat_options") {
         c.symbols = vec!["SPY".into(), "QQQ".into()];
     }
-    let mut out = Vec::new();
-    let found = scan::run(&cfg, Some("1Day"), false, &env, &mut out)
-        .await
-        .unwrap();
-    let out = String::from_utf8(out).unwrap();
+    let (found, out) = scan_daily(&cfg, &env).await;
     assert_eq!(
         found,
         scan::Found {
@@ -177,12 +182,8 @@ async fn scan_reads_alpacas_bars_and_applies_the_configured_filters() {
         )
         .mount(&server)
         .await;
-    let mut out = Vec::new();
-    let found = scan::run(&cfg, Some("1Day"), false, &env, &mut out)
-        .await
-        .unwrap();
+    let (found, out) = scan_daily(&cfg, &env).await;
     assert_eq!(found.setups, 0);
-    let out = String::from_utf8(out).unwrap();
     assert!(
         out.contains("not enough completed bars for: SPY 1Day, QQQ 1Day"),
         "{out}"
@@ -322,11 +323,7 @@ async fn the_rehearsal_kit_in_examples_deploy_answers_test_and_scan() {
         out.contains("equity: ok, account ACTIVE, equity $103,820.56"),
         "{out}"
     );
-    let mut out = Vec::new();
-    let found = scan::run(&cfg, Some("1Day"), false, &env, &mut out)
-        .await
-        .unwrap();
-    let out = String::from_utf8(out).unwrap();
+    let (found, out) = scan_daily(&cfg, &env).await;
     assert_eq!(
         found,
         scan::Found {

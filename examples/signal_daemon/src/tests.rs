@@ -568,6 +568,18 @@ fn trend_only_file(edit: impl Fn(String) -> String) -> String {
     edit(text)
 }
 
+/// The fake with the market mounted and AAPL quoted, and a config file holding
+/// [`trend_only_file`] in a fresh directory.
+async fn trend_market_with_file() -> (Fake, tempfile::TempDir, std::path::PathBuf) {
+    let fake = Fake::start().await;
+    mount_market(&fake).await;
+    fake.quote("AAPL", dec!(109.95), dec!(110.05));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("daemon.toml");
+    std::fs::write(&file, trend_only_file(|t| t)).unwrap();
+    (fake, dir, file)
+}
+
 fn daemon_with_file(fake: &Fake, dir: &Path, file: &Path, until: DateTime<Utc>) -> Daemon {
     let cfg = Config::parse(&trend_only_file(|t| t), "test").unwrap();
     assert_eq!(
@@ -587,12 +599,7 @@ fn daemon_with_file(fake: &Fake, dir: &Path, file: &Path, until: DateTime<Utc>) 
 
 #[tokio::test]
 async fn a_changed_config_file_is_reloaded_and_its_new_parameters_trade() {
-    let fake = Fake::start().await;
-    mount_market(&fake).await;
-    fake.quote("AAPL", dec!(109.95), dec!(110.05));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("daemon.toml");
-    std::fs::write(&file, trend_only_file(|t| t)).unwrap();
+    let (fake, dir, file) = trend_market_with_file().await;
     let mut daemon = daemon_with_file(&fake, dir.path(), &file, ny(d(2024, 3, 5), 10, 0));
     // A wider band, written after start: the 1.2% move no longer crosses it.
     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -614,12 +621,7 @@ async fn a_changed_config_file_is_reloaded_and_its_new_parameters_trade() {
 
 #[tokio::test]
 async fn shutdown_stops_after_the_current_step_and_writes_the_final_status() {
-    let fake = Fake::start().await;
-    mount_market(&fake).await;
-    fake.quote("AAPL", dec!(109.95), dec!(110.05));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("daemon.toml");
-    std::fs::write(&file, trend_only_file(|t| t)).unwrap();
+    let (fake, dir, file) = trend_market_with_file().await;
     let mut daemon = daemon_with_file(&fake, dir.path(), &file, ny(d(2024, 3, 6), 10, 0));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tx.send(Control::Shutdown).unwrap();
@@ -639,12 +641,7 @@ async fn shutdown_stops_after_the_current_step_and_writes_the_final_status() {
 
 #[tokio::test]
 async fn a_reload_may_not_move_an_account_to_other_urls() {
-    let fake = Fake::start().await;
-    mount_market(&fake).await;
-    fake.quote("AAPL", dec!(109.95), dec!(110.05));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("daemon.toml");
-    std::fs::write(&file, trend_only_file(|t| t)).unwrap();
+    let (fake, dir, file) = trend_market_with_file().await;
     let cfg = Config::parse(&trend_only_file(|t| t), "test").unwrap();
     let mut rt = runtime(&cfg, &fake, dir.path());
     rt.venues.get_mut("equity").unwrap().endpoints =

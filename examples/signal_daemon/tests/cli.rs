@@ -48,6 +48,33 @@ fn text(out: &Output) -> (String, String) {
     )
 }
 
+/// Runs `--config cfg ARGS` with the variables `env` set: exit status, stdout, stderr.
+fn run(cfg: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let mut c = bin();
+    c.arg("--config").arg(cfg).args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    (out.status.code(), stdout, stderr)
+}
+
+/// [`run`] from a tokio test, whose mock server must keep running meanwhile.
+async fn run_beside_mock(
+    cfg: &Path,
+    args: &'static [&'static str],
+    env: Vec<(&'static str, String)>,
+) -> (Option<i32>, String, String) {
+    let cfg = cfg.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run(&cfg, args, &env)
+    })
+    .await
+    .unwrap()
+}
+
 /// A short backtest on the sample data at log level info: it logs its entries and exits, and
 /// needs no keys and no network.
 fn daemon(out: &std::path::Path) -> Command {
@@ -97,14 +124,8 @@ fn version_is_printed() {
 fn start_without_keys_fails_with_status_2_and_names_the_variables() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "");
-    let out = bin()
-        .arg("--config")
-        .arg(&cfg)
-        .arg("start")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    let (code, stdout, stderr) = run(&cfg, &["start"], &[]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
     assert!(
         stderr.contains("APCA_API_KEY_ID and APCA_API_SECRET_KEY are not set"),
         "{stderr}"
@@ -115,15 +136,8 @@ fn start_without_keys_fails_with_status_2_and_names_the_variables() {
         "nothing was simulated"
     );
     // One key of the pair: still refused, naming the missing one.
-    let out = bin()
-        .arg("--config")
-        .arg(&cfg)
-        .arg("start")
-        .env("APCA_API_KEY_ID", KEY)
-        .output()
-        .unwrap();
-    let (_, stderr) = text(&out);
-    assert_ne!(out.status.code(), Some(0));
+    let (code, _, stderr) = run(&cfg, &["start"], &[("APCA_API_KEY_ID", KEY)]);
+    assert_ne!(code, Some(0));
     assert!(
         stderr.contains("APCA_API_KEY_ID is set but APCA_API_SECRET_KEY is not"),
         "{stderr}"
@@ -135,26 +149,14 @@ fn start_without_keys_fails_with_status_2_and_names_the_variables() {
 fn scan_without_keys_asks_for_them_or_for_sample_data() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "");
-    let out = bin()
-        .arg("--config")
-        .arg(&cfg)
-        .arg("scan")
-        .output()
-        .unwrap();
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (code, _, stderr) = run(&cfg, &["scan"], &[]);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("APCA_API_KEY_ID") && stderr.contains("--sample"),
         "{stderr}"
     );
-    let out = bin()
-        .args(["scan", "--sample", "--timeframe", "1Day"])
-        .arg("--config")
-        .arg(&cfg)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stdout}{stderr}");
+    let (code, stdout, stderr) = run(&cfg, &["scan", "--sample", "--timeframe", "1Day"], &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(
         stdout.contains("minimum move 0.50%, minimum reward/risk 1.00 (generated sample data"),
         "{stdout}"
@@ -171,14 +173,8 @@ fn a_key_pasted_into_the_config_is_never_echoed() {
         dir.path(),
         &format!("[accounts.equity]\nsecret_key_env = \"{SECRET}\"\n"),
     );
-    let out = bin()
-        .arg("--config")
-        .arg(&cfg)
-        .arg("validate-config")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    let (code, stdout, stderr) = run(&cfg, &["validate-config"], &[]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
     assert!(
         stderr.contains("accounts.equity.secret_key_env"),
         "{stderr}"
@@ -192,14 +188,8 @@ fn a_key_pasted_into_the_config_is_never_echoed() {
         dir.path(),
         &format!("[accounts.equity]\nkey_id_env = {KEY}\n"),
     );
-    let out = bin()
-        .arg("--config")
-        .arg(&cfg)
-        .arg("validate-config")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(2));
+    let (code, stdout, stderr) = run(&cfg, &["validate-config"], &[]);
+    assert_eq!(code, Some(2));
     assert!(stderr.contains("not valid TOML at line 5"), "{stderr}");
     assert!(!stderr.contains(KEY) && !stdout.contains(KEY), "{stderr}");
 }
@@ -241,23 +231,14 @@ async fn test_rehearses_a_deployment_against_a_local_mock() {
     let server = mock_alpaca().await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "");
-    let uri = server.uri();
-    let out = tokio::task::spawn_blocking(move || {
-        bin()
-            .arg("--config")
-            .arg(&cfg)
-            .arg("test")
-            .env("APCA_API_KEY_ID", KEY)
-            .env("APCA_API_SECRET_KEY", SECRET)
-            .env("APCA_API_BASE_URL", &uri)
-            .env("APCA_API_DATA_URL", &uri)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stdout}{stderr}");
+    let env = vec![
+        ("APCA_API_KEY_ID", KEY.to_owned()),
+        ("APCA_API_SECRET_KEY", SECRET.to_owned()),
+        ("APCA_API_BASE_URL", server.uri()),
+        ("APCA_API_DATA_URL", server.uri()),
+    ];
+    let (code, stdout, stderr) = run_beside_mock(&cfg, &["test"], env).await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(
         stdout.contains(&format!(
             "equity (paper): trading {} (APCA_API_BASE_URL), data {} (APCA_API_DATA_URL)",
@@ -289,23 +270,14 @@ async fn a_server_echoing_the_secret_does_not_get_it_printed() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "");
-    let uri = server.uri();
-    let out = tokio::task::spawn_blocking(move || {
-        bin()
-            .arg("--config")
-            .arg(&cfg)
-            .arg("test")
-            .env("APCA_API_KEY_ID", KEY)
-            .env("APCA_API_SECRET_KEY", SECRET)
-            .env("APCA_API_BASE_URL", &uri)
-            .env("RUST_LOG", "debug")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let env = vec![
+        ("APCA_API_KEY_ID", KEY.to_owned()),
+        ("APCA_API_SECRET_KEY", SECRET.to_owned()),
+        ("APCA_API_BASE_URL", server.uri()),
+        ("RUST_LOG", "debug".to_owned()),
+    ];
+    let (code, stdout, stderr) = run_beside_mock(&cfg, &["test"], env).await;
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
     assert!(
         stdout.contains("equity: ") && stdout.contains("401"),
         "{stdout}"
