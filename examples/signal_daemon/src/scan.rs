@@ -1,6 +1,11 @@
 //! `scan`: the STRAT setups on the last completed bar of every symbol and timeframe of the
 //! enabled `strat_options` strategies, with their configured filters, as a table. Reads
 //! Alpaca's bars with the account's keys (sample data only with `--sample`); places nothing.
+//!
+//! "Completed" is judged without the calendar, by the regular hours of a normal day: today's
+//! daily bar counts from the next New York day on (after an early close it waits until
+//! midnight), an intraday bar once its span has ended, and bars wholly outside 09:30-16:00 are
+//! left out, as the daemon leaves them out.
 
 use crate::config::{Config, StrategyConfig, timeframe};
 use crate::daemon::bars::{AlpacaBars, BarSource, SampleBars};
