@@ -15,12 +15,11 @@ use alpaca_exec::backtest::runner::{Backtest, BacktestConfig};
 use alpaca_exec::backtest::sma_cross::SmaCross;
 use alpaca_exec::backtest::sweep::sweep;
 use alpaca_exec::data::Bar;
-use alpaca_exec::indicators::Sma;
+use alpaca_exec::indicators::{Crossover, Sma};
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::America::New_York;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use std::hint::black_box;
 
 /// `n` weekdays of a deterministic zig-zag walk (trends of varying length, so the averages cross
@@ -60,16 +59,15 @@ fn series(n: usize) -> Vec<Bar> {
 }
 
 fn bare_loop(bars: &[Bar]) -> usize {
-    let (mut f, mut s) = (Sma::new(10).unwrap(), Sma::new(30).unwrap());
-    let mut above = None;
+    let mut f: Sma<Decimal> = Sma::new(10).unwrap();
+    let mut s: Sma<Decimal> = Sma::new(30).unwrap();
+    let mut cross = Crossover::new();
     let mut crossings = 0;
     for b in bars {
-        let c = b.close.to_f64().unwrap();
-        if let (Some(fv), Some(sv)) = (f.update(c), s.update(c)) {
-            let now = fv > sv;
-            if above.replace(now).is_some_and(|was| was != now) {
-                crossings += 1;
-            }
+        if let (Some(fv), Some(sv)) = (f.update(b.close), s.update(b.close))
+            && cross.update(fv, sv).is_some()
+        {
+            crossings += 1;
         }
     }
     crossings
