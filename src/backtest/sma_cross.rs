@@ -11,19 +11,19 @@
 //! (`bt.ind.CrossOver(SMA(fast), SMA(slow))`, buy on +1 when flat, close on -1 when long), and
 //! it produces the same trades.
 
+use crate::data::TimeFrame;
 use crate::hash::FastMap;
 use crate::indicators::{Cross, Crossover, Sma};
 use crate::strategy::{Bar, Intent, Signal, Strategy, StrategyContext};
 use async_trait::async_trait;
 use rust_decimal::Decimal;
-use std::time::Duration;
 
 /// SMA crossover, long or flat, on each watched symbol.
 #[derive(Debug, Clone)]
 pub struct SmaCross {
     name: String,
     symbols: Vec<String>,
-    timeframe: Duration,
+    timeframe: TimeFrame,
     fast: usize,
     slow: usize,
     /// Per symbol; looked up on every bar, hence the fast hasher.
@@ -38,7 +38,7 @@ impl SmaCross {
         Self {
             name: name.to_owned(),
             symbols: symbols.iter().map(|s| s.to_string()).collect(),
-            timeframe: Duration::from_secs(86_400),
+            timeframe: TimeFrame::DAY,
             fast,
             slow,
             state: FastMap::default(),
@@ -46,7 +46,7 @@ impl SmaCross {
     }
 
     /// Runs on bars of this interval instead of daily ones.
-    pub fn with_timeframe(mut self, timeframe: Duration) -> Self {
+    pub fn with_timeframe(mut self, timeframe: TimeFrame) -> Self {
         self.timeframe = timeframe;
         self
     }
@@ -62,7 +62,7 @@ impl Strategy for SmaCross {
         self.symbols.clone()
     }
 
-    fn timeframe(&self) -> Duration {
+    fn timeframe(&self) -> TimeFrame {
         self.timeframe
     }
 
@@ -91,6 +91,12 @@ impl Strategy for SmaCross {
             Cross::Below if held => Intent::Exit,
             _ => return Vec::new(),
         };
-        vec![Signal::new(&self.name, symbol, intent, bar.close, bar.time)]
+        vec![Signal::new(
+            &self.name,
+            symbol,
+            intent,
+            bar.close,
+            bar.timestamp,
+        )]
     }
 }
