@@ -1,18 +1,23 @@
 //! [`AlpacaBroker`]: the [`Broker`] trait over the crate's [`Client`].
 
 use super::{
-    AccountSnapshot, Broker, BrokerOrder, BrokerPosition, ChainQuery, LatestPrice, MarketClock,
-    Session,
+    AccountSnapshot, ActivityKind, Broker, BrokerActivity, BrokerOrder, BrokerPosition, ChainQuery,
+    LatestPrice, MarketClock, Session,
 };
 use crate::data::{OptionChainRequest, OptionSnapshotsRequest};
 use crate::error::{Error, Result};
 use crate::options::OccSymbol;
 use crate::options::select::ContractQuote;
+use crate::trading::activities::{Activity, ActivityType, ListActivities, MAX_ACTIVITIES_PAGE};
 use crate::trading::option_contracts::MAX_CONTRACTS_PAGE;
 use crate::trading::orders::{ListOrders, OrderQueryStatus};
-use crate::{Account, CalendarRequest, Client, ListOptionContracts, Order, OrderRequest, Position};
+use crate::{
+    Account, CalendarRequest, Client, ListOptionContracts, Order, OrderRequest, OrderSide,
+    Position, SortDirection,
+};
 use async_trait::async_trait;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::America::New_York;
 use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -218,6 +223,108 @@ impl Broker for AlpacaBroker {
             })
             .collect())
     }
+
+    /// `GET /v2/account/activities` for fills, expiries, exercises, assignments, cash
+    /// settlements and deliveries after `after`, oldest first, every page.
+    async fn activities(&self, after: DateTime<Utc>) -> Result<Vec<BrokerActivity>> {
+        let req = ListActivities {
+            activity_types: POSITION_ACTIVITIES.to_vec(),
+            after: Some(after),
+            direction: Some(SortDirection::Asc),
+            page_size: Some(MAX_ACTIVITIES_PAGE),
+            ..ListActivities::default()
+        };
+        let all: Vec<Activity> = req.stream(&self.client).try_collect().await?;
+        Ok(all.into_iter().filter_map(to_broker_activity).collect())
+    }
+}
+
+/// The activity types that change positions (see [`Broker::activities`]).
+const POSITION_ACTIVITIES: [ActivityType; 6] = [
+    ActivityType::Fill,
+    ActivityType::Opexp,
+    ActivityType::Opexc,
+    ActivityType::Opasn,
+    ActivityType::Opcsh,
+    ActivityType::Optrd,
+];
+
+/// An activity in the engine's terms; `None` for one that changes no position (or a non-trade
+/// activity Alpaca marked canceled).
+fn to_broker_activity(a: Activity) -> Option<BrokerActivity> {
+    match a {
+        Activity::Trade(t) => {
+            let qty = match &t.side {
+                OrderSide::Buy => t.qty,
+                // `sell`, and `sell_short` (kept as an unknown side): both take shares out.
+                OrderSide::Sell => -t.qty,
+                OrderSide::Unknown(s) if s.starts_with("sell") => -t.qty,
+                OrderSide::Unknown(s) => {
+                    tracing::warn!(id = %t.id, side = %s, "fill activity with an unknown side ignored");
+                    return None;
+                }
+            };
+            Some(BrokerActivity {
+                id: t.id,
+                kind: ActivityKind::Fill,
+                symbol: t.symbol,
+                qty,
+                price: Some(t.price),
+                net_amount: None,
+                order_id: Some(t.order_id),
+                time: t.transaction_time,
+            })
+        }
+        Activity::NonTrade(n) => {
+            let kind = match n.activity_type {
+                ActivityType::Opexp => ActivityKind::OptionExpired,
+                ActivityType::Opexc => ActivityKind::OptionExercised,
+                ActivityType::Opasn => ActivityKind::OptionAssigned,
+                ActivityType::Opcsh => ActivityKind::OptionCashSettled,
+                ActivityType::Optrd => ActivityKind::OptionDelivery,
+                _ => return None,
+            };
+            if n.status
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("canceled"))
+            {
+                return None;
+            }
+            let (Some(symbol), Some(qty)) = (n.symbol, n.qty) else {
+                tracing::warn!(id = %n.id, ?kind, "option activity without a symbol or quantity ignored");
+                return None;
+            };
+            // A delivery's price is its cash over its shares (the strike).
+            let price = match (kind, n.net_amount) {
+                (ActivityKind::OptionDelivery, Some(net)) if !qty.is_zero() => {
+                    net.abs().checked_div(qty.abs())
+                }
+                _ => None,
+            };
+            let time = n
+                .created_at
+                .or_else(|| n.date.and_then(after_the_close))
+                .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            Some(BrokerActivity {
+                id: n.id,
+                kind,
+                symbol,
+                qty,
+                price,
+                net_amount: n.net_amount,
+                order_id: None,
+                time,
+            })
+        }
+    }
+}
+
+/// 16:00 New York on `date`: when an event known only by its date (an expiry) happened.
+fn after_the_close(date: NaiveDate) -> Option<DateTime<Utc>> {
+    New_York
+        .from_local_datetime(&date.and_hms_opt(16, 0, 0)?)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn no_data(symbol: &str) -> Error {
