@@ -1,6 +1,7 @@
 //! Backtester tests: the real executor over the simulated broker, on series built here and on
 //! the real daily prices in `tests/fixtures/market-data/`.
 
+mod options;
 mod sma_reference;
 
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig};

@@ -7,7 +7,6 @@ use crate::sample_data;
 use crate::strategies::build::{build, data_timeframe};
 use alpaca_exec::backtest::bars::{CsvOptions, load_csv};
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig, BacktestResult};
-use alpaca_exec::backtest::sim::SimConfig;
 use alpaca_exec::data::{Bar, TimeFrame};
 use alpaca_exec::store::{ExecutionStore, SqliteStore};
 use std::collections::{BTreeMap, BTreeSet};
@@ -59,10 +58,7 @@ async fn run_group(
     let store: Arc<dyn ExecutionStore> =
         Arc::new(SqliteStore::open(&db).map_err(|e| format!("{}: {e}", db.display()))?);
     let config = BacktestConfig {
-        sim: SimConfig {
-            starting_cash: cfg.backtest.start_equity,
-            ..SimConfig::default()
-        },
+        sim: policy::sim_config(cfg),
         executor: policy::executor_config(cfg, None),
         exit_policy: Some(policy::default_exit_policy(cfg)),
         exit_policies: policy::exit_policies(cfg),
@@ -217,7 +213,7 @@ fn print_summary(r: &BacktestResult, db: &Path) {
                 m.max_drawdown.as_ref().map_or(0.0, |d| d.depth * 100.0),
                 m.sharpe.map_or("n/a".into(), |s| format!("{s:.2}"))
             );
-            for (name, t) in &m.per_strategy {
+            let row = |name: &str, t: &alpaca_exec::backtest::metrics::TradeStats| {
                 println!(
                     "  {name:<14} {:>4} trades, win rate {}, net P&L {}",
                     t.trades,
@@ -225,6 +221,15 @@ fn print_summary(r: &BacktestResult, db: &Path) {
                         .map_or("n/a".into(), |w| format!("{:.0}%", w * 100.0)),
                     t.net_pnl.round_dp(2)
                 );
+            };
+            for (name, t) in &m.per_strategy {
+                row(name, t);
+            }
+            if !m.exits_by_reason.is_empty() {
+                println!("exits by reason:");
+                for (rule, t) in &m.exits_by_reason {
+                    row(rule, t);
+                }
             }
         }
         None => println!("no sessions replayed"),

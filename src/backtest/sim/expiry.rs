@@ -46,13 +46,13 @@ const AUTO_EXERCISE: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
 
 impl SimBroker {
     /// Settles every option position expiring on or before `date`, at `time` (the session's
-    /// close). Returns how many settled.
+    /// close). Returns how many settled, and how many open orders expired with them.
     pub(super) fn settle_expiring(
         &self,
         st: &mut State,
         date: NaiveDate,
         time: DateTime<Utc>,
-    ) -> usize {
+    ) -> (usize, usize) {
         let mut expiring: Vec<(String, OccSymbol, Holding)> = st
             .holdings
             .iter()
@@ -66,6 +66,7 @@ impl SimBroker {
         let value =
             |occ: &OccSymbol| intrinsic(occ, Self::spot(st, occ.root()).unwrap_or_default());
         expiring.sort_by(|a, b| value(&b.1).cmp(&value(&a.1)).then_with(|| a.0.cmp(&b.0)));
+        let mut orders_expired = 0;
         for (symbol, occ, h) in &expiring {
             st.holdings.remove(symbol);
             self.settle_one(st, symbol, occ, h.qty, time);
@@ -74,10 +75,11 @@ impl SimBroker {
                 if o.symbol == *symbol && o.is_open() {
                     o.status = OrderStatus::Expired;
                     o.updated_at = time;
+                    orders_expired += 1;
                 }
             }
         }
-        expiring.len()
+        (expiring.len(), orders_expired)
     }
 
     /// Settles `contracts` (signed: negative when short) of `occ`, already removed from the

@@ -99,6 +99,15 @@ impl Default for SimConfig {
     }
 }
 
+/// What closing a session changed ([`SimBroker::end_of_day`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionEnd {
+    /// Option positions that expired, were exercised or were assigned.
+    pub options_settled: usize,
+    /// Orders that expired: `day` orders, and orders in a contract that expired.
+    pub orders_expired: usize,
+}
+
 /// One fill the simulator made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimFill {
@@ -640,8 +649,8 @@ impl SimBroker {
 
     /// Closes the session of `date`: expires `day` orders, takes each symbol's close into its
     /// volatility estimate, settles the options expiring that day (see the `expiry` module) and
-    /// records the closing equity. Returns how many option positions settled.
-    pub fn end_of_day(&self, date: NaiveDate) -> usize {
+    /// records the closing equity. Returns what changed, for the driver to tell the engine.
+    pub fn end_of_day(&self, date: NaiveDate) -> SessionEnd {
         let mut st = self.lock();
         if let Some((_, close)) = self.calendar.session(date) {
             self.clock.advance_to(close);
@@ -649,20 +658,22 @@ impl SimBroker {
         // Read once, and only if an order or a position needs it (most closes change nothing).
         let mut at = None;
         let mut now = || *at.get_or_insert_with(|| self.now());
+        let mut end = SessionEnd::default();
         for idx in 0..st.open.len() {
             let i = st.open[idx];
             let o = &mut st.orders[i];
             if o.is_open() && o.tif == TimeInForce::Day {
                 o.status = OrderStatus::Expired;
                 o.updated_at = now();
+                end.orders_expired += 1;
             }
         }
         self.take_closes(&mut st);
-        let settled = if st.holdings.is_empty() {
-            0
-        } else {
-            self.settle_expiring(&mut st, date, now())
-        };
+        if !st.holdings.is_empty() {
+            let (settled, expired) = self.settle_expiring(&mut st, date, now());
+            end.options_settled = settled;
+            end.orders_expired += expired;
+        }
         st.drop_closed();
         let equity = self.equity_of(&st);
         let invested = !st.holdings.is_empty();
@@ -672,7 +683,7 @@ impl SimBroker {
             equity,
             invested,
         });
-        settled
+        end
     }
 
     /// Adds the session's close of every symbol that traded to its volatility estimate.

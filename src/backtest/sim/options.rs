@@ -31,6 +31,7 @@
 //! backtest's option P&L is therefore a model's, good for testing the mechanics of a strategy
 //! (selection, sizing, exits, expiry) and for rough comparisons, not a forecast of fills.
 
+pub use crate::options::greeks::intrinsic;
 use crate::options::greeks::{BlackScholes, Greeks};
 use crate::options::select::ContractQuote;
 use crate::options::{OccSymbol, OptionType};
@@ -93,16 +94,17 @@ impl VolatilityModel {
 pub struct SpreadModel {
     /// Full width of the spread as a fraction of the model price (e.g. `0.04`: 2% each side).
     pub fraction: Decimal,
-    /// The narrowest spread, in dollars per share (e.g. `0.05`).
+    /// The narrowest spread, in dollars per share (e.g. `0.01`, one tick).
     pub min: Decimal,
 }
 
 impl Default for SpreadModel {
-    /// 4% of the price, at least five cents.
+    /// 4% of the price, at least a cent: proportional, so that split-adjusted history (where
+    /// a stock that traded at $60 shows as $2) is quoted as its real options were.
     fn default() -> Self {
         Self {
             fraction: Decimal::new(4, 2),
-            min: Decimal::new(5, 2),
+            min: Decimal::new(1, 2),
         }
     }
 }
@@ -166,14 +168,6 @@ pub fn years_to_expiry(now: DateTime<Utc>, expiration: NaiveDate) -> f64 {
     match close {
         Some(expiry) => ((expiry - now).num_seconds().max(0) as f64) / (365.0 * 86_400.0),
         None => 0.0,
-    }
-}
-
-/// Intrinsic value per share at `spot`.
-pub fn intrinsic(symbol: &OccSymbol, spot: Decimal) -> Decimal {
-    match symbol.option_type() {
-        OptionType::Call => (spot - symbol.strike()).max(Decimal::ZERO),
-        OptionType::Put => (symbol.strike() - spot).max(Decimal::ZERO),
     }
 }
 
@@ -320,7 +314,7 @@ mod tests {
         let worthless = m.quote(&put, dec!(510), expired, 0.30);
         assert_eq!(
             (worthless.price, worthless.bid, worthless.ask),
-            (dec!(0), dec!(0), dec!(0.03))
+            (dec!(0), dec!(0), dec!(0.01))
         );
         assert_eq!(intrinsic(&put, dec!(490)), dec!(10));
     }
@@ -329,9 +323,15 @@ mod tests {
     fn the_spread_has_a_minimum_and_no_bid_below_it() {
         let s = SpreadModel::default();
         assert_eq!(s.quote(dec!(10)), (dec!(9.80), dec!(10.20)));
-        // 4% of 0.50 is 0.02: the five-cent minimum applies.
-        assert_eq!(s.quote(dec!(0.50)), (dec!(0.47), dec!(0.53)));
-        assert_eq!(s.quote(dec!(0.02)), (dec!(0), dec!(0.05)));
+        // 4% of 0.20 is 0.008: the one-cent minimum applies, and the cents round outwards.
+        assert_eq!(s.quote(dec!(0.20)), (dec!(0.19), dec!(0.21)));
+        assert_eq!(s.quote(dec!(0.012)), (dec!(0), dec!(0.02)));
+        let nickel = SpreadModel {
+            fraction: dec!(0.04),
+            min: dec!(0.05),
+        };
+        assert_eq!(nickel.quote(dec!(0.50)), (dec!(0.47), dec!(0.53)));
+        assert_eq!(nickel.quote(dec!(0.02)), (dec!(0), dec!(0.05)));
         let wide = SpreadModel {
             fraction: dec!(0.10),
             min: dec!(0),

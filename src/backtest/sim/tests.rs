@@ -317,7 +317,8 @@ async fn options_price_from_the_underlying_and_settle_in_cash_when_configured() 
         &bar(15, dec!(505), dec!(511), dec!(504), dec!(510)),
     );
     assert_eq!(
-        s.end_of_day(NaiveDate::from_ymd_opt(2024, 3, 15).unwrap()),
+        s.end_of_day(NaiveDate::from_ymd_opt(2024, 3, 15).unwrap())
+            .options_settled,
         2
     );
     let f = s.fills();
