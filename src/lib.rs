@@ -38,6 +38,8 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+// On docs.rs (nightly, `--cfg docsrs`): a badge naming the feature on every gated item.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The README's examples, compiled as doctests so they cannot rot.
 #[cfg(doctest)]
@@ -49,6 +51,9 @@ pub mod backtest;
 pub mod broker;
 pub mod client;
 pub mod data;
+mod dec_macro;
+#[doc(hidden)]
+pub use dec_macro::__private;
 pub mod error;
 pub mod exec;
 mod hash;
@@ -56,6 +61,7 @@ pub mod indicators;
 mod num;
 pub mod options;
 pub mod patterns;
+pub mod prelude;
 pub mod risk;
 pub mod store;
 pub mod strategy;
@@ -82,3 +88,4 @@ pub use trading::orders::{
     ReplaceOrder, TimeInForce, Trail,
 };
 pub use trading::positions::{ClosePosition, Position};
+pub use trading::watchlists::{Watchlist, WatchlistRef, WatchlistRequest};

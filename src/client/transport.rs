@@ -38,7 +38,10 @@ pub(crate) struct Request {
 
 impl Request {
     fn new(method: Method, api: Api, segments: &[&str]) -> Self {
-        let idempotent = matches!(method, Method::GET | Method::DELETE | Method::HEAD);
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::DELETE | Method::HEAD | Method::PUT
+        );
         Self {
             method,
             api,
@@ -73,6 +76,11 @@ impl Request {
 
     pub(crate) fn patch(api: Api, segments: &[&str], body: &impl Serialize) -> Result<Self> {
         Self::new(Method::PATCH, api, segments).json(body)
+    }
+
+    /// A PUT with a JSON body: it replaces the resource, so repeating it is safe.
+    pub(crate) fn put(api: Api, segments: &[&str], body: &impl Serialize) -> Result<Self> {
+        Self::new(Method::PUT, api, segments).json(body)
     }
 
     fn json(mut self, body: &impl Serialize) -> Result<Self> {
@@ -128,6 +136,9 @@ impl Request {
 #[derive(Debug)]
 pub(crate) struct Response {
     pub(crate) status: StatusCode,
+    /// The `Content-Type` header, for the few endpoints that answer with something other than
+    /// JSON (logos are images).
+    pub(crate) content_type: Option<String>,
     pub(crate) body: bytes::Bytes,
 }
 
@@ -292,7 +303,15 @@ impl Transport {
         span.record("status", status.as_u16());
 
         if status.is_success() {
-            return Attempt::Done(Ok(Response { status, body }));
+            let content_type = resp_headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            return Attempt::Done(Ok(Response {
+                status,
+                content_type,
+                body,
+            }));
         }
         let api = api_error(status, &resp_headers, &body);
         if status == StatusCode::TOO_MANY_REQUESTS && can_retry {

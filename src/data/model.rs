@@ -72,6 +72,27 @@ impl Bar {
         }
     }
 
+    /// A daily bar for `date`, stamped at midnight New York time: the timestamp Alpaca gives
+    /// daily bars, and what the backtester recognises as a whole session.
+    pub fn daily(
+        date: chrono::NaiveDate,
+        open: Decimal,
+        high: Decimal,
+        low: Decimal,
+        close: Decimal,
+        volume: Decimal,
+    ) -> Self {
+        use chrono::TimeZone;
+        let midnight = date.and_time(chrono::NaiveTime::MIN);
+        // Clocks change at 02:00 in New York, so midnight always exists and is unambiguous;
+        // `earliest` covers it without a panic path anyway.
+        let t = chrono_tz::America::New_York
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc));
+        Self::new(t, open, high, low, close, volume)
+    }
+
     /// The bar with its volume-weighted average price.
     pub fn with_vwap(mut self, vwap: Decimal) -> Self {
         self.vwap = Some(vwap);
@@ -404,4 +425,33 @@ mod tests {
         assert_eq!(cq.delta, Some(-0.42));
         assert_eq!(cq.open_interest, Some(250));
     }
+}
+
+/// One day's opening and closing auctions of a stock (`GET /v2/stocks/auctions`). Each print is
+/// a [`Trade`] whose condition says which auction it was (see
+/// [`Client::stock_conditions`](crate::Client::stock_conditions)).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct DailyAuction {
+    /// The session.
+    #[serde(rename = "d")]
+    pub date: chrono::NaiveDate,
+    /// Opening auction prints, by exchange.
+    #[serde(rename = "o", default, deserialize_with = "wire::vec_or_null")]
+    pub opening: Vec<Trade>,
+    /// Closing auction prints, by exchange.
+    #[serde(rename = "c", default, deserialize_with = "wire::vec_or_null")]
+    pub closing: Vec<Trade>,
+}
+
+/// The value of an index at a point in time (`{t, v}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct IndexValue {
+    /// When.
+    #[serde(rename = "t", deserialize_with = "wire::utc")]
+    pub timestamp: DateTime<Utc>,
+    /// The index level.
+    #[serde(rename = "v", deserialize_with = "wire::decimal")]
+    pub value: Decimal,
 }

@@ -17,7 +17,8 @@ pub const MAX_HISTORY_PAGE: u32 = 10_000;
 /// Largest page of option snapshots.
 pub const MAX_SNAPSHOT_PAGE: u32 = 1_000;
 
-/// `{"bars"|"quotes"|"trades"|"snapshots": {key: [item...]}, "next_page_token": ...}`.
+/// `{"bars"|"quotes"|"trades"|"snapshots"|"auctions"|"values": {key: [item...]},
+/// "next_page_token": ...}`.
 #[derive(Deserialize)]
 #[serde(bound = "K: Ord + DeserializeOwned, V: DeserializeOwned")]
 struct Envelope<K, V> {
@@ -26,6 +27,8 @@ struct Envelope<K, V> {
         alias = "quotes",
         alias = "trades",
         alias = "snapshots",
+        alias = "auctions",
+        alias = "values",
         default = "BTreeMap::new",
         deserialize_with = "map_or_null"
     )]

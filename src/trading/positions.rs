@@ -1,4 +1,4 @@
-//! Positions: list, get, close, close all, exercise options.
+//! Positions: list, get, close, close all, exercise options or decline their exercise.
 
 use super::common::{AssetClass, Exchange};
 use super::orders::{ErrorBody, Order};
@@ -205,6 +205,20 @@ impl Client {
             Api::Trading,
             &["v2", "positions", symbol_or_contract_id, "exercise"],
         );
+        self.transport().no_content(&req).await.map(|_| ())
+    }
+
+    /// `POST /v2/positions/{symbol_or_contract_id}/do-not-exercise`: tells Alpaca not to
+    /// exercise a held option automatically at expiry (in-the-money contracts are exercised by
+    /// default). A 403 means no long position to instruct (none held, or short). The instruction
+    /// is declarative, so unlike an exercise it is safely retried after a 5xx or timeout.
+    pub async fn do_not_exercise(&self, symbol_or_contract_id: &str) -> Result<()> {
+        super::require_non_empty("option symbol or contract id", symbol_or_contract_id)?;
+        let req = Request::post_empty(
+            Api::Trading,
+            &["v2", "positions", symbol_or_contract_id, "do-not-exercise"],
+        )
+        .idempotent(true);
         self.transport().no_content(&req).await.map(|_| ())
     }
 }

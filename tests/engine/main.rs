@@ -5,6 +5,7 @@ mod alert;
 #[path = "../common/mod.rs"]
 mod common;
 mod crash;
+mod events;
 mod executor;
 mod fake;
 mod journal;
