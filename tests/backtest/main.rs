@@ -1,5 +1,5 @@
 //! Backtester tests: the real executor over the simulated broker, on series built here and on
-//! the real daily prices in `tests/fixtures/market-data/`.
+//! the real daily prices in `tests/fixtures/` (NVDA and ORCL).
 
 mod options;
 mod sma_reference;

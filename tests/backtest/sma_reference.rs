@@ -24,7 +24,7 @@ type RoundTrip = (NaiveDate, Decimal, NaiveDate, Decimal);
 
 fn bars(file: &str) -> Vec<Bar> {
     let path = format!(
-        "{}/tests/fixtures/market-data/{file}",
+        "{}/tests/fixtures/{file}",
         env!("CARGO_MANIFEST_DIR")
     );
     let loaded = load_csv(&path, CsvOptions::default()).unwrap();
