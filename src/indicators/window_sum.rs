@@ -317,13 +317,8 @@ mod tests {
 
     #[test]
     fn i128_conversion_matches_the_language_cast() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut next = || rng.u64(..);
         let mut cases = vec![0, 1, -1, i128::MAX, i128::MIN, 1 << 63, -(1 << 63)];
         // Exact ties: 2^53 + 1 scaled up, with and without a sticky bit far below.
         for shift in [11, 40, 70] {

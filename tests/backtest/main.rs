@@ -299,30 +299,6 @@ fn sweep_runs_every_point_in_grid_order_and_picks_the_best() {
     );
 }
 
-struct BuyCallOnce {
-    done: bool,
-}
-
-#[async_trait]
-impl Strategy for BuyCallOnce {
-    fn name(&self) -> &str {
-        "calls"
-    }
-    fn watchlist(&self) -> Vec<String> {
-        vec!["SPY".into()]
-    }
-    fn timeframe(&self) -> TimeFrame {
-        TimeFrame::DAY
-    }
-    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
-        if std::mem::replace(&mut self.done, true) {
-            return Vec::new();
-        }
-        let spec = alpaca_exec::strategy::OptionSpec::new(alpaca_exec::OptionType::Call);
-        vec![Signal::new("calls", symbol, Intent::EnterLong, bar.close, bar.timestamp).option(spec)]
-    }
-}
-
 #[tokio::test]
 async fn option_positions_on_daily_bars_exit_by_dte_before_expiry() {
     // A cheap underlying so $300 buys a contract; flat prices for a month.
@@ -332,7 +308,7 @@ async fn option_positions_on_daily_bars_exit_by_dte_before_expiry() {
         ..BacktestConfig::default()
     };
     let r = Backtest::new(config)
-        .strategy(Box::new(BuyCallOnce { done: false }))
+        .strategy(Box::new(options::CallsOn::at(&[0])))
         .bars("SPY", daily(&closes))
         .run()
         .await
@@ -366,7 +342,7 @@ async fn per_strategy_exit_policies_apply_only_to_their_strategy() {
             ..BacktestConfig::default()
         };
         Backtest::new(config)
-            .strategy(Box::new(BuyCallOnce { done: false }))
+            .strategy(Box::new(options::CallsOn::at(&[0])))
             .bars("SPY", daily(&closes))
             .run()
     };

@@ -14,10 +14,20 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use std::sync::Arc;
 
-/// Buys one call on the bars whose index is listed (no exit rules: positions are held).
-struct CallsOn {
+/// Strategy "calls": buys a call on SPY on the bars whose index is listed.
+pub struct CallsOn {
     bars: Vec<usize>,
     seen: usize,
+}
+
+impl CallsOn {
+    /// Signals on bars `bars` (0 is the first).
+    pub fn at(bars: &[usize]) -> Self {
+        Self {
+            bars: bars.to_vec(),
+            seen: 0,
+        }
+    }
 }
 
 #[async_trait]
@@ -54,10 +64,7 @@ async fn run(
     };
     let r = Backtest::new(config)
         .store(store.clone() as Arc<dyn ExecutionStore>)
-        .strategy(Box::new(CallsOn {
-            bars: signal_bars,
-            seen: 0,
-        }))
+        .strategy(Box::new(CallsOn::at(&signal_bars)))
         .bars("SPY", daily(closes))
         .run()
         .await

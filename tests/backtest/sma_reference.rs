@@ -23,10 +23,7 @@ use rust_decimal::Decimal;
 type RoundTrip = (NaiveDate, Decimal, NaiveDate, Decimal);
 
 fn bars(file: &str) -> Vec<Bar> {
-    let path = format!(
-        "{}/tests/fixtures/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
     let loaded = load_csv(&path, CsvOptions::default()).unwrap();
     assert_eq!(loaded.skipped, 0);
     loaded.bars

@@ -9,7 +9,7 @@ use crate::options::chain;
 use crate::support::{aapl_an_hour_later, aapl_long, rig};
 use alpaca_exec::alert::Alert;
 use alpaca_exec::exec::{PositionMonitor, UNEXPLAINED_GRACE, with_clock};
-use alpaca_exec::risk::{Bias, ExitPolicy, Side, TrailingState};
+use alpaca_exec::risk::{ExitPolicy, Side};
 use alpaca_exec::store::{ExecutionStore, Outcome, PositionStatus, TrackedPosition};
 use alpaca_exec::strategy::OptionSpec;
 use alpaca_exec::{OptionType, OrderRequest, OrderSide, Qty};
@@ -17,7 +17,6 @@ use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 const CALL: &str = "AAPL240315C00150000";
@@ -213,28 +212,18 @@ fn short_put() -> TrackedPosition {
     TrackedPosition {
         id: "wheel-put-e".into(),
         strategy: "wheel".into(),
-        underlying: "AAPL".into(),
         symbol: "AAPL240315P00150000".into(),
-        signal_id: aapl_long().id(),
         side: Side::Short,
-        bias: Bias::Bullish,
         planned_qty: dec!(1),
         planned_cost: dec!(200),
         entry_qty: dec!(1),
         entry_price: Some(dec!(2)),
-        exit_fills: BTreeMap::new(),
         multiplier: dec!(100),
         stop: None,
         target: None,
         expiration: chrono::NaiveDate::from_ymd_opt(2024, 3, 15),
-        trailing: TrailingState::new(),
-        status: PositionStatus::Open,
-        exit_attempts: 0,
-        exit_client_order_id: None,
-        exit_reason: None,
-        exit_rule: None,
         opened_at: Utc.with_ymd_and_hms(2024, 3, 4, 15, 0, 0).unwrap(),
-        closed_at: None,
+        ..crate::store::position()
     }
 }
 

@@ -79,7 +79,7 @@ fn execution() -> Execution {
     }
 }
 
-fn position() -> TrackedPosition {
+pub fn position() -> TrackedPosition {
     TrackedPosition {
         id: "trend-abc-e".into(),
         strategy: "trend".into(),

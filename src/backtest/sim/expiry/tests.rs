@@ -48,6 +48,13 @@ async fn expire_at(s: &SimBroker, close: Decimal) -> Vec<BrokerActivity> {
     s.activities(close_of(14)).await.unwrap()
 }
 
+/// What each activity was, to what, how much.
+fn kinds(acts: &[BrokerActivity]) -> Vec<(ActivityKind, &str, Decimal)> {
+    acts.iter()
+        .map(|a| (a.kind, a.symbol.as_str(), a.qty))
+        .collect()
+}
+
 fn held(positions: &[BrokerPosition], symbol: &str) -> Option<(Decimal, Decimal)> {
     positions
         .iter()
@@ -140,10 +147,7 @@ async fn a_long_put_is_exercised_only_against_shares_held() {
     .await;
     let before = s.cash();
     let acts = expire_at(&s, dec!(490)).await;
-    let kinds: Vec<_> = acts
-        .iter()
-        .map(|a| (a.kind, a.symbol.as_str(), a.qty))
-        .collect();
+    let kinds = kinds(&acts);
     // The deeper put delivers the 100 shares at 500; the other finds none left and is sold
     // at the bid of its 5.00 of intrinsic value.
     assert_eq!(
@@ -196,10 +200,7 @@ async fn a_short_put_in_the_money_is_assigned() {
     );
     let before = s.cash();
     let acts = expire_at(&s, dec!(490)).await;
-    let kinds: Vec<_> = acts
-        .iter()
-        .map(|a| (a.kind, a.symbol.as_str(), a.qty))
-        .collect();
+    let kinds = kinds(&acts);
     assert_eq!(
         kinds,
         [
