@@ -3,7 +3,9 @@
 //!
 //! `sma14_running_sum_baseline` is the SMA the crate had before its sums were made exact: a
 //! running `f64` total, kept here only as the baseline the exact `sma14` is compared against
-//! in the same run (`sma14_decimal` is `Sma<Decimal>` on the same prices as decimals).
+//! in the same run (`sma14_decimal` is `Sma<Decimal>` on the same prices as decimals). On a
+//! shared 2-core VM, one run: baseline 1.02 ms, exact `sma14` 6.80 ms (6.7x, 147 million
+//! updates/s), `sma14_decimal` 89 ms per million updates.
 
 use alpaca_exec::indicators::{Ema, Highest, Rsi, Sma};
 use alpaca_exec::options::greeks::BlackScholes;
