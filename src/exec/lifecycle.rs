@@ -393,7 +393,10 @@ impl Executor {
                 },
                 qty: e.qty,
                 price,
-                order_id: e.order_id.clone().unwrap_or_else(|| e.key.clone()),
+                // An option event has no order: the journal shows the activity's id.
+                order_id: e.order_id.clone().unwrap_or_else(|| {
+                    e.key.strip_prefix("activity:").unwrap_or(&e.key).to_owned()
+                }),
                 client_order_id: e.key.clone(),
                 realized_pnl: Some(realized),
             });

@@ -407,3 +407,50 @@ async fn an_option_gone_after_its_expiry_without_an_activity_is_closed_at_once()
     );
     assert_eq!(put.realized_pnl(), dec!(-300));
 }
+
+#[tokio::test]
+async fn the_journal_records_an_expiry() {
+    use alpaca_exec::exec::{Executor, ExecutorConfig, Journal, JournaledStore};
+    use alpaca_exec::options::select::new_york_date;
+    use alpaca_exec::store::MemoryStore;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::start().await;
+    chain(&fake);
+    let store = Arc::new(JournaledStore::new(
+        MemoryStore::with_events(),
+        Journal::new(dir.path()),
+    ));
+    let exec = Arc::new(Executor::new(
+        fake.broker(),
+        store.clone(),
+        ExecutorConfig::new(),
+    ));
+    exec.execute(&[aapl_long().option(OptionSpec::new(OptionType::Call))])
+        .await;
+    fake.with(|st| {
+        st.adjustments.push((CALL.into(), dec!(-2)));
+        st.activities
+            .push(nta("20240315::opexp", "OPEXP", CALL, "-2", "0"));
+    });
+    PositionMonitor::new(exec, ExitPolicy::default())
+        .check_once()
+        .await
+        .unwrap();
+    let today = new_york_date(Utc::now());
+    let csv = std::fs::read_to_string(store.journal().trade_file(today)).unwrap();
+    let last = csv.lines().last().unwrap();
+    assert!(
+        last.ends_with(&format!(",trend,{CALL},option_expired,2,0,20240315::opexp")),
+        "{csv}"
+    );
+    let events = std::fs::read_to_string(store.journal().event_file(today)).unwrap();
+    let exit: Value = events
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["kind"] == "exit")
+        .expect("an exit event");
+    assert_eq!(
+        (&exit["detail"]["rule"], &exit["detail"]["outside_engine"]),
+        (&json!("expired"), &json!(true))
+    );
+}
