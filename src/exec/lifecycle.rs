@@ -163,7 +163,9 @@ impl Executor {
             .map(|(p, _)| p.opened_at)
             .min()
             .unwrap_or_else(now);
-        let after = oldest - chrono::Duration::days(1);
+        let after = oldest
+            .checked_sub_signed(chrono::Duration::days(1))
+            .unwrap_or(oldest);
         let activities = self.broker.activities(after).await?;
         let ours = self.own_order_ids(short.iter().map(|(p, _)| p)).await?;
         let mut ledger = Ledger::default();
@@ -359,13 +361,11 @@ impl Executor {
             let (price, spot) = self.ending_price(&pos, occ.as_ref(), e).await;
             (rule, reason) = describe(e, price, spot, &pos);
             let held = pos.exit_fills.get(&e.key).map_or(Decimal::ZERO, |f| f.qty);
-            pos.exit_fills.insert(
-                e.key.clone(),
-                ExitFill {
-                    qty: held + e.qty,
-                    price,
-                },
-            );
+            let qty = held.checked_add(e.qty).ok_or_else(|| {
+                ExecError::Invalid(format!("{}: quantity {held} + {} overflows", pos.id, e.qty))
+            })?;
+            pos.exit_fills
+                .insert(e.key.clone(), ExitFill { qty, price });
             let realized = pos.realized_pnl() - before;
             if let Some(occ) = &occ
                 && matches!(
@@ -438,7 +438,11 @@ impl Executor {
         .await;
         let time = now();
         let alert = if closed {
-            let qty: Decimal = pos.exit_fills.values().map(|f| f.qty).sum();
+            let qty = pos
+                .exit_fills
+                .values()
+                .try_fold(Decimal::ZERO, |a, f| a.checked_add(f.qty))
+                .unwrap_or(Decimal::MAX);
             Alert::Exit {
                 strategy: pos.strategy.clone(),
                 symbol: pos.symbol.clone(),
@@ -479,11 +483,11 @@ impl Executor {
             ActivityKind::OptionExercised
             | ActivityKind::OptionAssigned
             | ActivityKind::OptionCashSettled => {
-                let per_unit = e.activity_qty.abs() * pos.multiplier;
+                let per_unit = e.activity_qty.abs().checked_mul(pos.multiplier);
                 if let Some(cash) = e.net_amount.filter(|n| !n.is_zero())
-                    && !per_unit.is_zero()
+                    && let Some(price) = per_unit.and_then(|u| cash.abs().checked_div(u))
                 {
-                    return (cash.abs() / per_unit, None);
+                    return (price, None);
                 }
                 let spot = self.spot(&pos.underlying).await;
                 let value = match (occ, spot) {
@@ -542,6 +546,9 @@ impl Executor {
             return Ok(None);
         }
         let entry = ex.spot.unwrap_or(ex.occ.strike());
+        let cost = qty.checked_mul(entry).ok_or_else(|| {
+            ExecError::Invalid(format!("{qty} delivered shares at {entry} overflow"))
+        })?;
         let side = if receives { Side::Long } else { Side::Short };
         let pos = TrackedPosition {
             id: id.clone(),
@@ -556,7 +563,7 @@ impl Executor {
                 Bias::Bearish
             },
             planned_qty: qty,
-            planned_cost: qty * entry,
+            planned_cost: cost,
             entry_qty: qty,
             entry_price: Some(entry),
             exit_fills: BTreeMap::new(),
@@ -698,22 +705,28 @@ fn shortfalls(
     }
     let mut out = Vec::new();
     for (symbol, mut group) in by_symbol {
+        // Every group holds at least the position that created it.
         let side = group[0].side;
         if group.iter().any(|p| p.side != side) {
             tracing::warn!(%symbol, "tracked long and short at once: not compared with the broker");
             continue;
         }
-        let at_broker: Decimal = held
+        let at_broker = held
             .iter()
             .filter(|h| h.symbol == symbol)
-            .map(|h| h.qty)
-            .sum();
+            .try_fold(Decimal::ZERO, |a, h| a.checked_add(h.qty));
+        let tracked = group
+            .iter()
+            .try_fold(Decimal::ZERO, |a, p| a.checked_add(p.open_qty()));
+        let (Some(at_broker), Some(tracked)) = (at_broker, tracked) else {
+            tracing::warn!(%symbol, "quantities overflow: not compared with the broker");
+            continue;
+        };
         let ours = match side {
             Side::Long => at_broker,
             Side::Short => -at_broker,
         }
         .max(Decimal::ZERO);
-        let tracked: Decimal = group.iter().map(|p| p.open_qty()).sum();
         let mut missing = tracked - ours;
         if missing <= Decimal::ZERO {
             continue;
@@ -730,4 +743,107 @@ fn shortfalls(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::SignalId;
+
+    fn pos(id: &str, symbol: &str, side: Side, qty: i64, opened_min: i64) -> TrackedPosition {
+        TrackedPosition {
+            id: id.into(),
+            strategy: "s".into(),
+            underlying: symbol.into(),
+            symbol: symbol.into(),
+            signal_id: SignalId::from_stored(id),
+            side,
+            bias: Bias::Bullish,
+            planned_qty: qty.into(),
+            planned_cost: Decimal::ZERO,
+            entry_qty: qty.into(),
+            entry_price: Some(Decimal::ONE),
+            exit_fills: BTreeMap::new(),
+            multiplier: Decimal::ONE,
+            stop: None,
+            target: None,
+            expiration: None,
+            trailing: TrailingState::new(),
+            status: PositionStatus::Open,
+            exit_attempts: 0,
+            exit_client_order_id: None,
+            exit_reason: None,
+            exit_rule: None,
+            opened_at: DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::minutes(opened_min),
+            closed_at: None,
+        }
+    }
+
+    fn held(symbol: &str, qty: i64) -> BrokerPosition {
+        BrokerPosition {
+            symbol: symbol.into(),
+            qty: qty.into(),
+            avg_entry_price: Decimal::ONE,
+            market_value: None,
+            current_price: None,
+        }
+    }
+
+    fn short_of(
+        active: Vec<TrackedPosition>,
+        at_broker: &[BrokerPosition],
+    ) -> Vec<(String, Decimal)> {
+        shortfalls(active, at_broker)
+            .into_iter()
+            .map(|(p, q)| (p.id, q))
+            .collect()
+    }
+
+    #[test]
+    fn a_shortfall_is_taken_from_the_oldest_positions_first() {
+        let a = pos("a", "AAPL", Side::Long, 10, 2);
+        let b = pos("b", "AAPL", Side::Long, 10, 1);
+        // 20 tracked, 5 held: 10 of the older b, 5 of a.
+        assert_eq!(
+            short_of(vec![a.clone(), b.clone()], &[held("AAPL", 5)]),
+            [
+                ("b".to_owned(), Decimal::from(10)),
+                ("a".to_owned(), Decimal::from(5))
+            ]
+        );
+        assert!(short_of(vec![a.clone(), b.clone()], &[held("AAPL", 20)]).is_empty());
+        assert!(
+            short_of(vec![a.clone()], &[held("AAPL", 25)]).is_empty(),
+            "more at the broker than tracked is not a shortfall"
+        );
+        assert_eq!(
+            short_of(vec![a], &[held("AAPL", -3)]),
+            [("a".to_owned(), Decimal::from(10))],
+            "held short against a tracked long: all of it is gone"
+        );
+    }
+
+    #[test]
+    fn shorts_compare_against_negative_holdings_and_mixed_sides_are_left_alone() {
+        let s = pos("s", "X", Side::Short, 4, 0);
+        assert_eq!(
+            short_of(vec![s.clone()], &[held("X", -1)]),
+            [("s".to_owned(), Decimal::from(3))]
+        );
+        let l = pos("l", "X", Side::Long, 4, 0);
+        assert!(short_of(vec![s, l], &[]).is_empty());
+    }
+
+    #[test]
+    fn an_option_is_after_expiry_from_its_last_close() {
+        let occ: OccSymbol = "AAPL240315C00150000".parse().unwrap();
+        let ny = |d, h, m| {
+            chrono::TimeZone::with_ymd_and_hms(&New_York, 2024, 3, d, h, m, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        assert!(!after_expiry(&occ, ny(15, 15, 59)));
+        assert!(after_expiry(&occ, ny(15, 16, 0)));
+        assert!(after_expiry(&occ, ny(16, 9, 0)));
+    }
 }

@@ -1011,7 +1011,9 @@ impl Broker for SimBroker {
             .iter_days()
             .skip_while(|d| d.weekday() != Weekday::Fri)
             .step_by(7)
-            .take_while(|d| last_friday.is_none_or(|l| *d <= l));
+            .take_while(|d| last_friday.is_none_or(|l| *d <= l))
+            // Ten years of Fridays: more than any selection window asks for.
+            .take(520);
         let expirations: Vec<NaiveDate> = fridays
             .filter_map(|f| self.calendar.expiration_for(f))
             .filter(|e| window.contains(e))
