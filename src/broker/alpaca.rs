@@ -330,3 +330,68 @@ fn after_the_close(date: NaiveDate) -> Option<DateTime<Utc>> {
 fn no_data(symbol: &str) -> Error {
     super::not_found(format!("no market data for {symbol}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    fn decode(v: serde_json::Value) -> Option<BrokerActivity> {
+        to_broker_activity(serde_json::from_value(v).unwrap())
+    }
+
+    #[test]
+    fn activities_become_signed_position_changes() {
+        let fill = |side: &str| {
+            json!({"id": "f", "activity_type": "FILL", "transaction_time": "2024-03-04T15:30:00Z",
+                   "type": "fill", "price": "1.5", "qty": "3", "side": side, "symbol": "X",
+                   "order_id": "o-1"})
+        };
+        let buy = decode(fill("buy")).unwrap();
+        assert_eq!(
+            (buy.kind, buy.qty, buy.price, buy.order_id.as_deref()),
+            (ActivityKind::Fill, dec!(3), Some(dec!(1.5)), Some("o-1"))
+        );
+        assert_eq!(decode(fill("sell")).unwrap().qty, dec!(-3));
+        assert_eq!(decode(fill("sell_short")).unwrap().qty, dec!(-3));
+        assert_eq!(
+            decode(fill("lend")),
+            None,
+            "a side that moves nothing known"
+        );
+
+        let nta = |kind: &str, qty: &str, net: &str, status: &str| {
+            json!({"id": "n", "activity_type": kind, "date": "2024-03-15", "net_amount": net,
+                   "symbol": "AAPL240315C00150000", "qty": qty, "status": status})
+        };
+        let exp = decode(nta("OPEXP", "-2", "0", "executed")).unwrap();
+        assert_eq!(
+            (exp.kind, exp.qty, exp.price),
+            (ActivityKind::OptionExpired, dec!(-2), None)
+        );
+        // Known only by date: 16:00 New York (EDT) that day.
+        assert_eq!(exp.time.to_rfc3339(), "2024-03-15T20:00:00+00:00");
+        let cash = decode(nta("OPCSH", "-1", "250", "executed")).unwrap();
+        assert_eq!(
+            (cash.kind, cash.net_amount),
+            (ActivityKind::OptionCashSettled, Some(dec!(250)))
+        );
+        let delivery = decode(nta("OPTRD", "200", "-30000", "executed")).unwrap();
+        assert_eq!(
+            (delivery.kind, delivery.price),
+            (ActivityKind::OptionDelivery, Some(dec!(150)))
+        );
+        assert_eq!(decode(nta("OPASN", "1", "0", "canceled")), None, "canceled");
+        assert_eq!(
+            decode(nta("DIV", "10", "5", "executed")),
+            None,
+            "moves no position"
+        );
+        assert_eq!(
+            decode(json!({"id": "n", "activity_type": "OPEXP", "date": "2024-03-15"})),
+            None,
+            "no symbol or quantity"
+        );
+    }
+}

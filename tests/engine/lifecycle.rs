@@ -454,3 +454,36 @@ async fn the_journal_records_an_expiry() {
         (&json!("expired"), &json!(true))
     );
 }
+
+#[tokio::test]
+async fn activities_alpaca_cannot_serve_leave_the_position_open_for_the_next_pass() {
+    let fake = Fake::start().await;
+    let r = rig(&fake);
+    let cid = long_calls(&fake, &r).await;
+    fake.with(|st| st.adjustments.push((CALL.into(), dec!(-2))));
+    // Above the fake's own route: Alpaca failing, every retry.
+    common::expect("GET", "/v2/account/activities")
+        .respond_with(wiremock::ResponseTemplate::new(503).set_body_string("unavailable"))
+        .with_priority(1)
+        .mount(&fake.server)
+        .await;
+    let rep = monitor(&r).check_once().await.unwrap();
+    assert!(rep.ended.is_empty());
+    assert!(
+        rep.errors
+            .iter()
+            .any(|e| e.contains("positions ended outside the engine") && e.contains("503")),
+        "{rep:?}"
+    );
+    assert_eq!(
+        r.store.position(&cid).await.unwrap().unwrap().status,
+        PositionStatus::Open,
+        "nothing recorded without knowing what happened"
+    );
+    assert!(
+        r.alerts
+            .alerts()
+            .iter()
+            .any(|a| matches!(a, Alert::Error { .. }))
+    );
+}
