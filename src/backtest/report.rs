@@ -11,6 +11,7 @@
 //!   final equity and net P&L never differ without explanation;
 //! - per strategy, signals → executed / skipped by reason → round trips → P&L, including the
 //!   strategies that never completed a round trip;
+//! - exits grouped by what closed them (a rule, the strategy's signal, an expiry), in words;
 //! - the positions still open at the end, the assumptions of the simulation, and the trades.
 //!
 //! Output is a pure function of its inputs: two runs of the same backtest produce
@@ -21,7 +22,7 @@ mod content;
 mod render;
 
 pub use chart::equity_svg;
-pub use content::{ReportInfo, exit_reason_words};
+pub use content::{ReportInfo, exit_reason_words, exit_rule_words};
 
 use super::metrics::ClosedTrade;
 use super::runner::BacktestResult;
@@ -30,12 +31,12 @@ use std::fmt::Write;
 /// The trade list as CSV (header included), in exit order as given.
 pub fn trades_csv(trades: &[ClosedTrade]) -> String {
     let mut s = String::from(
-        "strategy,symbol,qty,entry_time,entry_price,exit_time,exit_price,pnl,exit_reason\n",
+        "strategy,symbol,qty,entry_time,entry_price,exit_time,exit_price,pnl,exit_rule,exit_reason\n",
     );
     for t in trades {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{}",
             csv_field(&t.strategy),
             csv_field(&t.symbol),
             t.qty,
@@ -44,6 +45,7 @@ pub fn trades_csv(trades: &[ClosedTrade]) -> String {
             t.exit_time.to_rfc3339(),
             t.exit_price,
             t.pnl,
+            csv_field(&t.exit_rule),
             csv_field(&t.exit_reason)
         );
     }

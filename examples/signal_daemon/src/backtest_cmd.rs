@@ -12,7 +12,6 @@ use crate::strategies::build::{build, data_timeframe};
 use alpaca_exec::backtest::bars::{CsvOptions, load_csv};
 use alpaca_exec::backtest::report::ReportInfo;
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig, BacktestResult};
-use alpaca_exec::backtest::sim::SimConfig;
 use alpaca_exec::data::{Bar, TimeFrame};
 use alpaca_exec::store::{ExecutionStore, SqliteStore};
 use std::collections::{BTreeMap, BTreeSet};
@@ -72,10 +71,7 @@ async fn run_group(
     let store: Arc<dyn ExecutionStore> =
         Arc::new(SqliteStore::open(&db).map_err(|e| format!("{}: {e}", db.display()))?);
     let config = BacktestConfig {
-        sim: SimConfig {
-            starting_cash: cfg.backtest.start_equity,
-            ..SimConfig::default()
-        },
+        sim: policy::sim_config(cfg),
         executor: policy::executor_config(cfg, None),
         exit_policy: Some(policy::default_exit_policy(cfg)),
         exit_policies: policy::exit_policies(cfg),

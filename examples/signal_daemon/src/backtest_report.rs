@@ -3,6 +3,7 @@
 
 use crate::config::{Config, StrategyConfig};
 use alpaca_exec::backtest::format::{money, signed_money, signed_percent};
+use alpaca_exec::backtest::report::exit_rule_words;
 use alpaca_exec::backtest::runner::BacktestResult;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -123,6 +124,24 @@ pub fn print_summary(title: &str, r: &BacktestResult, report: &Path) {
             stats.trades,
             signed_money(stats.net_pnl)
         );
+    }
+    if let Some(m) = &r.metrics
+        && !m.exits_by_reason.is_empty()
+    {
+        let mut by: Vec<_> = m.exits_by_reason.iter().collect();
+        by.sort_by(|a, b| b.1.trades.cmp(&a.1.trades).then_with(|| a.0.cmp(b.0)));
+        let words: Vec<String> = by
+            .iter()
+            .map(|(rule, t)| {
+                format!(
+                    "{} {} ({})",
+                    t.trades,
+                    exit_rule_words(rule),
+                    signed_money(t.net_pnl)
+                )
+            })
+            .collect();
+        println!("exits: {}", words.join(", "));
     }
     if let (Some((first, last)), Some(m)) = (
         r.benchmark.first().zip(r.benchmark.last()),

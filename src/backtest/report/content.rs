@@ -6,7 +6,8 @@ use crate::backtest::metrics::{
     ClosedTrade, MIN_DAYS_FOR_CAGR, MIN_SESSIONS_FOR_RATIOS, Metrics, TradeStats,
 };
 use crate::backtest::runner::BacktestResult;
-use crate::backtest::sim::{MarketFill, SimConfig};
+use crate::backtest::sim::options::VolatilityModel;
+use crate::backtest::sim::{MarketFill, OptionModel, SimConfig};
 use crate::backtest::summary::SignalFunnel;
 use chrono::{DateTime, Utc};
 use chrono_tz::America::New_York;
@@ -49,6 +50,29 @@ pub fn exit_reason_words(reason: &str) -> String {
         "the strategy's exit signal".into()
     } else {
         reason.to_owned()
+    }
+}
+
+/// An exit rule ([`ClosedTrade::exit_rule`]) in words, for the table of exits by reason.
+pub fn exit_rule_words(rule: &str) -> String {
+    match rule {
+        "signal" => "the strategy's exit signal".into(),
+        "dte" => "days to expiry".into(),
+        "stop" => "stop".into(),
+        "target" => "target".into(),
+        "max_loss" => "maximum loss on the premium".into(),
+        "max_profit" => "maximum profit on the premium".into(),
+        "time" => "time exit before the close".into(),
+        "trailing" => "trailing stop".into(),
+        "manual" => "closed by hand".into(),
+        "expired" => "expired worthless".into(),
+        "exercised" => "exercised".into(),
+        "assigned" => "assigned".into(),
+        "cash_settled" => "cash-settled at expiry".into(),
+        "delivered" => "shares delivered on an exercise or assignment".into(),
+        "external" => "closed outside the engine".into(),
+        "other" | "" => "no rule recorded".into(),
+        other => other.replace('_', " "),
     }
 }
 
@@ -179,6 +203,7 @@ pub(super) fn build(info: &ReportInfo, r: &BacktestResult) -> Doc {
         reconciliation(m, r),
         strategies(m, r),
         skipped(r),
+        exits(m),
         open_positions(r),
         assumptions(info, r),
         trades(&r.trades),
@@ -499,6 +524,46 @@ fn skipped(r: &BacktestResult) -> Section {
     }
 }
 
+fn exits(m: &Metrics) -> Section {
+    let mut rows: Vec<(&String, &TradeStats)> = m.exits_by_reason.iter().collect();
+    rows.sort_by(|a, b| b.1.trades.cmp(&a.1.trades).then_with(|| a.0.cmp(b.0)));
+    let blocks = if rows.is_empty() {
+        vec![Block::Para("No round trip was completed.".into())]
+    } else {
+        vec![Block::Table(Table {
+            class: "exits",
+            head: vec![
+                "exit",
+                "round trips",
+                "win rate",
+                "avg win",
+                "avg loss",
+                "net P&L",
+            ],
+            numeric: vec![false, true, true, true, true, true],
+            rows: rows
+                .into_iter()
+                .map(|(rule, t)| {
+                    vec![
+                        plain(exit_rule_words(rule)),
+                        plain(t.trades.to_string()),
+                        plain(t.win_rate.map_or("n/a".into(), percent)),
+                        t.avg_win.map_or(muted("n/a"), pnl),
+                        t.avg_loss.map_or(muted("n/a"), pnl),
+                        pnl(t.net_pnl),
+                    ]
+                })
+                .collect(),
+            foot: None,
+        })]
+    };
+    Section {
+        id: "exits",
+        title: "Exits by reason".into(),
+        blocks,
+    }
+}
+
 fn when(t: DateTime<Utc>) -> String {
     t.with_timezone(&New_York)
         .format("%Y-%m-%d %H:%M")
@@ -598,17 +663,7 @@ fn sim_assumptions(sim: &SimConfig, symbols: usize) -> Vec<(String, Cell)> {
                 format!("{bps} basis points against the trader on every fill")
             }),
         ),
-        (
-            "Option prices".into(),
-            plain(format!(
-                "Black-Scholes from the underlying's last price, {:.0}% volatility for every \
-                 contract, {:.1}% rate; bid and ask {} either side of the model price; expiring \
-                 contracts settle at intrinsic value at the close",
-                o.volatility * 100.0,
-                o.rate * 100.0,
-                percent(crate::num::to_f64(o.half_spread))
-            )),
-        ),
+        ("Option prices".into(), plain(option_prices(&sim.options))),
         (
             "Benchmark".into(),
             plain(format!(
@@ -617,6 +672,32 @@ fn sim_assumptions(sim: &SimConfig, symbols: usize) -> Vec<(String, Cell)> {
             )),
         ),
     ]
+}
+
+/// The simulator's option model in words.
+fn option_prices(o: &OptionModel) -> String {
+    let pct = |x: f64| format!("{:.0}%", x * 100.0);
+    let volatility = match o.volatility {
+        VolatilityModel::Fixed(v) => format!("{} volatility for every contract", pct(v)),
+        VolatilityModel::Realized {
+            window,
+            floor,
+            initial,
+        } => format!(
+            "the underlying's realised volatility over {window} sessions (at least {}, {} until \
+             known)",
+            pct(floor),
+            pct(initial)
+        ),
+    };
+    format!(
+        "Black-Scholes from the underlying's last price with {volatility}, a {:.1}% rate; bid and \
+         ask {} of the model price apart (at least {}); at expiry, contracts in the money are \
+         exercised or assigned by Alpaca's rules and the rest expire worthless",
+        o.rate * 100.0,
+        percent(crate::num::to_f64(o.spread.fraction)),
+        money(o.spread.min)
+    )
 }
 
 fn assumptions(info: &ReportInfo, r: &BacktestResult) -> Section {

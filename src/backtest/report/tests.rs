@@ -66,6 +66,7 @@ fn result(generated_warning: bool) -> BacktestResult {
             exit_price: dec!(103.29),
             pnl: dec!(744.6400000000000000000000001),
             exit_reason: "exit signal e4921bd8c0ffee00112233445566778".into(),
+            exit_rule: "signal".into(),
         },
         ClosedTrade {
             strategy: "bear_trap".into(),
@@ -77,6 +78,7 @@ fn result(generated_warning: bool) -> BacktestResult {
             exit_price: dec!(132.87),
             pnl: dec!(391.20),
             exit_reason: "target hit: underlying 132.87 through target 132.7860".into(),
+            exit_rule: "target".into(),
         },
     ];
     let open_positions = vec![OpenPosition {
@@ -261,6 +263,7 @@ fn the_html_report_shows_what_the_old_one_hid() {
         "reconciliation",
         "strategies",
         "skipped",
+        "exits",
         "open-positions",
         "assumptions",
         "trades",
@@ -312,6 +315,13 @@ fn the_html_report_shows_what_the_old_one_hid() {
     ] {
         assert!(text.contains(a), "assumption {a}");
     }
+    // Exits grouped by what closed them, in words.
+    let exits = &h[h.find("<section id=\"exits\">").unwrap()..];
+    let exits = visible(&exits[..exits.find("</section>").unwrap()]);
+    assert!(
+        exits.contains("the strategy's exit signal") && exits.contains("target"),
+        "{exits}"
+    );
     // The trade list, with exit reasons in words and money formatted.
     assert!(text.contains("the strategy's exit signal"));
     assert!(!text.contains("e4921bd8"), "no signal ids as exit reasons");
@@ -381,12 +391,13 @@ fn trades_csv_quotes_fields() {
         exit_price: dec!(480),
         pnl: dec!(95),
         exit_reason: "target, hit".into(),
+        exit_rule: "target".into(),
     }]);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(
         lines[1],
-        "trend,SPY,10,2024-01-02T14:30:00+00:00,470.5,2024-01-02T14:30:00+00:00,480,95,\"target, hit\""
+        "trend,SPY,10,2024-01-02T14:30:00+00:00,470.5,2024-01-02T14:30:00+00:00,480,95,target,\"target, hit\""
     );
 }
 
@@ -397,6 +408,10 @@ fn exit_reasons_read_as_words() {
         "the strategy's exit signal"
     );
     assert_eq!(exit_reason_words(""), "no reason recorded");
+    assert_eq!(exit_rule_words("expired"), "expired worthless");
+    assert_eq!(exit_rule_words("max_loss"), "maximum loss on the premium");
+    assert_eq!(exit_rule_words("other"), "no rule recorded");
+    assert_eq!(exit_rule_words("some_new_rule"), "some new rule");
     assert_eq!(
         exit_reason_words("max loss: -60.92% against a limit of -50%"),
         "max loss: -60.92% against a limit of -50%"
