@@ -629,7 +629,6 @@ fn sim_assumptions(sim: &SimConfig, symbols: usize) -> Vec<(String, Cell)> {
         }
         MarketFill::SameClose => "fill at once at the last close",
     };
-    let o = &sim.options;
     let bps = sim.slippage_bps.normalize();
     vec![
         (
