@@ -68,7 +68,7 @@ pub struct Drawdown {
 }
 
 /// Trade statistics.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct TradeStats {
     /// Closed trades.
     pub trades: usize,

@@ -26,7 +26,7 @@ use crate::broker::Broker;
 use crate::data::{Bar, TimeFrame, TimeFrameUnit};
 use crate::exec::{ExecError, Executor, ExecutorConfig, PositionMonitor};
 use crate::risk::ExitPolicy;
-use crate::store::{ExecutionStore, MemoryStore, Outcome, PositionStatus};
+use crate::store::{ExecutionStore, MemoryStore, Outcome};
 use crate::strategy::{Strategy, StrategyContext};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use std::borrow::Cow;
@@ -653,39 +653,17 @@ fn coverage_warnings(
     out
 }
 
-/// Round trips from the store's closed positions, in exit order.
+/// Round trips from the store's closed positions, in exit order. A position whose figures do
+/// not compute (see [`crate::exec::ledger::closed_trade`]) is logged and left out.
 pub async fn closed_trades(store: &dyn ExecutionStore) -> Result<Vec<ClosedTrade>, ExecError> {
-    let mut out: Vec<ClosedTrade> = store
-        .positions(false)
-        .await?
-        .into_iter()
-        .filter(|p| p.status == PositionStatus::Closed)
-        .filter_map(|p| {
-            let entry = p.entry_price?;
-            let qty: rust_decimal::Decimal = p.exit_fills.values().map(|f| f.qty).sum();
-            let exit = if qty.is_zero() {
-                entry
-            } else {
-                p.exit_fills
-                    .values()
-                    .map(|f| f.price * f.qty)
-                    .sum::<rust_decimal::Decimal>()
-                    / qty
-            };
-            let pnl = p.realized_pnl();
-            Some(ClosedTrade {
-                strategy: p.strategy,
-                symbol: p.symbol,
-                qty: p.entry_qty,
-                entry_time: p.opened_at,
-                entry_price: entry,
-                exit_time: p.closed_at.unwrap_or(p.opened_at),
-                exit_price: exit,
-                pnl,
-                exit_reason: p.exit_reason.unwrap_or_default(),
-            })
-        })
-        .collect();
+    let mut out = Vec::new();
+    for p in store.positions(false).await? {
+        match crate::exec::ledger::closed_trade(&p) {
+            Ok(Some(t)) => out.push(t),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("backtest: round trip left out: {e}"),
+        }
+    }
     out.sort_by(|a, b| {
         a.exit_time
             .cmp(&b.exit_time)

@@ -31,6 +31,7 @@
 mod decide;
 mod ids;
 mod journal;
+pub mod ledger;
 mod monitor;
 mod reconcile;
 mod state;
