@@ -187,12 +187,7 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<(), String> {
 }
 
 fn restrict(s: &mut StrategyConfig, wanted: &BTreeSet<String>) {
-    let keep = |v: &mut Vec<String>| v.retain(|x| wanted.contains(x));
-    match s {
-        StrategyConfig::TrendHysteresis(c) => keep(&mut c.symbols),
-        StrategyConfig::BearTrap(c) => keep(&mut c.symbols),
-        StrategyConfig::StratOptions(c) => keep(&mut c.symbols),
-    }
+    s.symbols_mut().retain(|x| wanted.contains(x));
 }
 
 fn print_summary(r: &BacktestResult, db: &Path) {

@@ -505,7 +505,7 @@ async fn start_without_keys_runs_the_simulated_day_and_trades() {
             StrategyConfig::BearTrap(b) => {
                 b.symbols = vec!["SPY".into(), "QQQ".into(), "TSLA".into()]
             }
-            StrategyConfig::StratOptions(_) => {}
+            _ => {}
         }
     }
     let opened = Runtime::open(&cfg, &|_| None).unwrap();

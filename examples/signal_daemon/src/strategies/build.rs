@@ -1,7 +1,10 @@
 //! The `Strategy` values the daemon runs, built from the configuration: each feeds its rules
-//! (trend.rs, bear_trap.rs, strat.rs) and turns their decisions into signals.
+//! (trend.rs, bear_trap.rs, strat.rs, momentum.rs, mean_reversion.rs) and turns their decisions
+//! into signals.
 
 use super::bear_trap::{BearTrapParams, BearTrapRules};
+use super::mean_reversion::{MeanReversionAction, MeanReversionParams, MeanReversionRules};
+use super::momentum::{MomentumParams, MomentumRules};
 use super::strat::{StratRules, StratSignal};
 use super::trend::{TrendAction, TrendRules};
 use crate::config::{StrategyConfig, timeframe};
@@ -89,6 +92,92 @@ impl Strategy for BearTrapStrategy {
                 .stop(e.stop)
                 .target(e.target),
             ],
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Momentum: buys a close above the session VWAP on confirming volume; the position monitor
+/// manages the exit (stop, target, trailing stop, before the close).
+pub struct MomentumStrategy {
+    name: String,
+    symbols: Vec<String>,
+    timeframe: TimeFrame,
+    rules: MomentumRules,
+}
+
+#[async_trait]
+impl Strategy for MomentumStrategy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn watchlist(&self) -> Vec<String> {
+        self.symbols.clone()
+    }
+    fn timeframe(&self) -> TimeFrame {
+        self.timeframe
+    }
+    async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
+        // The bar is judged when it ends; its VWAP and volume feed the rules while held too.
+        let closed_at = chrono::Duration::from_std(self.timeframe.duration())
+            .ok()
+            .and_then(|d| bar.timestamp.checked_add_signed(d))
+            .unwrap_or(bar.timestamp);
+        let entry = self.rules.on_bar(symbol, bar, closed_at);
+        match entry {
+            Some(e) if ctx.position(symbol).is_none() => vec![
+                Signal::new(
+                    &self.name,
+                    symbol,
+                    Intent::EnterLong,
+                    e.entry,
+                    bar.timestamp,
+                )
+                .stop(e.stop)
+                .target(e.target)
+                .confidence(e.confidence),
+            ],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Mean reversion: buys an oversold RSI, sells it overbought or back at the middle band.
+pub struct MeanReversionStrategy {
+    name: String,
+    symbols: Vec<String>,
+    timeframe: TimeFrame,
+    rules: MeanReversionRules,
+}
+
+#[async_trait]
+impl Strategy for MeanReversionStrategy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn watchlist(&self) -> Vec<String> {
+        self.symbols.clone()
+    }
+    fn timeframe(&self) -> TimeFrame {
+        self.timeframe
+    }
+    async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
+        // The positions are the truth: a stop or the close exit taken by the monitor, or an
+        // entry the executor skipped, leaves the strategy flat.
+        let held = ctx.position(symbol).is_some_and(|p| !p.qty.is_zero());
+        if held != self.rules.is_long(symbol) {
+            self.rules.set_position(symbol, held);
+        }
+        let signal = |intent| Signal::new(&self.name, symbol, intent, bar.close, bar.timestamp);
+        match self.rules.on_close(symbol, bar.close) {
+            Some(MeanReversionAction::Enter { stop, .. }) => {
+                let s = signal(Intent::EnterLong);
+                vec![match stop {
+                    Some(level) => s.stop(level),
+                    None => s,
+                }]
+            }
+            Some(MeanReversionAction::Exit { .. }) => vec![signal(Intent::Exit)],
             None => Vec::new(),
         }
     }
@@ -212,6 +301,34 @@ pub fn build(
                     exit_before_close_minutes: c.exit_before_close_minutes,
                 }),
             })),
+            StrategyConfig::Momentum(c) => out.push(Box::new(MomentumStrategy {
+                name: name.clone(),
+                symbols: c.symbols.clone(),
+                timeframe: timeframe("", &c.timeframe).expect("validated"),
+                rules: MomentumRules::new(MomentumParams {
+                    volume_lookback: c.volume_lookback,
+                    volume_multiple: c.volume_multiple,
+                    min_vwap_distance: c.min_vwap_distance,
+                    stop_pct: c.stop_pct,
+                    target_pct: c.target_pct,
+                    start_after_minutes: c.start_after_minutes,
+                    exit_before_close_minutes: c.exit_before_close_minutes,
+                }),
+            })),
+            StrategyConfig::MeanReversion(c) => out.push(Box::new(MeanReversionStrategy {
+                name: name.clone(),
+                symbols: c.symbols.clone(),
+                timeframe: timeframe("", &c.timeframe).expect("validated"),
+                rules: MeanReversionRules::new(MeanReversionParams {
+                    rsi_period: c.rsi_period,
+                    oversold: c.oversold,
+                    overbought: c.overbought,
+                    band_period: c.band_period,
+                    exit_at_middle_band: c.exit_at_middle_band,
+                    trend_period: c.trend_period,
+                    stop_pct: c.stop_pct,
+                }),
+            })),
             StrategyConfig::StratOptions(c) => {
                 let tfs: Vec<TimeFrame> = c
                     .timeframes
@@ -238,6 +355,8 @@ pub fn data_timeframe(cfg: &StrategyConfig) -> Option<TimeFrame> {
     match cfg {
         StrategyConfig::TrendHysteresis(c) => timeframe("", &c.timeframe).ok(),
         StrategyConfig::BearTrap(c) => timeframe("", &c.timeframe).ok(),
+        StrategyConfig::Momentum(c) => timeframe("", &c.timeframe).ok(),
+        StrategyConfig::MeanReversion(c) => timeframe("", &c.timeframe).ok(),
         StrategyConfig::StratOptions(_) => None,
     }
 }

@@ -4,5 +4,7 @@
 
 pub mod bear_trap;
 pub mod build;
+pub mod mean_reversion;
+pub mod momentum;
 pub mod strat;
 pub mod trend;
