@@ -13,3 +13,4 @@ pub mod session;
 pub mod sim;
 pub mod sma_cross;
 pub mod sweep;
+pub mod walk_forward;
