@@ -25,7 +25,7 @@ use crate::data::Bar;
 use crate::options::select::new_york_date;
 use chrono::NaiveDate;
 use rust_decimal::prelude::ToPrimitive;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Window lengths, in sessions, and the sweep's settings.
@@ -44,7 +44,7 @@ pub struct WalkForwardConfig {
 }
 
 /// What a window's round trips are ranked by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Objective {
     /// Net realised P&L.
@@ -81,7 +81,7 @@ impl Objective {
 }
 
 /// The windows, as New York session dates (inclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Windows {
     /// First in-sample session.
     pub in_sample_start: NaiveDate,
@@ -131,7 +131,7 @@ pub struct Evaluated<P> {
 }
 
 /// What the walk-forward concluded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The chosen parameters beat the current ones out of sample.

@@ -51,6 +51,12 @@ pub fn status(path: &Path, out: &mut dyn Write) -> Result<(), String> {
             ),
         )?;
     }
+    if let Some(at) = s.proposals_at {
+        w(out, format!("proposals of {}:", at.to_rfc3339()))?;
+        for (name, line) in &s.proposals {
+            w(out, format!("  {name}: {line}"))?;
+        }
+    }
     for (name, st) in &s.strategies {
         w(
             out,

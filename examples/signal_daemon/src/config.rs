@@ -15,7 +15,7 @@ mod proposals;
 
 pub use mean_reversion::MeanReversionConfig;
 pub use momentum::MomentumConfig;
-pub use proposals::{ProposalMetric, ProposalsConfig, param, with_param};
+pub use proposals::{MAX_GRID_POINTS, ProposalsConfig, param, with_param};
 
 /// The configuration compiled into the binary.
 pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
@@ -781,7 +781,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(c.proposals.enabled);
-        assert_eq!(c.proposals.metric, ProposalMetric::NetPnl);
+        assert_eq!(
+            c.proposals.metric,
+            alpaca_exec::backtest::walk_forward::Objective::NetPnl
+        );
         // The trend filter turned on.
         let c = with(|t| t.replace("# trend_period = 50", "trend_period = 50")).unwrap();
         match &c.strategies["mean_reversion"] {

@@ -3,6 +3,8 @@
 //! equity sizes per strategy and symbol, and each strategy's exit rules.
 
 use crate::config::{Config, StrategyConfig};
+use alpaca_exec::backtest::runner::BacktestConfig;
+use alpaca_exec::backtest::sim::SimConfig;
 use alpaca_exec::exec::{ClosedMarket, ExecutorConfig, SizingOverrides};
 use alpaca_exec::risk::{
     DailyLossLimit, EquitySizing, EquitySizingPolicy, ExitPolicy, OptionSizingPolicy,
@@ -60,6 +62,20 @@ pub fn executor_config(cfg: &Config, account: Option<&str>) -> ExecutorConfig {
     }
     e.equity_sizing_overrides = sizes;
     e
+}
+
+/// The backtest settings of the configuration: the simulated account's starting equity, and
+/// the executor and exit rules the deployment uses (every strategy as one account).
+pub fn backtest_config(cfg: &Config) -> BacktestConfig {
+    BacktestConfig {
+        sim: SimConfig {
+            starting_cash: cfg.backtest.start_equity,
+            ..SimConfig::default()
+        },
+        executor: executor_config(cfg, None),
+        exit_policy: Some(default_exit_policy(cfg)),
+        exit_policies: exit_policies(cfg),
+    }
 }
 
 /// The exit rules for positions no strategy-specific policy covers (e.g. a strategy removed

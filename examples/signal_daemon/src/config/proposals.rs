@@ -3,6 +3,7 @@
 //! grid, the checks here and `apply-proposal`.
 
 use super::{Config, ConfigError, StrategyConfig, err};
+use alpaca_exec::backtest::walk_forward::Objective;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -25,7 +26,7 @@ pub struct ProposalsConfig {
     /// Run the weekly job in `start`.
     pub enabled: bool,
     /// What the in-sample window is ranked by and the out-of-sample window judged by.
-    pub metric: ProposalMetric,
+    pub metric: Objective,
     /// In-sample points with fewer round trips cannot be chosen.
     pub min_trades: usize,
     /// Threads for the sweep; 0 is every core.
@@ -46,7 +47,7 @@ impl Default for ProposalsConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            metric: ProposalMetric::NetPnl,
+            metric: Objective::NetPnl,
             min_trades: 3,
             threads: 0,
             daily_in_sample: 250,
@@ -58,20 +59,6 @@ impl Default for ProposalsConfig {
             grid: BTreeMap::new(),
         }
     }
-}
-
-/// The figure a walk-forward sweep ranks parameters by (over the window's round trips).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProposalMetric {
-    /// Net realised P&L.
-    NetPnl,
-    /// Mean P&L per round trip.
-    Expectancy,
-    /// Gross profit over gross loss.
-    ProfitFactor,
-    /// Share of winning round trips.
-    WinRate,
 }
 
 impl ProposalsConfig {

@@ -29,6 +29,7 @@ pub mod runtime;
 pub mod schedule;
 pub mod status;
 pub mod venue;
+mod weekly;
 
 use crate::config::{Config, StrategyConfig, timeframe};
 use crate::strategies::build::{build, data_timeframe};
@@ -40,7 +41,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use clock::DaemonClock;
 use runtime::Runtime;
-use schedule::{AFTER_CLOSE, CLOSE_CLEANUP, Cadence, next_run};
+use schedule::{AFTER_CLOSE, CLOSE_CLEANUP, Cadence, PROPOSALS_AFTER_CLOSE, next_run};
 use status::{AccountStatus, Status};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -143,6 +144,7 @@ pub struct Daemon {
     next_open: Option<DateTime<Utc>>,
     next_close: Option<DateTime<Utc>>,
     next_monitor: Option<DateTime<Utc>>,
+    next_proposals: Option<DateTime<Utc>>,
     status: Status,
     config_stamp: Option<std::time::SystemTime>,
 }
@@ -177,6 +179,7 @@ impl Daemon {
             next_open: None,
             next_close: None,
             next_monitor: None,
+            next_proposals: None,
             status,
             config_stamp,
         }
@@ -190,6 +193,12 @@ impl Daemon {
     /// The last status written.
     pub fn status(&self) -> &Status {
         &self.status
+    }
+
+    /// The configuration in force (the last one loaded).
+    #[cfg(test)]
+    pub fn config(&self) -> &Config {
+        &self.cfg
     }
 
     /// Runs until `Control::Shutdown`, or the end of the simulated data / `until`.
@@ -340,9 +349,22 @@ impl Daemon {
         self.next_open = next_run(Cadence::AtOpen, s, after);
         self.next_close = next_run(Cadence::AfterClose(CLOSE_CLEANUP), s, after);
         self.next_monitor = next_run(Cadence::During(self.monitor_interval()), s, after);
+        self.next_proposals = self.proposals_run(after);
         for r in self.strategies.values_mut() {
             r.next_run = next_run(r.cadence, s, after);
         }
+    }
+
+    /// The next weekly proposals run after `after`, if they are on.
+    fn proposals_run(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !self.cfg.proposals.enabled {
+            return None;
+        }
+        next_run(
+            Cadence::AfterWeekClose(PROPOSALS_AFTER_CLOSE),
+            &self.sessions,
+            after,
+        )
     }
 
     fn monitor_interval(&self) -> Duration {
@@ -366,10 +388,13 @@ impl Daemon {
         if let Some(t) = self.next_close {
             jobs.push((t, 3, "market_close".into()));
         }
+        if let Some(t) = self.next_proposals {
+            jobs.push((t, 4, "proposals".into()));
+        }
         jobs.into_iter().min().map(|(t, _, j)| (t, j))
     }
 
-    /// Runs every job due now, in the order open, strategies, monitor, close.
+    /// Runs every job due now, in the order open, strategies, monitor, close, proposals.
     async fn run_due(&mut self) {
         let now = self.clock.now();
         if self.next_open.is_some_and(|t| t <= now) {
@@ -401,6 +426,10 @@ impl Daemon {
             self.next_close = next_run(Cadence::AfterClose(CLOSE_CLEANUP), &self.sessions, now);
             // A new day: take in calendar changes (Alpaca publishes early closes ahead).
             self.refresh_sessions().await;
+        }
+        if self.next_proposals.is_some_and(|t| t <= now) {
+            self.weekly_proposals().await;
+            self.next_proposals = self.proposals_run(now);
         }
     }
 
@@ -460,6 +489,7 @@ impl Daemon {
             }
         }
         self.status.daily_summary = summaries;
+        self.performance_alert(session.date).await;
     }
 
     /// Fetches the strategy's new bars, feeds them, and executes (or records) the signals of
@@ -617,6 +647,7 @@ impl Daemon {
             &self.sessions,
             now,
         );
+        self.next_proposals = self.proposals_run(now);
         tracing::info!(reason = why, "configuration reloaded");
     }
 
