@@ -13,9 +13,9 @@
 //!
 //! It brings the client and order types, the strategy trait with what `on_bar` sees and
 //! returns, the backtester, the executor and monitor, the stores, [`Decimal`] with the [`dec!`]
-//! macro, the [`async_trait`] attribute that `impl Strategy` needs, and the `chrono` types the
-//! public API uses: a strategy needs no other dependency than this crate (and `tokio` to run
-//! it).
+//! macro, the [`async_trait`](macro@async_trait) attribute that `impl Strategy` needs, and the
+//! `chrono` types the public API uses: a strategy needs no other dependency than this crate
+//! (and `tokio` to run it).
 
 pub use crate::backtest::bars::{CsvOptions, load_csv};
 pub use crate::backtest::runner::{Backtest, BacktestConfig, BacktestResult};

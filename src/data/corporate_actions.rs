@@ -509,9 +509,12 @@ mod tests {
             {"id":"a","symbol":"X","new_rate":2,"old_rate":1,"process_date":"2024-01-02"},
             {"id":"b","symbol":"Y","new_rate":"two","old_rate":1,"process_date":"2024-01-02"}]},
             "next_page_token":null}"#;
-        let e = crate::client::transport::decode::<CorporateActionsPage>(body)
-            .err()
-            .unwrap();
+        let e = crate::client::transport::decode::<CorporateActionsPage>(
+            "GET /v1/corporate-actions",
+            body,
+        )
+        .err()
+        .unwrap();
         let text = e.to_string();
         assert!(text.contains("forward_splits[1]"), "{text}");
         assert!(text.contains("new_rate"), "{text}");

@@ -27,6 +27,7 @@ impl Client {
         let resp = self.transport().send(&req).await?;
         if resp.body.is_empty() {
             return Err(Error::Decode {
+                request: resp.request,
                 what: "Logo",
                 path: ".".into(),
                 message: "the response body is empty".into(),

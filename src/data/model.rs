@@ -72,6 +72,27 @@ impl Bar {
         }
     }
 
+    /// A daily bar for `date`, stamped at midnight New York time: the timestamp Alpaca gives
+    /// daily bars, and what the backtester recognises as a whole session.
+    pub fn daily(
+        date: chrono::NaiveDate,
+        open: Decimal,
+        high: Decimal,
+        low: Decimal,
+        close: Decimal,
+        volume: Decimal,
+    ) -> Self {
+        use chrono::TimeZone;
+        let midnight = date.and_time(chrono::NaiveTime::MIN);
+        // Clocks change at 02:00 in New York, so midnight always exists and is unambiguous;
+        // `earliest` covers it without a panic path anyway.
+        let t = chrono_tz::America::New_York
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc));
+        Self::new(t, open, high, low, close, volume)
+    }
+
     /// The bar with its volume-weighted average price.
     pub fn with_vwap(mut self, vwap: Decimal) -> Self {
         self.vwap = Some(vwap);
@@ -154,7 +175,10 @@ impl Quote {
                 ask: self.ask_price,
             });
         }
-        Ok((self.bid_price + self.ask_price) / Decimal::TWO)
+        // `bid + (ask - bid) / 2` rather than `(bid + ask) / 2`: with 0 < bid <= ask it never
+        // leaves [bid, ask], so no value the network sends can overflow it, and for every real
+        // price it is the same number.
+        Ok(self.bid_price + (self.ask_price - self.bid_price) / Decimal::TWO)
     }
 
     /// Ask minus bid, when both sides are present.
@@ -370,6 +394,14 @@ mod tests {
         );
         assert_eq!(quote("1.1", "1.25").spread(), Some(dec!(0.15)));
         assert_eq!(quote("0", "1.25").spread(), None);
+    }
+
+    #[test]
+    fn mid_of_extreme_prices_does_not_overflow() {
+        let max = Decimal::MAX.to_string();
+        let q = quote(&format!("\"{max}\""), &format!("\"{max}\""));
+        assert_eq!(q.bid_price, Decimal::MAX, "the extreme decodes");
+        assert_eq!(q.mid().unwrap(), Decimal::MAX);
     }
 
     #[test]

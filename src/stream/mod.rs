@@ -52,6 +52,7 @@
 mod buffer;
 mod config;
 mod error;
+mod frame;
 pub mod market;
 pub mod news;
 mod runner;

@@ -201,7 +201,7 @@ impl Protocol for NewsProtocol {
     }
 
     fn on_frame(&mut self, frame: &[u8], out: &mut Vec<Action<NewsMessage>>) {
-        let messages = match serde_json::from_slice::<Value>(frame) {
+        let messages = match super::frame::json::<Value>(frame) {
             Ok(Value::Array(items)) => items,
             Ok(obj @ Value::Object(_)) => vec![obj],
             Ok(_) | Err(_) => {
@@ -269,19 +269,20 @@ impl NewsProtocol {
             "subscription" => out.push(Action::Emit(NewsMessage::Subscription(
                 c.news.unwrap_or_default(),
             ))),
-            // Requests the server refused without giving up on the connection.
+            // Requests the server refused without giving up on the connection. The message is
+            // the server's text, which a misbehaving server could fill with the keys.
             _ if matches!(c.code, 400 | 403 | 410) => {
-                tracing::warn!(
-                    code = c.code,
-                    message = c.msg,
-                    "news stream refused a request"
-                );
+                let message = self.credentials.redact(&c.msg);
+                tracing::warn!(code = c.code, message, "news stream refused a request");
                 out.push(Action::Emit(NewsMessage::ServerError {
                     code: c.code,
-                    message: c.msg,
+                    message,
                 }));
             }
-            _ => out.push(Action::Fail(StreamError::from_server(c.code, c.msg))),
+            _ => {
+                let message = self.credentials.redact(&c.msg);
+                out.push(Action::Fail(StreamError::from_server(c.code, message)));
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Positions: list, get, close, close all, exercise options or decline their exercise.
 
 use super::common::{AssetClass, Exchange};
+use super::orders::rules::check_qty;
 use super::orders::{ErrorBody, Order};
 use crate::client::Client;
 use crate::client::transport::{Api, Request};
@@ -166,11 +167,7 @@ impl Client {
         match how {
             ClosePosition::All => {}
             ClosePosition::Qty(q) => {
-                if q <= Decimal::ZERO {
-                    return Err(Error::InvalidRequest(format!(
-                        "close qty must be positive, got {q}"
-                    )));
-                }
+                check_qty("close qty", q)?;
                 req = req.query("qty", q.normalize());
             }
             ClosePosition::Percentage(p) => {
@@ -179,6 +176,8 @@ impl Client {
                         "close percentage must be in (0, 100], got {p}"
                     )));
                 }
+                // Alpaca takes at most 9 decimals here too (OpenAPI: `percentage`).
+                check_qty("close percentage", p)?;
                 req = req.query("percentage", p.normalize());
             }
         }

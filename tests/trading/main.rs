@@ -11,4 +11,6 @@ mod errors;
 mod option_contracts;
 mod orders;
 mod positions;
+mod redirects;
+mod send;
 mod watchlists;

@@ -102,8 +102,12 @@ async fn close_position_refuses_bad_amounts_without_sending() {
     let c = client(&s);
     for how in [
         ClosePosition::Qty(dec!(0)),
+        ClosePosition::Qty(dec!(-1)),
+        ClosePosition::Qty(rust_decimal::Decimal::new(1, 28)),
+        ClosePosition::Qty(rust_decimal::Decimal::MAX),
         ClosePosition::Percentage(dec!(0)),
         ClosePosition::Percentage(dec!(100.5)),
+        ClosePosition::Percentage(dec!(12.0000000001)),
     ] {
         assert!(matches!(
             c.close_position("AAPL", how).await,
