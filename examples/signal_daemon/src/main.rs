@@ -219,10 +219,14 @@ async fn main() -> ExitCode {
         Command::Status => {
             let dir = state_dir(&cfg);
             let mut out = std::io::stdout();
-            match commands::status(&dir.join("status.json"), &mut out) {
-                Ok(()) => status_performance(&cfg, &dir, &mut out).await,
-                Err(e) => Err(e),
+            let shown = commands::status(&dir.join("status.json"), &mut out);
+            if shown.is_ok()
+                && let Err(e) = status_performance(&cfg, &dir, &mut out).await
+            {
+                // The heartbeat was shown; a store that cannot be read is a note, not a failure.
+                println!("performance: {e}");
             }
+            shown
         }
         Command::Performance { json, weeks, store } => {
             performance_command(&cfg, json, weeks, store).await

@@ -49,15 +49,13 @@ fn first_session() -> NaiveDate {
 
 /// Sessions of the sample up to and including `date` (weekdays from the first session).
 pub fn sessions_until(date: NaiveDate) -> usize {
-    let mut n = 0;
-    let mut d = first_session();
-    while d <= date {
-        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
-            n += 1;
-        }
-        d = d + Days::new(1);
+    let days = (date - first_session()).num_days() + 1;
+    if days <= 0 {
+        return 0;
     }
-    n
+    // The first session is a Monday: whole weeks hold five, the rest of a week up to five.
+    let (weeks, rest) = (days / 7, days % 7);
+    usize::try_from(weeks * 5 + rest.min(5)).unwrap_or(usize::MAX)
 }
 
 /// Weekdays from `start`, `n` of them (the sample has no holidays).

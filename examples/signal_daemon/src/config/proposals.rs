@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 /// Most points a sweep may have: each is a backtest.
 pub const MAX_GRID_POINTS: usize = 2_000;
 
+/// Longest window accepted, in sessions (about forty years): a guard against a typo asking
+/// for more history than exists.
+const MAX_WINDOW: usize = 10_000;
+
 /// Keys of a strategy table that are not parameters (what it trades, where, whether).
 const NOT_PARAMETERS: [&str; 6] = [
     "kind",
@@ -73,6 +77,20 @@ impl ProposalsConfig {
         ] {
             if v == 0 {
                 return err(format!("proposals.{k} must be at least one session"));
+            }
+        }
+        for (k, v) in [
+            ("daily_in_sample", self.daily_in_sample),
+            ("daily_out_of_sample", self.daily_out_of_sample),
+            ("daily_warmup", self.daily_warmup),
+            ("intraday_in_sample", self.intraday_in_sample),
+            ("intraday_out_of_sample", self.intraday_out_of_sample),
+            ("intraday_warmup", self.intraday_warmup),
+        ] {
+            if v > MAX_WINDOW {
+                return err(format!(
+                    "proposals.{k} must be at most {MAX_WINDOW} sessions, got {v}"
+                ));
             }
         }
         for (name, params) in &self.grid {

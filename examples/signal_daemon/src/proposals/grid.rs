@@ -85,20 +85,23 @@ fn around(v: &toml::Value, spread: Spread) -> Vec<toml::Value> {
             let Some(d) = decimal(number) else {
                 return vec![v.clone()];
             };
+            // Values come from the configuration: an overflow drops the candidate.
             let candidates = match spread {
-                Spread::Scale { low, high } => {
-                    [d * Decimal::new(low, 2), d, d * Decimal::new(high, 2)]
-                }
+                Spread::Scale { low, high } => [
+                    d.checked_mul(Decimal::new(low, 2)),
+                    Some(d),
+                    d.checked_mul(Decimal::new(high, 2)),
+                ],
                 Spread::Add { step_milli } => {
                     let step = Decimal::new(step_milli, 3);
-                    [d - step, d, d + step]
+                    [d.checked_sub(step), Some(d), d.checked_add(step)]
                 }
                 Spread::Int { step, .. } => {
                     let step = Decimal::from(step);
-                    [d - step, d, d + step]
+                    [d.checked_sub(step), Some(d), d.checked_add(step)]
                 }
             };
-            for x in candidates {
+            for x in candidates.into_iter().flatten() {
                 if x < Decimal::ZERO {
                     continue;
                 }
@@ -213,6 +216,12 @@ mod tests {
         );
         let one = around(&toml::Value::Integer(1), Spread::Int { step: 2, min: 1 });
         assert_eq!(one, vec![toml::Value::Integer(1), toml::Value::Integer(3)]);
+        // A value at the edge of the number range: what overflows is left out, not a panic.
+        let huge = around(
+            &toml::Value::Float(7.9e28),
+            Spread::Scale { low: 50, high: 150 },
+        );
+        assert_eq!(huge.len(), 2, "{huge:?}");
     }
 
     #[test]
