@@ -218,7 +218,11 @@ fn print_summary(r: &BacktestResult, db: &Path) {
     for w in &r.warnings {
         println!("warning: {w}");
     }
-    println!("store: {}", db.display());
+    println!(
+        "store: {} (its ledger: signal-daemon performance --store {})",
+        db.display(),
+        db.display()
+    );
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub mod venue;
 mod weekly;
 
 use crate::config::{Config, StrategyConfig, timeframe};
-use crate::strategies::build::{build, data_timeframe};
+use crate::strategies::build::{build, data_timeframe, warmup_bars};
 use alpaca_exec::broker::Session;
 use alpaca_exec::data::{TimeFrame, TimeFrameUnit};
 use alpaca_exec::store::{Outcome, PositionStatus, SignalRecord};
@@ -102,14 +102,24 @@ fn length(tf: TimeFrame) -> Duration {
 }
 
 /// History fetched to warm a strategy up: enough for the slowest indicator of the defaults
-/// (30-bar EMAs, weekly STRAT bars built from hourly ones, yesterday's close for the bear trap).
-fn lookback(tf: TimeFrame) -> Duration {
-    match tf.unit() {
+/// (30-bar EMAs, weekly STRAT bars built from hourly ones, yesterday's close for the bear trap),
+/// and at least `bars` bars of `tf` (the strategy's longest indicator), counting 6.5-hour
+/// sessions five days a week; at most ten years.
+fn lookback(tf: TimeFrame, bars: usize) -> Duration {
+    let floor = match tf.unit() {
         TimeFrameUnit::Minute => Duration::days(5),
         TimeFrameUnit::Hour => Duration::days(45),
         TimeFrameUnit::Day => Duration::days(200),
-        TimeFrameUnit::Week | TimeFrameUnit::Month => Duration::days(3 * 365),
-    }
+        TimeFrameUnit::Week | TimeFrameUnit::Month => return Duration::days(3 * 365),
+    };
+    let days = if tf.is_daily() {
+        bars.saturating_mul(7) / 5 + 10
+    } else {
+        let bar_minutes = (tf.duration().as_secs() / 60).max(1) as usize;
+        let per_session = (390 / bar_minutes).max(1);
+        (bars.div_ceil(per_session) + 1).saturating_mul(7) / 5 + 4
+    };
+    floor.max(Duration::days(days.min(10 * 365) as i64))
 }
 
 fn running(name: &str, cfg: &StrategyConfig) -> Running {
@@ -515,7 +525,7 @@ impl Daemon {
         let start = if symbols.iter().all(|s| r.last_seen.contains_key(s)) {
             r.last_seen.values().min().copied().unwrap_or(now) + Duration::seconds(1)
         } else {
-            now - lookback(r.data_timeframe)
+            now - lookback(r.data_timeframe, warmup_bars(&r.config))
         };
         let fetched = match venue
             .bars
@@ -866,6 +876,25 @@ async fn record_pending(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn the_lookback_covers_the_longest_indicator() {
+        // The defaults' floors (the bear trap needs only yesterday's close).
+        assert_eq!(lookback(TimeFrame::MINUTE, 0), Duration::days(5));
+        // Two sessions (this one and one more), over a weekend.
+        assert_eq!(lookback(TimeFrame::MINUTE, 20), Duration::days(6));
+        assert_eq!(lookback(TimeFrame::DAY, 31), Duration::days(200));
+        // A 200-bar trend filter on 15-minute bars: 26 bars a session, 8 sessions and one
+        // more, over weekends: 16 days.
+        let quarter = TimeFrame::minutes(15).unwrap();
+        assert_eq!(lookback(quarter, 200), Duration::days(16));
+        assert_eq!(lookback(TimeFrame::DAY, 300), Duration::days(430));
+        assert_eq!(
+            lookback(TimeFrame::DAY, usize::MAX),
+            Duration::days(3650),
+            "capped"
+        );
+    }
 
     #[test]
     fn bars_are_complete_once_ended_and_kept_when_they_overlap_the_session() {

@@ -350,6 +350,19 @@ pub fn build(
     out
 }
 
+/// Closed bars a strategy needs before its rules can act: its longest indicator, plus one for
+/// indicators of changes or of the bars before this one.
+pub fn warmup_bars(cfg: &StrategyConfig) -> usize {
+    match cfg {
+        StrategyConfig::TrendHysteresis(c) => c.slow.saturating_add(1),
+        StrategyConfig::Momentum(c) => c.volume_lookback.saturating_add(1),
+        StrategyConfig::MeanReversion(c) => (c.rsi_period.saturating_add(1))
+            .max(c.band_period)
+            .max(c.trend_period.unwrap_or(0)),
+        StrategyConfig::BearTrap(_) | StrategyConfig::StratOptions(_) => 0,
+    }
+}
+
 /// The timeframe a strategy's data must come in: what it runs on (STRAT runs on the data).
 pub fn data_timeframe(cfg: &StrategyConfig) -> Option<TimeFrame> {
     match cfg {
