@@ -268,6 +268,17 @@ pub(crate) fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
 const SECRET_KEYS: [&str; 4] = ["key_id", "secret_key", "api_key", "secret"];
 
 impl Config {
+    /// Every symbol an enabled strategy trades, sorted, once each.
+    pub fn enabled_symbols(&self) -> Vec<String> {
+        let set: std::collections::BTreeSet<&String> = self
+            .strategies
+            .values()
+            .filter(|s| s.enabled())
+            .flat_map(|s| s.symbols())
+            .collect();
+        set.into_iter().cloned().collect()
+    }
+
     /// Parses TOML, or JSON when the text starts with `{`.
     pub fn parse(text: &str, source: &str) -> Result<Config, ConfigError> {
         for line in text.lines() {

@@ -32,6 +32,10 @@ mod proposals;
 mod sample_data;
 mod strategies;
 #[cfg(test)]
+#[allow(dead_code)] // the engine tests use all of it; the daemon tests a part
+#[path = "../../../tests/engine/support.rs"]
+mod support;
+#[cfg(test)]
 mod tests;
 
 use clap::{Parser, Subcommand};

@@ -32,7 +32,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::America::New_York;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// A strategy's parameters, by key, as the config file writes them.
@@ -233,14 +233,7 @@ pub async fn history(
 /// (or the configured sample length when `now` is `None`), with minute bars for as many
 /// sessions as the intraday windows need.
 pub fn sample_history(cfg: &Config, now: Option<DateTime<Utc>>) -> (SampleBars, DateTime<Utc>) {
-    let symbols: Vec<String> = cfg
-        .strategies
-        .values()
-        .filter(|s| s.enabled())
-        .flat_map(|s| s.symbols().to_vec())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let symbols = cfg.enabled_symbols();
     let p = &cfg.proposals;
     let intraday = p.intraday_warmup + p.intraday_in_sample + p.intraday_out_of_sample;
     let days = match now {

@@ -7,10 +7,10 @@ use super::*;
 use crate::config::{Config, StrategyConfig};
 use crate::daemon::runtime::Runtime;
 use crate::daemon::{Daemon, Options};
-use alpaca_exec::alert::{Alert, AlertError, Alerter};
-use async_trait::async_trait;
+use crate::support::Recorder;
+use alpaca_exec::alert::Alert;
 use chrono::TimeZone;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 fn no_env(_: &str) -> Option<String> {
     None
@@ -74,30 +74,16 @@ fn volume_multiple(cfg: &Config) -> rust_decimal::Decimal {
     }
 }
 
-/// Keeps every alert.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<Alert>>);
-
-#[async_trait]
-impl Alerter for Recorder {
-    async fn send(&self, alert: &Alert) -> Result<(), AlertError> {
-        self.0.lock().unwrap().push(alert.clone());
-        Ok(())
-    }
-}
-
-impl Recorder {
-    fn notices(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|a| match a {
-                Alert::Notice { message, .. } => Some(message.clone()),
-                _ => None,
-            })
-            .collect()
-    }
+/// The operator notices among `alerts`.
+fn notices(alerts: &Recorder) -> Vec<String> {
+    alerts
+        .alerts()
+        .into_iter()
+        .filter_map(|a| match a {
+            Alert::Notice { message, .. } => Some(message),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `propose` as the command runs it without keys: sample history to the end of the sample.
@@ -253,7 +239,7 @@ async fn the_weekly_job_proposes_after_the_friday_close_and_the_close_reports_pe
         status.proposals["momentum"].contains(&p.summary),
         "{status:#?}"
     );
-    let notices = alerts.notices();
+    let notices = notices(&alerts);
     let weekly: Vec<&String> = notices
         .iter()
         .filter(|n| n.starts_with("Weekly parameter proposals"))

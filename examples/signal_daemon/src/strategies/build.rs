@@ -16,6 +16,22 @@ use alpaca_exec::strategy::{Bar, Intent, OptionSpec, Signal, Strategy, StrategyC
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
+/// The `Strategy` methods of a strategy that keeps its `name`, `symbols` and `timeframe` as
+/// fields.
+macro_rules! identity {
+    () => {
+        fn name(&self) -> &str {
+            &self.name
+        }
+        fn watchlist(&self) -> Vec<String> {
+            self.symbols.clone()
+        }
+        fn timeframe(&self) -> TimeFrame {
+            self.timeframe
+        }
+    };
+}
+
 /// Trend hysteresis: long above the upper band, flat below the lower band.
 pub struct TrendStrategy {
     name: String,
@@ -26,15 +42,7 @@ pub struct TrendStrategy {
 
 #[async_trait]
 impl Strategy for TrendStrategy {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn watchlist(&self) -> Vec<String> {
-        self.symbols.clone()
-    }
-    fn timeframe(&self) -> TimeFrame {
-        self.timeframe
-    }
+    identity!();
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
         // Start-up sync: the broker's position is the truth.
         let held = ctx.position(symbol).is_some_and(|p| !p.qty.is_zero());
@@ -108,15 +116,7 @@ pub struct MomentumStrategy {
 
 #[async_trait]
 impl Strategy for MomentumStrategy {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn watchlist(&self) -> Vec<String> {
-        self.symbols.clone()
-    }
-    fn timeframe(&self) -> TimeFrame {
-        self.timeframe
-    }
+    identity!();
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
         // The bar is judged when it ends; its VWAP and volume feed the rules while held too.
         let closed_at = chrono::Duration::from_std(self.timeframe.duration())
@@ -152,15 +152,7 @@ pub struct MeanReversionStrategy {
 
 #[async_trait]
 impl Strategy for MeanReversionStrategy {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn watchlist(&self) -> Vec<String> {
-        self.symbols.clone()
-    }
-    fn timeframe(&self) -> TimeFrame {
-        self.timeframe
-    }
+    identity!();
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
         // The positions are the truth: a stop or the close exit taken by the monitor, or an
         // entry the executor skipped, leaves the strategy flat.

@@ -8,3 +8,13 @@ pub mod mean_reversion;
 pub mod momentum;
 pub mod strat;
 pub mod trend;
+
+/// A New York wall-clock time in March 2024, for the rule tests.
+#[cfg(test)]
+pub fn march_2024(day: u32, h: u32, m: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono_tz::America::New_York
+        .with_ymd_and_hms(2024, 3, day, h, m, 0)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}

@@ -180,7 +180,7 @@ fn f(d: Decimal) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Duration, TimeZone};
+    use chrono::Duration;
     use rust_decimal_macros::dec;
 
     fn params() -> MomentumParams {
@@ -195,12 +195,7 @@ mod tests {
         }
     }
 
-    fn t(day: u32, h: u32, m: u32) -> DateTime<Utc> {
-        New_York
-            .with_ymd_and_hms(2024, 3, day, h, m, 0)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::strategies::march_2024 as t;
 
     /// A five-minute bar starting at `start`: (high, low, close, volume).
     fn bar(start: DateTime<Utc>, hlcv: (Decimal, Decimal, Decimal, i64)) -> Bar {
