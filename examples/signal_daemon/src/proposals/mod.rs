@@ -1,7 +1,7 @@
 //! Parameter proposals, never applied by themselves.
 //!
 //! For each strategy, a walk-forward sweep of its parameters over recent history
-//! ([`alpaca_exec::backtest::walk_forward`]): every point of its [grid](grid) is backtested on
+//! ([`alpaca_exec::backtest::walk_forward`]): every point of its [`grid`] is backtested on
 //! the in-sample window, through the same executor, sizing and exit rules as the deployment;
 //! the best (by `proposals.metric`, with at least `proposals.min_trades` round trips) is judged
 //! on the out-of-sample window that follows, against the current parameters. The result is a
