@@ -88,7 +88,12 @@ const HEADER: &str = "  strategy         period    signals  exec  skip queued  f
 pub fn table(ledgers: &[StoreLedger], weeks: usize, out: &mut dyn Write) -> Result<(), String> {
     let io = |e: std::io::Error| e.to_string();
     for l in ledgers {
-        writeln!(out, "account {} ({})", l.name, l.path.display()).map_err(io)?;
+        let path = l.path.display().to_string();
+        if l.name == path {
+            writeln!(out, "store {path}").map_err(io)?;
+        } else {
+            writeln!(out, "account {} ({path})", l.name).map_err(io)?;
+        }
         let by = l.ledger.by_strategy();
         if by.is_empty() {
             writeln!(out, "  no signals yet").map_err(io)?;
