@@ -221,11 +221,11 @@ async fn main() -> ExitCode {
         Command::Test => test_accounts(&cfg).await,
         Command::Start { execute } => start(cfg, cli.config, execute).await,
         Command::Status => {
-            let dir = state_dir(&cfg);
+            let dir = performance::state_dir(&cfg);
             let mut out = std::io::stdout();
             let shown = commands::status(&dir.join("status.json"), &mut out);
             if shown.is_ok()
-                && let Err(e) = status_performance(&cfg, &dir, &mut out).await
+                && let Err(e) = performance::status(&cfg, &dir, &mut out).await
             {
                 // The heartbeat was shown; a store that cannot be read is a note, not a failure.
                 println!("performance: {e}");
@@ -233,10 +233,14 @@ async fn main() -> ExitCode {
             shown
         }
         Command::Performance { json, weeks, store } => {
-            performance_command(&cfg, json, weeks, store).await
+            performance::command(&cfg, json, weeks, store).await
         }
-        Command::Propose { strategy, out } => propose(&cfg, &strategy, out).await,
-        Command::ApplyProposal { file } => apply_proposal(cli.config.as_deref(), &file),
+        Command::Propose { strategy, out } => {
+            proposals::command::propose(&cfg, &strategy, out).await
+        }
+        Command::ApplyProposal { file } => {
+            proposals::command::apply_proposal(cli.config.as_deref(), &file)
+        }
         Command::MonitorStats => {
             commands::monitor_stats(&cfg.paths.data_dir, &mut std::io::stdout())
         }
@@ -253,149 +257,6 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Where the daemon keeps its state: `data_dir` once a keyed daemon has run there, else the
-/// simulated run's `data_dir/sim`.
-fn state_dir(cfg: &Config) -> PathBuf {
-    let live = &cfg.paths.data_dir;
-    let accounts: Vec<String> = daemon::runtime::used_accounts(cfg).into_iter().collect();
-    if live.join("status.json").exists() || !performance::account_stores(live, &accounts).is_empty()
-    {
-        live.clone()
-    } else {
-        live.join("sim")
-    }
-}
-
-/// `status`'s ledger section, from the stores beside the status file.
-async fn status_performance(
-    cfg: &Config,
-    dir: &std::path::Path,
-    out: &mut dyn std::io::Write,
-) -> Result<(), String> {
-    let accounts: Vec<String> = daemon::runtime::used_accounts(cfg).into_iter().collect();
-    let ledgers = performance::load(&performance::account_stores(dir, &accounts)).await?;
-    let today = daemon::status::Status::read(&dir.join("status.json"))
-        .ok()
-        .and_then(|s| s.updated_at)
-        .unwrap_or_else(chrono::Utc::now)
-        .with_timezone(&chrono_tz::America::New_York)
-        .date_naive();
-    writeln!(out, "performance (see `performance` for the weekly table):")
-        .map_err(|e| e.to_string())?;
-    performance::status_section(&ledgers, today, out)
-}
-
-async fn performance_command(
-    cfg: &Config,
-    json: bool,
-    weeks: usize,
-    stores: Vec<PathBuf>,
-) -> Result<(), String> {
-    let stores: Vec<(String, PathBuf)> = if stores.is_empty() {
-        let dir = state_dir(cfg);
-        let accounts: Vec<String> = daemon::runtime::used_accounts(cfg).into_iter().collect();
-        let found = performance::account_stores(&dir, &accounts);
-        if found.is_empty() {
-            return Err(format!(
-                "no store in {} (has the daemon run with this data_dir? a backtest's store is read with --store)",
-                dir.display()
-            ));
-        }
-        found
-    } else {
-        stores
-            .into_iter()
-            .map(|p| (p.display().to_string(), p))
-            .collect()
-    };
-    let ledgers = performance::load(&stores).await?;
-    let mut out = std::io::stdout();
-    if json {
-        performance::json(&ledgers, &mut out)
-    } else {
-        performance::table(&ledgers, weeks, &mut out)
-    }
-}
-
-/// `propose`: history from Alpaca with keys, else the sample data; one file per strategy.
-async fn propose(cfg: &Config, names: &[String], out: Option<PathBuf>) -> Result<(), String> {
-    for n in names {
-        if !cfg.strategies.get(n).is_some_and(|s| s.enabled()) {
-            return Err(format!("--strategy {n}: no enabled strategy of that name"));
-        }
-    }
-    let dir = out.unwrap_or_else(|| cfg.paths.data_dir.join("proposals"));
-    let env = |k: &str| std::env::var(k).ok();
-    let results = match daemon::runtime::Runtime::open(cfg, &env)? {
-        daemon::runtime::Opened::Live(rt) => {
-            let mut all = Vec::new();
-            for (name, s) in &cfg.strategies {
-                if !s.enabled() || (!names.is_empty() && !names.contains(name)) {
-                    continue;
-                }
-                let Some(v) = rt.venues.get(s.account()) else {
-                    continue;
-                };
-                all.extend(
-                    proposals::run(
-                        cfg,
-                        std::slice::from_ref(name),
-                        v.bars.as_ref(),
-                        "alpaca",
-                        chrono::Utc::now(),
-                        &dir,
-                    )
-                    .await,
-                );
-            }
-            all
-        }
-        daemon::runtime::Opened::NoKeys => {
-            println!("No keys set: proposing on the generated sample data.");
-            let (source, now) = proposals::sample_history(cfg, None);
-            proposals::run(cfg, names, &source, "sample data", now, &dir).await
-        }
-    };
-    for (name, r) in &results {
-        match r {
-            Ok((path, p)) => println!(
-                "{name}: {}
-  {}",
-                p.summary,
-                path.display()
-            ),
-            Err(e) => println!("{name}: no proposal: {e}"),
-        }
-    }
-    let alerter = daemon::runtime::alerter(cfg)?;
-    let notice = alpaca_exec::alert::Alert::Notice {
-        message: proposals::alert_text(&results),
-        time: chrono::Utc::now(),
-    };
-    alpaca_exec::alert::deliver(alerter.as_ref(), &notice).await;
-    if results.iter().all(|(_, r)| r.is_err()) {
-        return Err("no proposal was made".into());
-    }
-    Ok(())
-}
-
-fn apply_proposal(config: Option<&std::path::Path>, file: &std::path::Path) -> Result<(), String> {
-    let config = config.ok_or(
-        "apply-proposal writes the configuration file: pass it with --config FILE (the file the daemon runs with)",
-    )?;
-    let env = |k: &str| std::env::var(k).ok();
-    let applied = proposals::apply::apply(file, config, &env)?;
-    for (k, old, new) in &applied.changes {
-        println!("strategies.{}.{k}: {old} -> {new}", applied.strategy);
-    }
-    println!(
-        "{} written (previous file: {}); a running daemon reloads it within 30 seconds, or at once on SIGHUP",
-        config.display(),
-        applied.backup.display()
-    );
-    Ok(())
 }
 
 /// The Alpaca accounts, for the commands that act on them (the simulated broker lives only

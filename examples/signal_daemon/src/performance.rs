@@ -2,6 +2,7 @@
 //! with `--json`), a section of `status`, and the daily summary alert. The figures are the
 //! library's [`alpaca_exec::exec::ledger`], read from each account's store.
 
+use crate::config::Config;
 use alpaca_exec::exec::ledger::{Ledger, LedgerStats, StrategyLedger, Week};
 use alpaca_exec::store::{ExecutionStore, SqliteStore};
 use chrono::NaiveDate;
@@ -213,6 +214,76 @@ pub fn status_section(
         }
     }
     Ok(())
+}
+
+/// Where the daemon keeps its state: `data_dir` once a keyed daemon has run there, else the
+/// simulated run's `data_dir/sim`.
+pub fn state_dir(cfg: &Config) -> PathBuf {
+    let live = &cfg.paths.data_dir;
+    let accounts: Vec<String> = crate::daemon::runtime::used_accounts(cfg)
+        .into_iter()
+        .collect();
+    if live.join("status.json").exists() || !account_stores(live, &accounts).is_empty() {
+        live.clone()
+    } else {
+        live.join("sim")
+    }
+}
+
+/// `status`'s ledger section, from the stores beside the status file.
+pub async fn status(
+    cfg: &Config,
+    dir: &std::path::Path,
+    out: &mut dyn std::io::Write,
+) -> Result<(), String> {
+    let accounts: Vec<String> = crate::daemon::runtime::used_accounts(cfg)
+        .into_iter()
+        .collect();
+    let ledgers = load(&account_stores(dir, &accounts)).await?;
+    let today = crate::daemon::status::Status::read(&dir.join("status.json"))
+        .ok()
+        .and_then(|s| s.updated_at)
+        .unwrap_or_else(chrono::Utc::now)
+        .with_timezone(&chrono_tz::America::New_York)
+        .date_naive();
+    writeln!(out, "performance (see `performance` for the weekly table):")
+        .map_err(|e| e.to_string())?;
+    status_section(&ledgers, today, out)
+}
+
+/// `performance`: the daemon's stores (or those given), as a table or JSON.
+pub async fn command(
+    cfg: &Config,
+    as_json: bool,
+    weeks: usize,
+    stores: Vec<PathBuf>,
+) -> Result<(), String> {
+    let stores: Vec<(String, PathBuf)> = if stores.is_empty() {
+        let dir = state_dir(cfg);
+        let accounts: Vec<String> = crate::daemon::runtime::used_accounts(cfg)
+            .into_iter()
+            .collect();
+        let found = account_stores(&dir, &accounts);
+        if found.is_empty() {
+            return Err(format!(
+                "no store in {} (has the daemon run with this data_dir? a backtest's store is read with --store)",
+                dir.display()
+            ));
+        }
+        found
+    } else {
+        stores
+            .into_iter()
+            .map(|p| (p.display().to_string(), p))
+            .collect()
+    };
+    let ledgers = load(&stores).await?;
+    let mut out = std::io::stdout();
+    if as_json {
+        json(&ledgers, &mut out)
+    } else {
+        table(&ledgers, weeks, &mut out)
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! the time of the run.
 
 pub mod apply;
+pub mod command;
 pub mod grid;
 
 use crate::config::{Config, StrategyConfig, param};
