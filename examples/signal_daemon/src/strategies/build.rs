@@ -2,6 +2,7 @@
 //! (trend.rs, bear_trap.rs, strat.rs, momentum.rs, mean_reversion.rs) and turns their decisions
 //! into signals.
 
+use super::Holding;
 use super::bear_trap::{BearTrapParams, BearTrapRules};
 use super::mean_reversion::{MeanReversionAction, MeanReversionParams, MeanReversionRules};
 use super::momentum::{MomentumParams, MomentumRules};
@@ -44,11 +45,7 @@ pub struct TrendStrategy {
 impl Strategy for TrendStrategy {
     identity!();
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
-        // Start-up sync: the broker's position is the truth.
-        let held = ctx.position(symbol).is_some_and(|p| !p.qty.is_zero());
-        if held != self.rules.is_long(symbol) {
-            self.rules.set_position(symbol, held);
-        }
+        self.rules.sync(ctx, symbol);
         let intent = match self.rules.on_close(symbol, bar.close) {
             Some(TrendAction::Enter { .. }) => Intent::EnterLong,
             Some(TrendAction::Exit { .. }) => Intent::Exit,
@@ -154,12 +151,7 @@ pub struct MeanReversionStrategy {
 impl Strategy for MeanReversionStrategy {
     identity!();
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
-        // The positions are the truth: a stop or the close exit taken by the monitor, or an
-        // entry the executor skipped, leaves the strategy flat.
-        let held = ctx.position(symbol).is_some_and(|p| !p.qty.is_zero());
-        if held != self.rules.is_long(symbol) {
-            self.rules.set_position(symbol, held);
-        }
+        self.rules.sync(ctx, symbol);
         let signal = |intent| Signal::new(&self.name, symbol, intent, bar.close, bar.timestamp);
         match self.rules.on_close(symbol, bar.close) {
             Some(MeanReversionAction::Enter { stop, .. }) => {

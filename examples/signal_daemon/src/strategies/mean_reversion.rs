@@ -97,16 +97,6 @@ impl MeanReversionRules {
         }
     }
 
-    /// Marks a symbol as held or not (sync with the positions the strategy holds).
-    pub fn set_position(&mut self, symbol: &str, long: bool) {
-        self.state(symbol).long = long;
-    }
-
-    /// Whether the rules think `symbol` is held.
-    pub fn is_long(&self, symbol: &str) -> bool {
-        self.symbols.get(symbol).is_some_and(|s| s.long)
-    }
-
     fn state(&mut self, symbol: &str) -> &mut SymbolState {
         let p = self.p;
         self.symbols
@@ -159,9 +149,20 @@ impl MeanReversionRules {
     }
 }
 
+impl super::Holding for MeanReversionRules {
+    fn is_long(&self, symbol: &str) -> bool {
+        self.symbols.get(symbol).is_some_and(|s| s.long)
+    }
+
+    fn set_position(&mut self, symbol: &str, long: bool) {
+        self.state(symbol).long = long;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strategies::Holding;
     use rust_decimal_macros::dec;
 
     fn params() -> MeanReversionParams {
