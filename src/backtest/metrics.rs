@@ -52,6 +52,10 @@ pub struct ClosedTrade {
     pub pnl: Decimal,
     /// Why the position was closed.
     pub exit_reason: String,
+    /// What closed it, for grouping: the exit rule (`dte`, `stop`, `max_loss`, `target`,
+    /// `max_profit`, `time`, `trailing`), `signal`, `manual`, or an ending outside the engine
+    /// (`expired`, `exercised`, `assigned`, ...); `other` when the record has none.
+    pub exit_rule: String,
 }
 
 /// The largest drawdown.
@@ -113,6 +117,8 @@ pub struct Metrics {
     pub trades: TradeStats,
     /// Per strategy, by name.
     pub per_strategy: BTreeMap<String, TradeStats>,
+    /// Per exit rule (see [`ClosedTrade::exit_rule`]).
+    pub exits_by_reason: BTreeMap<String, TradeStats>,
 }
 
 fn f(d: Decimal) -> f64 {
@@ -173,8 +179,10 @@ pub fn compute(curve: &[EquityPoint], trades: &[ClosedTrade]) -> Option<Metrics>
         .then(|| mean / downside.sqrt() * TRADING_DAYS.sqrt());
 
     let mut per: BTreeMap<String, Vec<&ClosedTrade>> = BTreeMap::new();
+    let mut by_rule: BTreeMap<String, Vec<&ClosedTrade>> = BTreeMap::new();
     for t in trades {
         per.entry(t.strategy.clone()).or_default().push(t);
+        by_rule.entry(t.exit_rule.clone()).or_default().push(t);
     }
     Some(Metrics {
         start: first.date,
@@ -189,6 +197,10 @@ pub fn compute(curve: &[EquityPoint], trades: &[ClosedTrade]) -> Option<Metrics>
         exposure: curve.iter().filter(|p| p.invested).count() as f64 / curve.len() as f64,
         trades: trade_stats(trades),
         per_strategy: per.into_iter().map(|(k, v)| (k, trade_stats(v))).collect(),
+        exits_by_reason: by_rule
+            .into_iter()
+            .map(|(k, v)| (k, trade_stats(v)))
+            .collect(),
     })
 }
 
@@ -261,6 +273,7 @@ mod tests {
             exit_price: dec!(1),
             pnl,
             exit_reason: "test".into(),
+            exit_rule: "target".into(),
         }
     }
 

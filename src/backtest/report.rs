@@ -23,12 +23,12 @@ fn opt_money(x: Option<Decimal>) -> String {
 /// The trade list as CSV (header included), in exit order as given.
 pub fn trades_csv(trades: &[ClosedTrade]) -> String {
     let mut s = String::from(
-        "strategy,symbol,qty,entry_time,entry_price,exit_time,exit_price,pnl,exit_reason\n",
+        "strategy,symbol,qty,entry_time,entry_price,exit_time,exit_price,pnl,exit_rule,exit_reason\n",
     );
     for t in trades {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{}",
             csv_field(&t.strategy),
             csv_field(&t.symbol),
             t.qty,
@@ -37,6 +37,7 @@ pub fn trades_csv(trades: &[ClosedTrade]) -> String {
             t.exit_time.to_rfc3339(),
             t.exit_price,
             t.pnl,
+            csv_field(&t.exit_rule),
             csv_field(&t.exit_reason)
         );
     }
@@ -209,6 +210,15 @@ pub fn markdown(title: &str, m: &Metrics, chart_file: &str) -> String {
     for (name, t) in &m.per_strategy {
         stats_rows(&mut s, name, t);
     }
+    if !m.exits_by_reason.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Exits by reason\n\n| exit | trades | win rate | avg win | avg loss | profit factor | net P&L |\n| --- | --- | --- | --- | --- | --- | --- |"
+        );
+        for (rule, t) in &m.exits_by_reason {
+            stats_rows(&mut s, rule, t);
+        }
+    }
     s
 }
 
@@ -323,12 +333,13 @@ mod tests {
             exit_price: dec!(480),
             pnl: dec!(95),
             exit_reason: "target, hit".into(),
+            exit_rule: "target".into(),
         }]);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(
             lines[1],
-            "trend,SPY,10,2024-01-02T14:30:00+00:00,470.5,2024-01-02T14:30:00+00:00,480,95,\"target, hit\""
+            "trend,SPY,10,2024-01-02T14:30:00+00:00,470.5,2024-01-02T14:30:00+00:00,480,95,target,\"target, hit\""
         );
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! For each bar, in time order (ties by symbol):
 //! 1. on a new New York date: close the previous session ([`SimBroker::end_of_day`], after the
-//!    strategies saw any daily bar), then open the new one and send the signals queued overnight
-//!    ([`Executor::execute_queued`]);
+//!    strategies saw any daily bar; options expiring that day settle, and the engine closes
+//!    their positions with [`Executor::close_ended_positions`]), then open the new one and send
+//!    the signals queued overnight ([`Executor::execute_queued`]);
 //! 2. [`SimBroker::on_bar`] fills the orders the bar triggers; the executor polls them;
 //! 3. the clock moves to the bar's close (the session's 16:00 for a daily bar);
 //! 4. the position monitor, if configured, evaluates exit rules on the open positions (also at
@@ -302,10 +303,20 @@ impl Runner {
         for ((idx, symbol), bar) in flushed {
             self.deliver(idx, &symbol, &bar).await?;
         }
-        let settled = self.sim.end_of_day(date);
+        let end = self.sim.end_of_day(date);
         debug_assert_eq!(self.now, self.sim.now(), "end_of_day moved the clock");
-        if settled > 0 {
-            self.ctx = None; // options settled
+        if end.orders_expired > 0 {
+            // Day orders that did not fill end with the session: an entry that never filled
+            // frees its symbol, an exit hands its position back to the monitor.
+            self.exec.poll_orders().await?;
+        }
+        if end.options_settled > 0 {
+            // Options expired, were exercised or assigned: the engine closes their positions
+            // from the activities, as a live monitor pass would.
+            self.exec.close_ended_positions().await?;
+        }
+        if end.options_settled > 0 || end.orders_expired > 0 {
+            self.ctx = None;
         } else if let Some(c) = &mut self.ctx {
             c.account.last_equity = Some(c.account.equity);
         }

@@ -356,6 +356,7 @@ pub fn closed_trade(p: &TrackedPosition) -> Result<Option<ClosedTrade>, String> 
         exit_price,
         pnl,
         exit_reason: p.exit_reason.clone().unwrap_or_default(),
+        exit_rule: p.exit_rule.clone().unwrap_or_else(|| "other".into()),
     }))
 }
 

@@ -26,12 +26,15 @@
 //!
 //! One signal's failure is recorded, alerted and logged; the rest of the batch goes on.
 //! [`Executor::reconcile`] on start resumes what a previous process left unfinished.
-//! [`PositionMonitor`] manages open positions to their exit.
+//! [`PositionMonitor`] manages open positions to their exit, and on every pass
+//! [`Executor::close_ended_positions`] closes, from the broker's account activities, those that
+//! ended outside the engine (expiry, exercise, assignment, a manual close).
 
 mod decide;
 mod ids;
 mod journal;
 pub mod ledger;
+mod lifecycle;
 mod monitor;
 mod reconcile;
 mod state;
@@ -43,6 +46,7 @@ mod updates;
 
 pub use ids::{entry_client_order_id, exit_client_order_id};
 pub use journal::{Journal, JournaledStore};
+pub use lifecycle::{EndedPosition, EndedReport, UNEXPLAINED_GRACE};
 pub use monitor::{DEFAULT_INTERVAL, MonitorReport, MonitorStats, PositionMonitor};
 pub use reconcile::ReconcileReport;
 pub use state::ExecState;
@@ -215,6 +219,9 @@ pub struct Executor {
     pub(crate) alerter: Arc<dyn Alerter>,
     pub(crate) config: ExecutorConfig,
     pub(crate) guard: Mutex<DailyLossGuard>,
+    /// Since when each tracked position has been short at the broker with nothing explaining
+    /// it (see `lifecycle`).
+    pub(crate) missing_since: Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
     pub(crate) event_filter: Option<Arc<EventFilter>>,
     failpoint: Option<Failpoint>,
 }
@@ -243,6 +250,7 @@ impl Executor {
             alerter: Arc::new(LogAlerter),
             config,
             guard,
+            missing_since: Mutex::new(std::collections::HashMap::new()),
             event_filter: None,
             failpoint: None,
         }

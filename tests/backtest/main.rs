@@ -1,4 +1,8 @@
-//! Backtester tests: the real executor over the simulated broker, on series built here.
+//! Backtester tests: the real executor over the simulated broker, on series built here and on
+//! the real daily prices in `tests/fixtures/` (NVDA and ORCL).
+
+mod options;
+mod sma_reference;
 
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig};
 use alpaca_exec::backtest::sim::{MarketFill, SimConfig};
@@ -112,22 +116,29 @@ async fn buy_and_hold_equals_close_to_close_return() {
     assert_eq!(r.equity.len(), closes.len());
 }
 
-/// Closes for a clean up-then-down cycle: flat, rising, falling, flat.
+/// Closes for a clean up-then-down cycle: flat with a small dip (so the fast average starts
+/// below the slow one: equal averages are no side), rising, falling, flat.
 fn cycle() -> Vec<Decimal> {
-    let mut v = vec![dec!(100); 35];
+    let mut v = vec![dec!(100); 30];
+    v.extend(vec![dec!(99); 5]);
     v.extend((1..=20).map(|i| dec!(100) + Decimal::from(i * 2)));
     v.extend((1..=30).map(|i| dec!(140) - Decimal::from(i * 2)));
     v.extend(vec![dec!(80); 10]);
     v
 }
 
-/// The crossings worked out without the crate: naive averages over slices.
+/// The crossings worked out without the crate: naive averages over slices; a bar on which the
+/// averages are equal is not a side, so it neither crosses nor changes the side.
 fn expected_crossings(closes: &[Decimal], fast: usize, slow: usize) -> Vec<(usize, bool)> {
     let sma = |i: usize, n: usize| closes[i + 1 - n..=i].iter().sum::<Decimal>() / Decimal::from(n);
     let mut out = Vec::new();
     let mut prev: Option<bool> = None;
     for i in slow - 1..closes.len() {
-        let above = sma(i, fast) > sma(i, slow);
+        let (f, s) = (sma(i, fast), sma(i, slow));
+        if f == s {
+            continue;
+        }
+        let above = f > s;
         if let Some(p) = prev
             && p != above
         {
@@ -288,30 +299,6 @@ fn sweep_runs_every_point_in_grid_order_and_picks_the_best() {
     );
 }
 
-struct BuyCallOnce {
-    done: bool,
-}
-
-#[async_trait]
-impl Strategy for BuyCallOnce {
-    fn name(&self) -> &str {
-        "calls"
-    }
-    fn watchlist(&self) -> Vec<String> {
-        vec!["SPY".into()]
-    }
-    fn timeframe(&self) -> TimeFrame {
-        TimeFrame::DAY
-    }
-    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
-        if std::mem::replace(&mut self.done, true) {
-            return Vec::new();
-        }
-        let spec = alpaca_exec::strategy::OptionSpec::new(alpaca_exec::OptionType::Call);
-        vec![Signal::new("calls", symbol, Intent::EnterLong, bar.close, bar.timestamp).option(spec)]
-    }
-}
-
 #[tokio::test]
 async fn option_positions_on_daily_bars_exit_by_dte_before_expiry() {
     // A cheap underlying so $300 buys a contract; flat prices for a month.
@@ -321,7 +308,7 @@ async fn option_positions_on_daily_bars_exit_by_dte_before_expiry() {
         ..BacktestConfig::default()
     };
     let r = Backtest::new(config)
-        .strategy(Box::new(BuyCallOnce { done: false }))
+        .strategy(Box::new(options::CallsOn::at(&[0])))
         .bars("SPY", daily(&closes))
         .run()
         .await
@@ -355,7 +342,7 @@ async fn per_strategy_exit_policies_apply_only_to_their_strategy() {
             ..BacktestConfig::default()
         };
         Backtest::new(config)
-            .strategy(Box::new(BuyCallOnce { done: false }))
+            .strategy(Box::new(options::CallsOn::at(&[0])))
             .bars("SPY", daily(&closes))
             .run()
     };

@@ -54,6 +54,12 @@ pub struct State {
     pub chain: Vec<Contract>,
     /// Symbols whose orders Alpaca refuses with a 403.
     pub reject: Vec<String>,
+    /// Non-trade account activities (option expiry, exercise, assignment, deliveries), served
+    /// after the fills of the orders.
+    pub activities: Vec<Value>,
+    /// Position changes no order explains (an expiry, an exercise, a delivery): symbol and
+    /// signed quantity, added to what the orders hold.
+    pub adjustments: Vec<(String, Decimal)>,
     next_id: u64,
 }
 
@@ -70,6 +76,8 @@ impl Default for State {
             quotes: BTreeMap::new(),
             chain: Vec::new(),
             reject: Vec::new(),
+            activities: Vec::new(),
+            adjustments: Vec::new(),
             next_id: 1,
         }
     }
@@ -162,9 +170,30 @@ impl State {
         }
     }
 
+    /// The account activities: a `FILL` for each filled order, then the non-trade ones.
+    fn activities_json(&self) -> Value {
+        let fills = self
+            .orders
+            .iter()
+            .filter(|o| !dec_of(&o["filled_qty"]).is_zero())
+            .map(|o| {
+                json!({
+                    "id": format!("fill-{}", o["id"].as_str().unwrap_or_default()),
+                    "activity_type": "FILL", "transaction_time": "2024-03-04T15:30:00Z",
+                    "type": "fill", "price": o["filled_avg_price"], "qty": o["filled_qty"],
+                    "side": o["side"], "symbol": o["symbol"], "leaves_qty": "0",
+                    "order_id": o["id"], "cum_qty": o["filled_qty"], "order_status": "filled"
+                })
+            });
+        Value::Array(fills.chain(self.activities.iter().cloned()).collect())
+    }
+
     /// Net filled quantity and the average buy price, per symbol.
     fn positions(&self) -> Value {
         let mut net: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
+        for (symbol, qty) in &self.adjustments {
+            net.entry(symbol.clone()).or_default().0 += *qty;
+        }
         for o in &self.orders {
             let filled = dec_of(&o["filled_qty"]);
             if filled.is_zero() {
@@ -277,6 +306,21 @@ impl Fake {
         .await;
         f.route("GET", path("/v2/positions"), |st, _| ok(st.positions()))
             .await;
+        // What the engine asks for: every position-changing type, oldest first, full pages.
+        f.route("GET", path("/v2/account/activities"), |st, req| {
+            let wanted = query(req, "activity_types").as_deref()
+                == Some("FILL,OPEXP,OPEXC,OPASN,OPCSH,OPTRD")
+                && query(req, "direction").as_deref() == Some("asc")
+                && query(req, "page_size").as_deref() == Some("100")
+                && query(req, "after").is_some();
+            if wanted {
+                ok(st.activities_json())
+            } else {
+                ResponseTemplate::new(400)
+                    .set_body_json(json!({"code": 40010000, "message": "unexpected query"}))
+            }
+        })
+        .await;
         f.route("POST", path("/v2/orders"), |st, req| {
             st.submit(serde_json::from_slice(&req.body).expect("order body is JSON"))
         })

@@ -9,6 +9,7 @@ mod events;
 mod executor;
 mod fake;
 mod journal;
+mod lifecycle;
 mod options;
 mod store;
 mod support;

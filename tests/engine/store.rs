@@ -79,7 +79,7 @@ fn execution() -> Execution {
     }
 }
 
-fn position() -> TrackedPosition {
+pub fn position() -> TrackedPosition {
     TrackedPosition {
         id: "trend-abc-e".into(),
         strategy: "trend".into(),
@@ -102,6 +102,7 @@ fn position() -> TrackedPosition {
         exit_attempts: 0,
         exit_client_order_id: None,
         exit_reason: None,
+        exit_rule: None,
         opened_at: at(),
         closed_at: None,
     }

@@ -203,7 +203,7 @@ fn print_summary(r: &BacktestResult, db: &Path) {
                 m.max_drawdown.as_ref().map_or(0.0, |d| d.depth * 100.0),
                 m.sharpe.map_or("n/a".into(), |s| format!("{s:.2}"))
             );
-            for (name, t) in &m.per_strategy {
+            let row = |name: &str, t: &alpaca_exec::backtest::metrics::TradeStats| {
                 println!(
                     "  {name:<14} {:>4} trades, win rate {}, net P&L {}",
                     t.trades,
@@ -211,6 +211,15 @@ fn print_summary(r: &BacktestResult, db: &Path) {
                         .map_or("n/a".into(), |w| format!("{:.0}%", w * 100.0)),
                     t.net_pnl.round_dp(2)
                 );
+            };
+            for (name, t) in &m.per_strategy {
+                row(name, t);
+            }
+            if !m.exits_by_reason.is_empty() {
+                println!("exits by reason:");
+                for (rule, t) in &m.exits_by_reason {
+                    row(rule, t);
+                }
             }
         }
         None => println!("no sessions replayed"),

@@ -107,6 +107,48 @@ pub struct BacktestConfig {
     pub seed: u64,
     pub days: u32,
     pub start_equity: Decimal,
+    /// How the simulator prices and settles options (`[backtest.options]`; defaults if absent).
+    #[serde(default)]
+    pub options: OptionSimConfig,
+}
+
+/// The simulator's option model (see `alpaca_exec::backtest::sim::options`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptionSimConfig {
+    /// Sessions of daily returns in the underlying's realised volatility.
+    pub volatility_window: usize,
+    /// The least volatility options are priced with.
+    pub volatility_floor: Decimal,
+    /// The volatility until `volatility_window` returns are known.
+    pub initial_volatility: Decimal,
+    /// Bid/ask spread as a fraction of the option's price.
+    pub spread: Decimal,
+    /// The narrowest spread, in dollars per share.
+    pub min_spread: Decimal,
+    /// How exercised and assigned options settle: shares at the strike, or cash.
+    pub exercise: ExerciseName,
+}
+
+impl Default for OptionSimConfig {
+    fn default() -> Self {
+        Self {
+            volatility_window: 20,
+            volatility_floor: Decimal::new(15, 2),
+            initial_volatility: Decimal::new(30, 2),
+            spread: Decimal::new(4, 2),
+            min_spread: Decimal::new(1, 2),
+            exercise: ExerciseName::Shares,
+        }
+    }
+}
+
+/// `backtest.options.exercise`, as written in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExerciseName {
+    Shares,
+    Cash,
 }
 
 /// Paper or live, as written in the file.
@@ -394,6 +436,15 @@ impl Config {
             return err("paths.data_dir must not be empty");
         }
         positive("backtest.start_equity", self.backtest.start_equity)?;
+        let o = &self.backtest.options;
+        if o.volatility_window < 2 {
+            return err("backtest.options.volatility_window must be at least 2 sessions");
+        }
+        positive("backtest.options.volatility_floor", o.volatility_floor)?;
+        positive("backtest.options.initial_volatility", o.initial_volatility)?;
+        if o.spread < Decimal::ZERO || o.min_spread < Decimal::ZERO {
+            return err("backtest.options.spread and min_spread must not be negative");
+        }
         self.event_filter
             .settings
             .validate()

@@ -365,6 +365,7 @@ mod tests {
                     exit_attempts: 1,
                     exit_client_order_id: None,
                     exit_reason: Some("target".into()),
+                    exit_rule: Some("target".into()),
                     opened_at: at,
                     closed_at: Some(at + chrono::Duration::hours(1)),
                 })

@@ -2,9 +2,11 @@
 //! backtest sizes and exits exactly as the deployment does: the executor's limits per account,
 //! equity sizes per strategy and symbol, and each strategy's exit rules.
 
-use crate::config::{Config, StrategyConfig};
+use crate::config::{Config, ExerciseName, StrategyConfig};
 use alpaca_exec::backtest::runner::BacktestConfig;
-use alpaca_exec::backtest::sim::SimConfig;
+use alpaca_exec::backtest::sim::{
+    ExerciseSettlement, OptionModel, SimConfig, SpreadModel, VolatilityModel,
+};
 use alpaca_exec::exec::{ClosedMarket, ExecutorConfig, SizingOverrides};
 use alpaca_exec::risk::{
     DailyLossLimit, EquitySizing, EquitySizingPolicy, ExitPolicy, OptionSizingPolicy,
@@ -18,6 +20,34 @@ fn percent(p: Decimal) -> EquitySizingPolicy {
     EquitySizingPolicy {
         method: EquitySizing::PercentOfEquity(p),
         ..EquitySizingPolicy::default()
+    }
+}
+
+/// The simulated broker of backtests and of the daemon's offline mode: the configured starting
+/// cash and option model.
+pub fn sim_config(cfg: &Config) -> SimConfig {
+    let o = &cfg.backtest.options;
+    // Checked positive by the config; f64 because volatility is a model quantity.
+    let f = |d: Decimal| rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(0.0);
+    SimConfig {
+        starting_cash: cfg.backtest.start_equity,
+        options: OptionModel {
+            volatility: VolatilityModel::Realized {
+                window: o.volatility_window,
+                floor: f(o.volatility_floor),
+                initial: f(o.initial_volatility),
+            },
+            spread: SpreadModel {
+                fraction: o.spread,
+                min: o.min_spread,
+            },
+            ..OptionModel::default()
+        },
+        exercise: match o.exercise {
+            ExerciseName::Shares => ExerciseSettlement::Shares,
+            ExerciseName::Cash => ExerciseSettlement::Cash,
+        },
+        ..SimConfig::default()
     }
 }
 
@@ -68,10 +98,7 @@ pub fn executor_config(cfg: &Config, account: Option<&str>) -> ExecutorConfig {
 /// the executor and exit rules the deployment uses (every strategy as one account).
 pub fn backtest_config(cfg: &Config) -> BacktestConfig {
     BacktestConfig {
-        sim: SimConfig {
-            starting_cash: cfg.backtest.start_equity,
-            ..SimConfig::default()
-        },
+        sim: sim_config(cfg),
         executor: executor_config(cfg, None),
         exit_policy: Some(default_exit_policy(cfg)),
         exit_policies: exit_policies(cfg),

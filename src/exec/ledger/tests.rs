@@ -83,6 +83,7 @@ fn position(
         exit_attempts: exits.len() as u32,
         exit_client_order_id: None,
         exit_reason: closed.map(|_| "target".into()),
+        exit_rule: closed.map(|_| "target".into()),
         opened_at: s.bar_time,
         closed_at: closed,
     }

@@ -493,6 +493,10 @@ impl Daemon {
             if let Err(e) = v.executor.poll_orders().await {
                 tracing::error!(account = %v.name, error = %e, "order poll failed");
             }
+            // Options that expired, or were exercised or assigned, at this close.
+            if let Err(e) = v.executor.close_ended_positions().await {
+                tracing::error!(account = %v.name, error = %e, "ended positions not closed");
+            }
             match v.executor.close_day(session.date).await {
                 Ok(s) => summaries.extend(s),
                 Err(e) => tracing::error!(account = %v.name, error = %e, "daily summary failed"),

@@ -12,7 +12,7 @@ use crate::credentials;
 use crate::sample_data::{self, SymbolSample};
 use alpaca_exec::alert::{Alerter, DiscordAlerter, LogAlerter};
 use alpaca_exec::backtest::session::SessionCalendar;
-use alpaca_exec::backtest::sim::{SimBroker, SimConfig};
+use alpaca_exec::backtest::sim::SimBroker;
 use alpaca_exec::broker::{AlpacaBroker, Broker};
 use alpaca_exec::data::Bar;
 use alpaca_exec::risk::EventSource;
@@ -170,10 +170,7 @@ impl Runtime {
         let mut sims = Vec::new();
         for name in used_accounts(cfg) {
             let sim = Arc::new(SimBroker::new(
-                SimConfig {
-                    starting_cash: cfg.backtest.start_equity,
-                    ..SimConfig::default()
-                },
+                crate::policy::sim_config(cfg),
                 calendar.clone(),
             ));
             sims.push(sim.clone());
