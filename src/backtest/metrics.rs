@@ -86,7 +86,7 @@ pub struct Drawdown {
 }
 
 /// Trade statistics.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct TradeStats {
     /// Closed trades.
     pub trades: usize,
@@ -173,11 +173,41 @@ pub fn trade_stats<'a>(trades: impl IntoIterator<Item = &'a ClosedTrade>) -> Tra
 
 /// Computes the metrics; `None` for an empty curve or a non-positive starting equity.
 pub fn compute(curve: &[EquityPoint], trades: &[ClosedTrade]) -> Option<Metrics> {
+    summarise(curve, curve, trades)
+}
+
+/// [`compute`] for an account that held `start_equity` before the curve's first session: the
+/// first session's own gain or loss counts (a backtest that trades on its first day would
+/// otherwise start from that day's close). `None` as for [`compute`].
+pub fn compute_from(
+    start_equity: Decimal,
+    curve: &[EquityPoint],
+    trades: &[ClosedTrade],
+) -> Option<Metrics> {
     let first = curve.first()?;
-    let last = curve.last()?;
-    if first.equity <= Decimal::ZERO {
+    let mut points = Vec::with_capacity(curve.len() + 1);
+    points.push(EquityPoint {
+        date: first.date,
+        equity: start_equity,
+        invested: false,
+    });
+    points.extend_from_slice(curve);
+    summarise(&points, curve, trades)
+}
+
+/// The metrics of the equity `points` (the first is the start), over the `sessions` of the
+/// curve (for the session count, exposure and whether the run is long enough).
+fn summarise(
+    points: &[EquityPoint],
+    sessions: &[EquityPoint],
+    trades: &[ClosedTrade],
+) -> Option<Metrics> {
+    let first = points.first()?;
+    let last = points.last()?;
+    if first.equity <= Decimal::ZERO || sessions.is_empty() {
         return None;
     }
+    let curve = points;
     // Statistics in f64, converting each point once (Decimal division per point is slow on
     // long curves); money figures stay Decimal.
     let eq: Vec<f64> = curve.iter().map(|p| f(p.equity)).collect();
@@ -196,7 +226,7 @@ pub fn compute(curve: &[EquityPoint], trades: &[ClosedTrade]) -> Option<Metrics>
     let sortino = (!returns.is_empty() && downside > 0.0)
         .then(|| mean / downside.sqrt() * TRADING_DAYS.sqrt());
 
-    let long_enough = curve.len() >= MIN_SESSIONS_FOR_RATIOS;
+    let long_enough = sessions.len() >= MIN_SESSIONS_FOR_RATIOS;
     let mut per: BTreeMap<String, Vec<&ClosedTrade>> = BTreeMap::new();
     let mut by_rule: BTreeMap<String, Vec<&ClosedTrade>> = BTreeMap::new();
     for t in trades {
@@ -208,14 +238,14 @@ pub fn compute(curve: &[EquityPoint], trades: &[ClosedTrade]) -> Option<Metrics>
         end: last.date,
         start_equity: first.equity,
         end_equity: last.equity,
-        sessions: curve.len(),
+        sessions: sessions.len(),
         total_return: growth - 1.0,
         cagr: ((last.date - first.date).num_days() >= MIN_DAYS_FOR_CAGR && growth > 0.0)
             .then(|| growth.powf(1.0 / years) - 1.0),
         sharpe: sharpe.filter(|_| long_enough),
         sortino: sortino.filter(|_| long_enough),
         max_drawdown: drawdown_of(curve, &eq),
-        exposure: curve.iter().filter(|p| p.invested).count() as f64 / curve.len() as f64,
+        exposure: sessions.iter().filter(|p| p.invested).count() as f64 / sessions.len() as f64,
         trades: trade_stats(trades),
         per_strategy: per.into_iter().map(|(k, v)| (k, trade_stats(v))).collect(),
         exits_by_reason: by_rule
@@ -523,6 +553,28 @@ mod tests {
         let long = compute(&c, &[]).unwrap().to_string();
         assert!(long.contains("CAGR ") && long.contains("Sharpe "), "{long}");
         assert!(!long.contains("not annualised"), "{long}");
+    }
+
+    #[test]
+    fn from_a_starting_equity_the_first_session_counts() {
+        // 100,000 of cash, a first session that loses 1,000, then a gain of 2,000.
+        let c = curve(&[(2, dec!(99000), true), (3, dec!(101000), false)]);
+        let m = compute_from(dec!(100000), &c, &[]).unwrap();
+        assert_eq!(
+            (m.start_equity, m.end_equity, m.sessions),
+            (dec!(100000), dec!(101000), 2)
+        );
+        assert!((m.total_return - 0.01).abs() < 1e-12);
+        let d = m.max_drawdown.unwrap();
+        assert!(
+            (d.depth - 0.01).abs() < 1e-12,
+            "the first day's loss is a drawdown"
+        );
+        assert_eq!((d.trough, d.recovered), (day(2), Some(day(3))));
+        assert_eq!(m.exposure, 0.5);
+        // From the first close instead, the first day's loss is invisible.
+        let m = compute(&c, &[]).unwrap();
+        assert_eq!(m.start_equity, dec!(99000));
     }
 
     #[test]

@@ -61,3 +61,4 @@ pub mod sim;
 pub mod sma_cross;
 pub mod summary;
 pub mod sweep;
+pub mod walk_forward;

@@ -20,7 +20,7 @@
 
 use super::bars::{absorb, bucket_start, merge_order};
 use super::benchmark::buy_and_hold;
-use super::metrics::{ClosedTrade, EquityPoint, Metrics, compute};
+use super::metrics::{ClosedTrade, EquityPoint, Metrics, compute_from};
 use super::report::{self, ReportInfo};
 use super::session::{Hours, SessionCalendar};
 use super::sim::{SimBroker, SimConfig, SimFill};
@@ -29,7 +29,7 @@ use crate::broker::Broker;
 use crate::data::{Bar, TimeFrame, TimeFrameUnit};
 use crate::exec::{ExecError, Executor, ExecutorConfig, PositionMonitor};
 use crate::risk::ExitPolicy;
-use crate::store::{ExecutionStore, MemoryStore, Outcome, PositionStatus};
+use crate::store::{ExecutionStore, MemoryStore, Outcome};
 use crate::strategy::{Strategy, StrategyContext};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use std::borrow::Cow;
@@ -93,7 +93,7 @@ pub struct BacktestResult {
     pub trades: Vec<ClosedTrade>,
     /// Every simulated fill.
     pub fills: Vec<SimFill>,
-    /// Statistics; `None` without any session.
+    /// Statistics from the starting cash (the first session counts); `None` without any session.
     pub metrics: Option<Metrics>,
     /// Bars replayed.
     pub bars: u64,
@@ -558,7 +558,7 @@ impl Backtest {
         let open_positions = open_positions(store.as_ref(), &sim.positions().await?).await?;
         let (equity, fills) = sim.take_results();
         let trades = closed_trades(store.as_ref()).await?;
-        let metrics = compute(&equity, &trades);
+        let metrics = compute_from(sim_config.starting_cash, &equity, &trades);
         let dates: Vec<NaiveDate> = equity.iter().map(|p| p.date).collect();
         let benchmark = buy_and_hold(series, &dates, sim_config.starting_cash);
         let mut symbols: Vec<String> = series.iter().map(|(s, _)| s.to_string()).collect();
@@ -692,40 +692,17 @@ fn coverage_warnings(
     out
 }
 
-/// Round trips from the store's closed positions, in exit order.
+/// Round trips from the store's closed positions, in exit order. A position whose figures do
+/// not compute (see [`crate::exec::ledger::closed_trade`]) is logged and left out.
 pub async fn closed_trades(store: &dyn ExecutionStore) -> Result<Vec<ClosedTrade>, ExecError> {
-    let mut out: Vec<ClosedTrade> = store
-        .positions(false)
-        .await?
-        .into_iter()
-        .filter(|p| p.status == PositionStatus::Closed)
-        .filter_map(|p| {
-            let entry = p.entry_price?;
-            let qty: rust_decimal::Decimal = p.exit_fills.values().map(|f| f.qty).sum();
-            let exit = if qty.is_zero() {
-                entry
-            } else {
-                p.exit_fills
-                    .values()
-                    .map(|f| f.price * f.qty)
-                    .sum::<rust_decimal::Decimal>()
-                    / qty
-            };
-            let pnl = p.realized_pnl();
-            Some(ClosedTrade {
-                strategy: p.strategy,
-                symbol: p.symbol,
-                qty: p.entry_qty,
-                entry_time: p.opened_at,
-                entry_price: entry,
-                exit_time: p.closed_at.unwrap_or(p.opened_at),
-                exit_price: exit,
-                pnl,
-                exit_reason: p.exit_reason.unwrap_or_default(),
-                exit_rule: p.exit_rule.unwrap_or_else(|| "other".into()),
-            })
-        })
-        .collect();
+    let mut out = Vec::new();
+    for p in store.positions(false).await? {
+        match crate::exec::ledger::closed_trade(&p) {
+            Ok(Some(t)) => out.push(t),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("backtest: round trip left out: {e}"),
+        }
+    }
     out.sort_by(|a, b| {
         a.exit_time
             .cmp(&b.exit_time)

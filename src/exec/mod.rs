@@ -33,6 +33,7 @@
 mod decide;
 mod ids;
 mod journal;
+pub mod ledger;
 mod lifecycle;
 mod monitor;
 mod reconcile;

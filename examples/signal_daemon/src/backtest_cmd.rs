@@ -11,7 +11,7 @@ use crate::sample_data;
 use crate::strategies::build::{build, data_timeframe};
 use alpaca_exec::backtest::bars::{CsvOptions, load_csv};
 use alpaca_exec::backtest::report::ReportInfo;
-use alpaca_exec::backtest::runner::{Backtest, BacktestConfig, BacktestResult};
+use alpaca_exec::backtest::runner::{Backtest, BacktestResult};
 use alpaca_exec::data::{Bar, TimeFrame};
 use alpaca_exec::store::{ExecutionStore, SqliteStore};
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,12 +70,7 @@ async fn run_group(
     }
     let store: Arc<dyn ExecutionStore> =
         Arc::new(SqliteStore::open(&db).map_err(|e| format!("{}: {e}", db.display()))?);
-    let config = BacktestConfig {
-        sim: policy::sim_config(cfg),
-        executor: policy::executor_config(cfg, None),
-        exit_policy: Some(policy::default_exit_policy(cfg)),
-        exit_policies: policy::exit_policies(cfg),
-    };
+    let config = policy::backtest_config(cfg);
     let total: usize = data.iter().map(|(_, b)| b.len()).sum();
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
@@ -281,12 +276,7 @@ fn sampled(cfg: &Config, days: usize) -> Vec<Plan> {
 }
 
 fn restrict(s: &mut StrategyConfig, wanted: &BTreeSet<String>) {
-    let keep = |v: &mut Vec<String>| v.retain(|x| wanted.contains(x));
-    match s {
-        StrategyConfig::TrendHysteresis(c) => keep(&mut c.symbols),
-        StrategyConfig::BearTrap(c) => keep(&mut c.symbols),
-        StrategyConfig::StratOptions(c) => keep(&mut c.symbols),
-    }
+    s.symbols_mut().retain(|x| wanted.contains(x));
 }
 
 #[cfg(test)]
@@ -325,6 +315,10 @@ mod tests {
             trades.contains("daily_trend,"),
             "the trend strategy traded:\n{trades}"
         );
+        let intraday = std::fs::read_to_string(dir.join("intraday/trades.csv")).unwrap();
+        for s in ["momentum,", "mean_reversion,"] {
+            assert!(intraday.contains(s), "{s} traded:\n{intraday}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -53,6 +53,37 @@ pub fn assumptions(
                     c.exit_before_close_minutes
                 ));
             }
+            StrategyConfig::Momentum(c) => {
+                sizing.push(format!(
+                    "{name}: {} of equity per position",
+                    pct(c.position_pct)
+                ));
+                exits.push(format!(
+                    "{name}: stop -{}, target +{}, trailing stop {} once up {}, out {} minutes before the close",
+                    pct(c.stop_pct),
+                    pct(c.target_pct),
+                    pct(c.trailing_pct),
+                    pct(c.trailing_activation),
+                    c.exit_before_close_minutes
+                ));
+            }
+            StrategyConfig::MeanReversion(c) => {
+                sizing.push(format!(
+                    "{name}: {} of equity per position",
+                    pct(c.position_pct)
+                ));
+                let mut rules = vec![format!("RSI at or above {}", c.overbought.normalize())];
+                if c.exit_at_middle_band {
+                    rules.push("the close back at the middle band".into());
+                }
+                if let Some(stop) = c.stop_pct {
+                    rules.push(format!("a stop -{}", pct(stop)));
+                }
+                if let Some(m) = c.exit_before_close_minutes {
+                    rules.push(format!("out {m} minutes before the close"));
+                }
+                exits.push(format!("{name}: {}", rules.join(", ")));
+            }
             StrategyConfig::StratOptions(c) => {
                 sizing.push(format!(
                     "{name}: option premium up to {} per trade; contracts with delta {:.2} to {:.2} and {} to {} days to expiry",
@@ -167,4 +198,12 @@ pub fn print_summary(title: &str, r: &BacktestResult, report: &Path) {
         println!("warning: {w}");
     }
     println!("report: {}", report.display());
+    if let Some(dir) = report.parent() {
+        let db = dir.join("store.sqlite");
+        println!(
+            "store: {} (its ledger: signal-daemon performance --store {})",
+            db.display(),
+            db.display()
+        );
+    }
 }

@@ -13,16 +13,6 @@ use std::path::{Path, PathBuf};
 /// The file the standalone `monitor` keeps its counters in (the daemon's are in status.json).
 pub const MONITOR_STATS_FILE: &str = "monitor-stats.json";
 
-/// The running (or last) daemon's status file: the live one, else the simulation's.
-pub fn status_file(data_dir: &Path) -> PathBuf {
-    let live = data_dir.join("status.json");
-    if live.exists() {
-        live
-    } else {
-        data_dir.join("sim").join("status.json")
-    }
-}
-
 /// `status`: the heartbeat, summarised.
 pub fn status(path: &Path, out: &mut dyn Write) -> Result<(), String> {
     let s = Status::read(path)?;
@@ -63,6 +53,12 @@ pub fn status(path: &Path, out: &mut dyn Write) -> Result<(), String> {
                     .map_or(String::new(), |e| format!(", error: {e}"))
             ),
         )?;
+    }
+    if let Some(at) = s.proposals_at {
+        w(out, format!("proposals of {}:", at.to_rfc3339()))?;
+        for (name, line) in &s.proposals {
+            w(out, format!("  {name}: {line}"))?;
+        }
     }
     for (name, st) in &s.strategies {
         w(

@@ -6,10 +6,18 @@ use crate::endpoints::{Endpoints, UrlOverrides};
 use alpaca_exec::data::TimeFrame;
 use alpaca_exec::risk::EventFilterConfig;
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+mod mean_reversion;
+mod momentum;
+mod proposals;
+
+pub use mean_reversion::MeanReversionConfig;
+pub use momentum::MomentumConfig;
+pub use proposals::{MAX_GRID_POINTS, ProposalsConfig, param, with_param};
 
 /// The configuration compiled into the binary.
 pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
@@ -29,6 +37,8 @@ pub struct Config {
     pub accounts: BTreeMap<String, AccountProfile>,
     #[serde(default)]
     pub strategies: BTreeMap<String, StrategyConfig>,
+    #[serde(default)]
+    pub proposals: ProposalsConfig,
     /// `APCA_API_BASE_URL` / `APCA_API_DATA_URL`, read by [`Config::apply_env`].
     #[serde(skip)]
     pub url_overrides: UrlOverrides,
@@ -184,15 +194,17 @@ pub struct AccountProfile {
     pub data_base_url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StrategyConfig {
     TrendHysteresis(TrendConfig),
     BearTrap(BearTrapConfig),
     StratOptions(StratConfig),
+    Momentum(MomentumConfig),
+    MeanReversion(MeanReversionConfig),
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrendConfig {
     pub account: String,
@@ -209,7 +221,7 @@ pub struct TrendConfig {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BearTrapConfig {
     pub account: String,
@@ -227,7 +239,7 @@ pub struct BearTrapConfig {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StratConfig {
     pub account: String,
@@ -243,7 +255,7 @@ pub struct StratConfig {
     pub enabled: bool,
 }
 
-fn yes() -> bool {
+pub(crate) fn yes() -> bool {
     true
 }
 
@@ -253,6 +265,8 @@ impl StrategyConfig {
             StrategyConfig::TrendHysteresis(c) => &c.account,
             StrategyConfig::BearTrap(c) => &c.account,
             StrategyConfig::StratOptions(c) => &c.account,
+            StrategyConfig::Momentum(c) => &c.account,
+            StrategyConfig::MeanReversion(c) => &c.account,
         }
     }
 
@@ -261,6 +275,8 @@ impl StrategyConfig {
             StrategyConfig::TrendHysteresis(c) => c.enabled,
             StrategyConfig::BearTrap(c) => c.enabled,
             StrategyConfig::StratOptions(c) => c.enabled,
+            StrategyConfig::Momentum(c) => c.enabled,
+            StrategyConfig::MeanReversion(c) => c.enabled,
         }
     }
 
@@ -269,6 +285,19 @@ impl StrategyConfig {
             StrategyConfig::TrendHysteresis(c) => &c.symbols,
             StrategyConfig::BearTrap(c) => &c.symbols,
             StrategyConfig::StratOptions(c) => &c.symbols,
+            StrategyConfig::Momentum(c) => &c.symbols,
+            StrategyConfig::MeanReversion(c) => &c.symbols,
+        }
+    }
+
+    /// The symbol list, to edit (e.g. a backtest restricted to the symbols it has data for).
+    pub fn symbols_mut(&mut self) -> &mut Vec<String> {
+        match self {
+            StrategyConfig::TrendHysteresis(c) => &mut c.symbols,
+            StrategyConfig::BearTrap(c) => &mut c.symbols,
+            StrategyConfig::StratOptions(c) => &mut c.symbols,
+            StrategyConfig::Momentum(c) => &mut c.symbols,
+            StrategyConfig::MeanReversion(c) => &mut c.symbols,
         }
     }
 }
@@ -285,11 +314,22 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
+pub(crate) fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(msg.into()))
 }
 
 impl Config {
+    /// Every symbol an enabled strategy trades, sorted, once each.
+    pub fn enabled_symbols(&self) -> Vec<String> {
+        let set: std::collections::BTreeSet<&String> = self
+            .strategies
+            .values()
+            .filter(|s| s.enabled())
+            .flat_map(|s| s.symbols())
+            .collect();
+        set.into_iter().cloned().collect()
+    }
+
     /// Parses TOML, or JSON when the text starts with `{`, over the embedded defaults.
     pub fn parse(text: &str, source: &str) -> Result<Config, ConfigError> {
         crate::config_file::parse(text, source)
@@ -444,103 +484,113 @@ impl Config {
             }
         }
         for (name, s) in &self.strategies {
-            let key = format!("strategies.{name}");
-            if !self.accounts.contains_key(s.account()) {
-                return err(format!(
-                    "{key}.account names unknown account {:?}",
-                    s.account()
-                ));
-            }
-            if s.symbols().is_empty() {
-                return err(format!("{key}.symbols must not be empty"));
-            }
-            if let Some(bad) = s
-                .symbols()
-                .iter()
-                .find(|x| x.trim().is_empty() || x.contains(char::is_whitespace))
-            {
-                return err(format!("{key}.symbols has an invalid symbol {bad:?}"));
-            }
-            match s {
-                StrategyConfig::TrendHysteresis(c) => {
-                    timeframe(&format!("{key}.timeframe"), &c.timeframe)?;
-                    if c.fast == 0 || c.slow <= c.fast {
-                        return err(format!(
-                            "{key}: slow ({}) must be greater than fast ({}), and fast at least 1",
-                            c.slow, c.fast
-                        ));
-                    }
-                    if c.upper_band <= c.lower_band {
-                        return err(format!(
-                            "{key}.upper_band ({}) must be greater than lower_band ({}): the gap is the hysteresis",
-                            c.upper_band, c.lower_band
-                        ));
-                    }
-                    fraction(&format!("{key}.position_pct"), c.position_pct)?;
-                    for (sym, p) in &c.position_pct_by_symbol {
-                        fraction(&format!("{key}.position_pct_by_symbol.{sym}"), *p)?;
-                    }
+            self.validate_strategy(name, s)?;
+        }
+        self.proposals.validate(self)?;
+        Ok(())
+    }
+
+    /// Checks one strategy's table (as `validate` does for each); errors name
+    /// `strategies.NAME.KEY`.
+    pub fn validate_strategy(&self, name: &str, s: &StrategyConfig) -> Result<(), ConfigError> {
+        let key = format!("strategies.{name}");
+        if !self.accounts.contains_key(s.account()) {
+            return err(format!(
+                "{key}.account names unknown account {:?}",
+                s.account()
+            ));
+        }
+        if s.symbols().is_empty() {
+            return err(format!("{key}.symbols must not be empty"));
+        }
+        if let Some(bad) = s
+            .symbols()
+            .iter()
+            .find(|x| x.trim().is_empty() || x.contains(char::is_whitespace))
+        {
+            return err(format!("{key}.symbols has an invalid symbol {bad:?}"));
+        }
+        match s {
+            StrategyConfig::TrendHysteresis(c) => {
+                timeframe(&format!("{key}.timeframe"), &c.timeframe)?;
+                if c.fast == 0 || c.slow <= c.fast {
+                    return err(format!(
+                        "{key}: slow ({}) must be greater than fast ({}), and fast at least 1",
+                        c.slow, c.fast
+                    ));
                 }
-                StrategyConfig::BearTrap(c) => {
-                    let tf = timeframe(&format!("{key}.timeframe"), &c.timeframe)?;
-                    if tf.unit() != alpaca_exec::data::TimeFrameUnit::Minute {
-                        return err(format!(
-                            "{key}.timeframe must be minutes: the bear trap is intraday"
-                        ));
-                    }
-                    fraction(&format!("{key}.min_drop"), c.min_drop)?;
-                    for (k, v) in [
-                        ("reclaim_margin", c.reclaim_margin),
-                        ("stop_buffer", c.stop_buffer),
-                        ("target_pct", c.target_pct),
-                        ("trailing_activation", c.trailing_activation),
-                        ("trailing_pct", c.trailing_pct),
-                        ("position_pct", c.position_pct),
-                    ] {
-                        fraction(&format!("{key}.{k}"), v)?;
-                    }
-                    if c.exit_before_close_minutes > 390 {
-                        return err(format!(
-                            "{key}.exit_before_close_minutes must be within the 390-minute session"
-                        ));
-                    }
+                if c.upper_band <= c.lower_band {
+                    return err(format!(
+                        "{key}.upper_band ({}) must be greater than lower_band ({}): the gap is the hysteresis",
+                        c.upper_band, c.lower_band
+                    ));
                 }
-                StrategyConfig::StratOptions(c) => {
-                    if c.timeframes.is_empty() {
-                        return err(format!("{key}.timeframes must not be empty"));
-                    }
-                    for (i, t) in c.timeframes.iter().enumerate() {
-                        timeframe(&format!("{key}.timeframes[{i}]"), t)?;
-                    }
-                    positive(&format!("{key}.min_magnitude"), c.min_magnitude)?;
-                    positive(&format!("{key}.min_reward_risk"), c.min_reward_risk)?;
-                    if !(0.0 < c.min_delta && c.min_delta <= c.max_delta && c.max_delta < 1.0) {
-                        return err(format!(
-                            "{key}: need 0 < min_delta <= max_delta < 1, got {} and {}",
-                            c.min_delta, c.max_delta
-                        ));
-                    }
-                    if c.min_dte < 0 || c.min_dte > c.max_dte {
-                        return err(format!(
-                            "{key}: need 0 <= min_dte <= max_dte, got {} and {}",
-                            c.min_dte, c.max_dte
-                        ));
-                    }
+                fraction(&format!("{key}.position_pct"), c.position_pct)?;
+                for (sym, p) in &c.position_pct_by_symbol {
+                    fraction(&format!("{key}.position_pct_by_symbol.{sym}"), *p)?;
                 }
             }
+            StrategyConfig::BearTrap(c) => {
+                let tf = timeframe(&format!("{key}.timeframe"), &c.timeframe)?;
+                if tf.unit() != alpaca_exec::data::TimeFrameUnit::Minute {
+                    return err(format!(
+                        "{key}.timeframe must be minutes: the bear trap is intraday"
+                    ));
+                }
+                fraction(&format!("{key}.min_drop"), c.min_drop)?;
+                for (k, v) in [
+                    ("reclaim_margin", c.reclaim_margin),
+                    ("stop_buffer", c.stop_buffer),
+                    ("target_pct", c.target_pct),
+                    ("trailing_activation", c.trailing_activation),
+                    ("trailing_pct", c.trailing_pct),
+                    ("position_pct", c.position_pct),
+                ] {
+                    fraction(&format!("{key}.{k}"), v)?;
+                }
+                if c.exit_before_close_minutes > 390 {
+                    return err(format!(
+                        "{key}.exit_before_close_minutes must be within the 390-minute session"
+                    ));
+                }
+            }
+            StrategyConfig::StratOptions(c) => {
+                if c.timeframes.is_empty() {
+                    return err(format!("{key}.timeframes must not be empty"));
+                }
+                for (i, t) in c.timeframes.iter().enumerate() {
+                    timeframe(&format!("{key}.timeframes[{i}]"), t)?;
+                }
+                positive(&format!("{key}.min_magnitude"), c.min_magnitude)?;
+                positive(&format!("{key}.min_reward_risk"), c.min_reward_risk)?;
+                if !(0.0 < c.min_delta && c.min_delta <= c.max_delta && c.max_delta < 1.0) {
+                    return err(format!(
+                        "{key}: need 0 < min_delta <= max_delta < 1, got {} and {}",
+                        c.min_delta, c.max_delta
+                    ));
+                }
+                if c.min_dte < 0 || c.min_dte > c.max_dte {
+                    return err(format!(
+                        "{key}: need 0 <= min_dte <= max_dte, got {} and {}",
+                        c.min_dte, c.max_dte
+                    ));
+                }
+            }
+            StrategyConfig::Momentum(c) => c.validate(&key)?,
+            StrategyConfig::MeanReversion(c) => c.validate(&key)?,
         }
         Ok(())
     }
 }
 
-fn positive(key: &str, v: Decimal) -> Result<(), ConfigError> {
+pub(crate) fn positive(key: &str, v: Decimal) -> Result<(), ConfigError> {
     if v <= Decimal::ZERO {
         return err(format!("{key} must be positive, got {v}"));
     }
     Ok(())
 }
 
-fn fraction(key: &str, v: Decimal) -> Result<(), ConfigError> {
+pub(crate) fn fraction(key: &str, v: Decimal) -> Result<(), ConfigError> {
     if v <= Decimal::ZERO || v > Decimal::ONE {
         return err(format!(
             "{key} is a fraction and must be in (0, 1], got {v}"
@@ -574,7 +624,7 @@ mod tests {
         let c = Config::load(None, &no_env).unwrap();
         assert!(!c.execution.enabled, "execution is off by default");
         assert_eq!(c.execution.max_capital_per_trade, Decimal::from(300));
-        assert_eq!(c.strategies.len(), 4);
+        assert_eq!(c.strategies.len(), 6);
         match &c.strategies["hourly_swing"] {
             StrategyConfig::TrendHysteresis(t) => {
                 assert_eq!(t.position_pct_by_symbol["NVDA"], Decimal::new(6, 2));
@@ -607,7 +657,7 @@ mod tests {
 
     #[test]
     fn invalid_values_name_their_key() {
-        let cases: [(&str, &str, &str); 9] = [
+        let cases: [(&str, &str, &str); 20] = [
             (
                 "upper_band = 0.01\nlower_band = -0.01\nposition_pct = 0.10\n\n[strategies.hourly_swing]",
                 "upper_band = -0.02\nlower_band = -0.01\nposition_pct = 0.10\n\n[strategies.hourly_swing]",
@@ -648,6 +698,61 @@ mod tests {
                 "discord_webhook_url = \"\"",
                 "discord_webhook_url = \"discord\"",
                 "alerts.discord_webhook_url",
+            ),
+            (
+                "timeframe = \"5Min\"",
+                "timeframe = \"1Day\"",
+                "strategies.momentum.timeframe",
+            ),
+            (
+                "volume_lookback = 12",
+                "volume_lookback = 0",
+                "strategies.momentum.volume_lookback",
+            ),
+            (
+                "volume_multiple = 1.5",
+                "volume_multiple = -1",
+                "strategies.momentum.volume_multiple",
+            ),
+            (
+                "min_vwap_distance = 0.001",
+                "min_vwap_distance = -0.001",
+                "strategies.momentum.min_vwap_distance",
+            ),
+            (
+                "stop_pct = 0.01",
+                "stop_pct = 1",
+                "strategies.momentum.stop_pct",
+            ),
+            (
+                "start_after_minutes = 15",
+                "start_after_minutes = 385",
+                "strategies.momentum",
+            ),
+            (
+                "oversold = 30",
+                "oversold = 75",
+                "strategies.mean_reversion",
+            ),
+            (
+                "rsi_period = 14",
+                "rsi_period = 0",
+                "strategies.mean_reversion.rsi_period",
+            ),
+            (
+                "# trend_period = 50",
+                "trend_period = 0",
+                "strategies.mean_reversion.trend_period",
+            ),
+            (
+                "timeframe = \"15Min\"",
+                "timeframe = \"1Day\"",
+                "strategies.mean_reversion.exit_before_close_minutes",
+            ),
+            (
+                "intraday_in_sample = 20",
+                "intraday_in_sample = 0",
+                "proposals.intraday_in_sample",
             ),
         ];
         for (from, to, key) in cases {
@@ -704,11 +809,101 @@ mod tests {
     }
 
     #[test]
+    fn the_new_strategies_and_proposals_load_with_their_defaults() {
+        let c = Config::load(None, &no_env).unwrap();
+        match &c.strategies["momentum"] {
+            StrategyConfig::Momentum(m) => {
+                assert_eq!(m.timeframe, "5Min");
+                assert_eq!(
+                    (m.volume_lookback, m.volume_multiple),
+                    (12, Decimal::new(15, 1))
+                );
+                assert_eq!(
+                    (m.trailing_activation, m.trailing_pct),
+                    (Decimal::new(2, 2), Decimal::new(1, 2))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match &c.strategies["mean_reversion"] {
+            StrategyConfig::MeanReversion(m) => {
+                assert_eq!((m.rsi_period, m.band_period), (14, 20));
+                assert_eq!(
+                    (m.oversold, m.overbought),
+                    (Decimal::from(30), Decimal::from(70))
+                );
+                assert!(m.exit_at_middle_band);
+                assert_eq!(m.trend_period, None, "the filter is off by default");
+                assert_eq!(m.exit_before_close_minutes, Some(10));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(c.proposals.enabled);
+        assert_eq!(
+            c.proposals.metric,
+            alpaca_exec::backtest::walk_forward::Objective::NetPnl
+        );
+        // The trend filter turned on.
+        let c = with(|t| t.replace("# trend_period = 50", "trend_period = 50")).unwrap();
+        match &c.strategies["mean_reversion"] {
+            StrategyConfig::MeanReversion(m) => assert_eq!(m.trend_period, Some(50)),
+            other => panic!("{other:?}"),
+        }
+        // A file without [proposals] loads with the defaults.
+        let c = with(|t| {
+            let start = t.find("[proposals]").unwrap();
+            let end = t.find("# Account profiles").unwrap();
+            format!("{}{}", &t[..start], &t[end..])
+        })
+        .unwrap();
+        assert_eq!(c.proposals, ProposalsConfig::default());
+    }
+
+    #[test]
+    fn proposal_grids_are_checked_against_their_strategy() {
+        let grid = |body: &str| {
+            with(|t| {
+                t.replace(
+                    "# Account profiles.",
+                    &format!("[proposals.grid.momentum]\n{body}\n\n# Account profiles."),
+                )
+            })
+        };
+        let c = grid("volume_multiple = [1.25, 1.5, 2.0]").unwrap();
+        assert_eq!(c.proposals.grid["momentum"]["volume_multiple"].len(), 3);
+        let e = grid("volume_multiple = [1.5, -2.0]").unwrap_err();
+        assert!(
+            e.0.contains("proposals.grid.momentum.volume_multiple[1]")
+                && e.0.contains("strategies.momentum.volume_multiple"),
+            "{e}"
+        );
+        let e = grid("rsi_period = [10]").unwrap_err();
+        assert!(e.0.contains("not a parameter"), "{e}");
+        let e = grid("symbols = [[\"SPY\"]]").unwrap_err();
+        assert!(e.0.contains("not a parameter"), "{e}");
+        let e = grid("volume_lookback = [\"many\"]").unwrap_err();
+        assert!(
+            e.0.contains("proposals.grid.momentum.volume_lookback[0]"),
+            "{e}"
+        );
+        let e = grid("volume_lookback = []").unwrap_err();
+        assert!(e.0.contains("at least one value"), "{e}");
+        let e = with(|t| {
+            t.replace(
+                "# Account profiles.",
+                "[proposals.grid.nope]\nfast = [1]\n\n# Account profiles.",
+            )
+        })
+        .unwrap_err();
+        assert!(e.0.contains("proposals.grid.nope names no strategy"), "{e}");
+    }
+
+    #[test]
     fn json_config_is_accepted() {
         let toml_cfg: toml::Value = toml::from_str(DEFAULT_CONFIG).unwrap();
         let json = serde_json::to_string(&toml_cfg).unwrap();
         let c = Config::parse(&json, "json").unwrap();
         c.validate().unwrap();
-        assert_eq!(c.strategies.len(), 4);
+        assert_eq!(c.strategies.len(), 6);
     }
 }

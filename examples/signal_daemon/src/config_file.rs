@@ -210,7 +210,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(!c.strategies["bear_trap"].enabled());
-        assert_eq!(c.strategies.len(), 4);
+        let defaults = parse(DEFAULT_CONFIG, "defaults").unwrap();
+        assert_eq!(
+            c.strategies.keys().collect::<Vec<_>>(),
+            defaults.strategies.keys().collect::<Vec<_>>(),
+            "the default strategies the file does not mention stay"
+        );
     }
 
     #[test]

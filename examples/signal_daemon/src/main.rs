@@ -10,6 +10,9 @@
 //! cargo run --release -p signal-daemon -- status
 //! cargo run --release -p signal-daemon -- validate-config --config my.toml
 //! cargo run --release -p signal-daemon -- scan --timeframe 1Day
+//! cargo run --release -p signal-daemon -- performance [--json]
+//! cargo run --release -p signal-daemon -- propose
+//! cargo run --release -p signal-daemon -- apply-proposal FILE --config my.toml
 //! ```
 //!
 //! Exit status: 0 done, 1 failed while running, 2 the configuration or the environment must be
@@ -36,17 +39,24 @@ mod failure;
 #[path = "../../../tests/engine/fake.rs"]
 mod fake;
 mod logging;
+mod performance;
 mod policy;
+mod proposals;
 mod redact;
 mod sample_data;
 mod scan;
 mod strategies;
+#[cfg(test)]
+#[allow(dead_code)] // the engine tests use all of it; the daemon tests a part
+#[path = "../../../tests/engine/support.rs"]
+mod support;
 #[cfg(test)]
 mod tests;
 
 use clap::{Parser, Subcommand};
 use config::Config;
 use failure::Failure;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -163,6 +173,37 @@ enum Command {
     },
     /// Print the position monitor's counters.
     MonitorStats,
+    /// Per-strategy performance from the stores: signals by outcome and skip reason, round
+    /// trips, win rate, average win and loss, expectancy, profit factor and drawdown, all time
+    /// and by week.
+    Performance {
+        /// JSON (every signal included) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Weeks shown per strategy in the table.
+        #[arg(long, default_value_t = 4)]
+        weeks: usize,
+        /// A store to read instead of the daemon's (repeatable), e.g. a backtest's
+        /// store.sqlite.
+        #[arg(long)]
+        store: Vec<PathBuf>,
+    },
+    /// Walk-forward sweep of each enabled strategy's parameters; writes proposal files and
+    /// changes nothing.
+    Propose {
+        /// Only these strategies (repeatable; default: every enabled one).
+        #[arg(long)]
+        strategy: Vec<String>,
+        /// Where the proposals go (default: <data_dir>/proposals).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Apply a reviewed proposal to the configuration file given with --config (a running
+    /// daemon reloads it).
+    ApplyProposal {
+        /// The proposal file.
+        file: PathBuf,
+    },
 }
 
 fn parse_csv_arg(s: &str) -> Result<(String, PathBuf), String> {
@@ -250,12 +291,27 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Test => Ok(check::run(&cfg, &env, &mut out).await?),
         Command::Start { execute, simulate } => start(cfg, cli.config, execute, simulate).await,
-        Command::Status => Ok(commands::status(
-            &commands::status_file(&cfg.paths.data_dir),
-            &mut out,
+        Command::Status => {
+            let dir = performance::state_dir(&cfg);
+            commands::status(&dir.join("status.json"), &mut out)?;
+            if let Err(e) = performance::status(&cfg, &dir, &mut out).await {
+                // The heartbeat was shown; a store that cannot be read is a note, not a failure.
+                let _ = writeln!(out, "performance: {e}");
+            }
+            Ok(())
+        }
+        Command::Performance { json, weeks, store } => {
+            Ok(performance::command(&cfg, json, weeks, store).await?)
+        }
+        Command::Propose { strategy, out } => {
+            Ok(proposals::command::propose(&cfg, &strategy, out).await?)
+        }
+        Command::ApplyProposal { file } => Ok(proposals::command::apply_proposal(
+            cli.config.as_deref(),
+            &file,
         )?),
         Command::MonitorStats => Ok(commands::monitor_stats(
-            &commands::status_file(&cfg.paths.data_dir),
+            &performance::state_dir(&cfg).join("status.json"),
             &cfg.paths.data_dir,
             &mut out,
         )?),

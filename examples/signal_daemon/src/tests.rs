@@ -505,7 +505,7 @@ async fn start_without_keys_runs_the_simulated_day_and_trades() {
             StrategyConfig::BearTrap(b) => {
                 b.symbols = vec!["SPY".into(), "QQQ".into(), "TSLA".into()]
             }
-            StrategyConfig::StratOptions(_) => {}
+            _ => {}
         }
     }
     let opened = Runtime::open(&cfg, &|_| None).unwrap();
@@ -549,7 +549,12 @@ async fn start_without_keys_runs_the_simulated_day_and_trades() {
     assert!(dir.path().join("sim/equity.sqlite").exists());
     // `monitor-stats` finds the simulated run's counters (it used to say no monitor had run).
     let mut out = Vec::new();
-    commands::monitor_stats(&commands::status_file(dir.path()), dir.path(), &mut out).unwrap();
+    commands::monitor_stats(
+        &crate::performance::state_dir(&cfg).join("status.json"),
+        dir.path(),
+        &mut out,
+    )
+    .unwrap();
     let out = String::from_utf8(out).unwrap();
     assert!(out.starts_with("simulated daemon equity: "), "{out}");
     assert!(!out.contains("equity: 0 checks"), "the monitor ran: {out}");

@@ -311,3 +311,41 @@ fn json_logs_are_one_object_per_line() {
         }
     }
 }
+
+#[test]
+fn performance_reads_a_backtest_store_and_apply_proposal_needs_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = daemon(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let store = dir.path().join("intraday/store.sqlite");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_signal-daemon"))
+            .args(args)
+            .env_remove("APCA_API_KEY_ID")
+            .env_remove("APCA_API_SECRET_KEY")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["performance", "--json", "--store", store.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let account = &v[store.display().to_string()];
+    let signals = account["signals"].as_array().unwrap();
+    let strategies = account["strategies"].as_object().unwrap();
+    assert!(strategies.contains_key("momentum"), "{strategies:?}");
+    for (name, s) in strategies {
+        let mine = signals.iter().filter(|e| e["strategy"] == **name).count();
+        assert_eq!(s["total"]["signals"], mine, "{name}");
+    }
+    let table = run(&["performance", "--store", store.to_str().unwrap()]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.contains("strategy") && text.contains("momentum"),
+        "{text}"
+    );
+
+    let refused = run(&["apply-proposal", "proposal.toml"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8(refused.stderr).unwrap();
+    assert!(err.contains("--config"), "{err}");
+}

@@ -215,14 +215,7 @@ impl Runtime {
     /// that feeds the simulators the minute bars as it moves. Starts from empty stores in
     /// `data_dir` (a simulation is reproducible); returns the clock and when the data ends.
     pub fn simulated(cfg: &Config, data_dir: &Path) -> Result<Simulation, String> {
-        let symbols: Vec<String> = cfg
-            .strategies
-            .values()
-            .filter(|s| s.enabled())
-            .flat_map(|s| s.symbols().to_vec())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let symbols = cfg.enabled_symbols();
         let samples = sample_data::generate(
             &symbols,
             cfg.backtest.seed,

@@ -36,6 +36,12 @@ pub struct Status {
     pub strategies: BTreeMap<String, StrategyStatus>,
     /// The last daily summaries (one per strategy).
     pub daily_summary: Vec<DailySummary>,
+    /// When the last weekly proposals were made.
+    #[serde(default)]
+    pub proposals_at: Option<DateTime<Utc>>,
+    /// Per strategy, the last proposal's verdict and file (or why there is none).
+    #[serde(default)]
+    pub proposals: BTreeMap<String, String>,
 }
 
 /// One account's figures.

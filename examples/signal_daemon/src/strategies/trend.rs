@@ -59,16 +59,6 @@ impl TrendRules {
         }
     }
 
-    /// Marks a symbol as held or not (start-up sync with the broker's positions).
-    pub fn set_position(&mut self, symbol: &str, long: bool) {
-        self.state(symbol).long = long;
-    }
-
-    /// Whether the rules think `symbol` is held.
-    pub fn is_long(&self, symbol: &str) -> bool {
-        self.symbols.get(symbol).is_some_and(|s| s.long)
-    }
-
     fn state(&mut self, symbol: &str) -> &mut SymbolState {
         let (fast, slow) = (self.fast, self.slow);
         self.symbols
@@ -108,9 +98,20 @@ impl TrendRules {
     }
 }
 
+impl super::Holding for TrendRules {
+    fn is_long(&self, symbol: &str) -> bool {
+        self.symbols.get(symbol).is_some_and(|s| s.long)
+    }
+
+    fn set_position(&mut self, symbol: &str, long: bool) {
+        self.state(symbol).long = long;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strategies::Holding;
     use rust_decimal_macros::dec;
 
     fn run(rules: &mut TrendRules, closes: &[i64]) -> Vec<(usize, TrendAction)> {
