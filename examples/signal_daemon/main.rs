@@ -20,7 +20,7 @@ mod credentials;
 mod daemon;
 #[cfg(test)]
 #[allow(dead_code)] // the engine tests use all of it; the daemon tests a part
-#[path = "../../tests/engine/fake.rs"]
+#[path = "../../tests/engine/fake/mod.rs"]
 mod fake;
 mod policy;
 mod sample_data;
