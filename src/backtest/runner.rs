@@ -29,6 +29,7 @@ use crate::risk::ExitPolicy;
 use crate::store::{ExecutionStore, MemoryStore, Outcome, PositionStatus};
 use crate::strategy::{self, Strategy, StrategyContext};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -591,37 +592,44 @@ impl Runner {
 
 /// Round trips from the store's closed positions, in exit order.
 pub async fn closed_trades(store: &dyn ExecutionStore) -> Result<Vec<ClosedTrade>, ExecError> {
-    let mut out: Vec<ClosedTrade> = store
-        .positions(false)
-        .await?
-        .into_iter()
-        .filter(|p| p.status == PositionStatus::Closed)
-        .filter_map(|p| {
-            let entry = p.entry_price?;
-            let qty: rust_decimal::Decimal = p.exit_fills.values().map(|f| f.qty).sum();
+    let mut out = Vec::new();
+    for p in store.positions(false).await? {
+        let (PositionStatus::Closed, Some(entry)) = (p.status, p.entry_price) else {
+            continue;
+        };
+        // Stored figures are checked: a store edited by hand must not panic a report.
+        let figures = || {
+            let (qty, value) =
+                p.exit_fills
+                    .values()
+                    .try_fold((Decimal::ZERO, Decimal::ZERO), |(q, v), f| {
+                        Some((
+                            q.checked_add(f.qty)?,
+                            v.checked_add(f.price.checked_mul(f.qty)?)?,
+                        ))
+                    })?;
             let exit = if qty.is_zero() {
                 entry
             } else {
-                p.exit_fills
-                    .values()
-                    .map(|f| f.price * f.qty)
-                    .sum::<rust_decimal::Decimal>()
-                    / qty
+                value.checked_div(qty)?
             };
-            let pnl = p.realized_pnl();
-            Some(ClosedTrade {
-                strategy: p.strategy,
-                symbol: p.symbol,
-                qty: p.entry_qty,
-                entry_time: p.opened_at,
-                entry_price: entry,
-                exit_time: p.closed_at.unwrap_or(p.opened_at),
-                exit_price: exit,
-                pnl,
-                exit_reason: p.exit_reason.unwrap_or_default(),
-            })
-        })
-        .collect();
+            Some((exit, p.realized_pnl()?))
+        };
+        let (exit, pnl) = figures().ok_or_else(|| {
+            ExecError::Invalid(format!("position {}: stored fill figures overflow", p.id))
+        })?;
+        out.push(ClosedTrade {
+            strategy: p.strategy,
+            symbol: p.symbol,
+            qty: p.entry_qty,
+            entry_time: p.opened_at,
+            entry_price: entry,
+            exit_time: p.closed_at.unwrap_or(p.opened_at),
+            exit_price: exit,
+            pnl,
+            exit_reason: p.exit_reason.unwrap_or_default(),
+        });
+    }
     out.sort_by(|a, b| {
         a.exit_time
             .cmp(&b.exit_time)

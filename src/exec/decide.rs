@@ -35,6 +35,9 @@ pub(crate) struct Batch {
     /// positions only, and a scan costs less than building maps for them on every batch.
     exposure: Vec<Decimal>,
     exposure_total: Decimal,
+    /// The first position whose stored figures make the exposure overflow: the limits cannot
+    /// be measured while it is there, so entries fail (recorded) until a human fixes it.
+    unmeasurable: Option<String>,
     open: Vec<Execution>,
 }
 
@@ -51,6 +54,7 @@ impl Batch {
             positions: Vec::with_capacity(positions.len()),
             exposure: Vec::with_capacity(positions.len()),
             exposure_total: Decimal::ZERO,
+            unmeasurable: None,
             open,
         };
         for p in positions {
@@ -60,8 +64,19 @@ impl Batch {
     }
 
     fn add_position(&mut self, p: TrackedPosition) {
-        let e = p.exposure();
-        self.exposure_total += e;
+        let total = p
+            .exposure()
+            .and_then(|e| Some((e, self.exposure_total.checked_add(e)?)));
+        let e = match total {
+            Some((e, total)) => {
+                self.exposure_total = total;
+                e
+            }
+            None => {
+                self.unmeasurable.get_or_insert_with(|| p.id.clone());
+                Decimal::ZERO
+            }
+        };
         self.exposure.push(e);
         self.positions.push(p);
     }
@@ -76,7 +91,13 @@ impl Batch {
     /// What the portfolio limits need for `strategy`: its own positions one by one (their
     /// number counts), and every other strategy's pooled into one entry under the empty name,
     /// which no strategy can have (signals with an empty strategy are refused).
-    fn exposures<'a>(&'a self, strategy: &'a str) -> Vec<Exposure<'a>> {
+    fn exposures<'a>(&'a self, strategy: &'a str) -> Result<Vec<Exposure<'a>>, ExecError> {
+        if let Some(id) = &self.unmeasurable {
+            return Err(ExecError::Invalid(format!(
+                "position {id}: stored figures overflow, so portfolio limits cannot be measured; \
+                 fix or close it by hand"
+            )));
+        }
         let mine = || {
             self.positions
                 .iter()
@@ -84,14 +105,22 @@ impl Batch {
                 .filter(move |(p, _)| p.strategy == strategy)
                 .map(|(_, &e)| e)
         };
-        let mine_total: Decimal = mine().sum();
+        let others = mine()
+            .try_fold(Decimal::ZERO, Decimal::checked_add)
+            .and_then(|mine_total| self.exposure_total.checked_sub(mine_total))
+            .ok_or_else(|| {
+                ExecError::Invalid(format!(
+                    "{strategy}'s stored position values overflow, so portfolio limits cannot \
+                     be measured"
+                ))
+            })?;
         let mut v = Vec::with_capacity(mine().count() + 1);
         v.push(Exposure {
             strategy: "",
-            value: self.exposure_total - mine_total,
+            value: others,
         });
         v.extend(mine().map(|value| Exposure { strategy, value }));
-        v
+        Ok(v)
     }
 }
 
@@ -475,7 +504,7 @@ async fn decide(
     {
         return skip(id, SkipReason::OpenOrder);
     }
-    let exposures = batch.exposures(&s.strategy);
+    let exposures = batch.exposures(&s.strategy)?;
     let limits = &ex.config.limits;
     let equity = batch.account.equity;
     let room = headroom(limits, equity, &exposures, &s.strategy)
@@ -555,12 +584,24 @@ async fn decide(
 fn placed(id: &SignalId, exec: &Execution, detail: String) -> Decision {
     let cid = Some(exec.client_order_id.clone());
     match exec.state {
-        ExecState::Pending => decision(
+        // Submitted, outcome unknown; or known to exist but not visible yet.
+        ExecState::Pending | ExecState::Unconfirmed => decision(
             id,
             Outcome::Unresolved,
             None,
             format!(
                 "{detail}; outcome unknown: {}",
+                exec.error.as_deref().unwrap_or("")
+            ),
+            cid,
+        ),
+        // Placed, but the broker's answer could not be applied (already alerted).
+        ExecState::NeedsAttention => decision(
+            id,
+            Outcome::Executed,
+            None,
+            format!(
+                "{detail}; needs attention: {}",
                 exec.error.as_deref().unwrap_or("")
             ),
             cid,

@@ -16,17 +16,22 @@
 //!    configurable) with a client order id derived from the signal, and write the execution as
 //!    `pending` to the store *before* sending;
 //! 6. **submit**; after an ambiguous failure look the order up by client order id and re-send
-//!    only if the broker does not have it; a 422 duplicate id means it exists and is adopted;
+//!    only if the broker does not have it; a 422 duplicate id means it exists and is adopted
+//!    (an order that does not show yet is left [unconfirmed](ExecState::Unconfirmed), never
+//!    rejected, and adopted when it shows; see [`UnconfirmedPolicy`]);
 //! 7. **track** the order through the [state table](ExecState) by polling
 //!    ([`Executor::poll_orders`]) or pushed updates ([`Executor::on_order_update`]; with the
 //!    `websockets` feature, `Executor::apply_trade_update` and
 //!    `PositionMonitor::run_with_updates` consume Alpaca's trade-update stream, polling kept as
 //!    the fallback); fills update the tracked position and the trade journal.
 //!
-//! One signal's failure is recorded, alerted and logged; the rest of the batch goes on.
+//! One signal's failure is recorded, alerted and logged; the rest of the batch goes on. A broker
+//! answer the engine cannot apply (figures that overflow, a fill larger than its order) moves
+//! that one execution to [`ExecState::NeedsAttention`], alerted, and the engine goes on.
 //! [`Executor::reconcile`] on start resumes what a previous process left unfinished.
 //! [`PositionMonitor`] manages open positions to their exit.
 
+mod attention;
 mod decide;
 mod ids;
 mod journal;
@@ -36,6 +41,7 @@ mod state;
 mod submit;
 mod summary;
 mod track;
+mod unconfirmed;
 #[cfg(feature = "websockets")]
 mod updates;
 
@@ -44,6 +50,7 @@ pub use journal::{Journal, JournaledStore};
 pub use monitor::{DEFAULT_INTERVAL, MonitorReport, MonitorStats, PositionMonitor};
 pub use reconcile::ReconcileReport;
 pub use state::ExecState;
+pub use unconfirmed::UnconfirmedPolicy;
 
 use crate::alert::{Alert, Alerter, LogAlerter, deliver};
 use crate::broker::Broker;
@@ -119,6 +126,8 @@ pub struct ExecutorConfig {
     /// On restart, an order written as pending but absent at the broker is sent if it is at
     /// most this old, and abandoned otherwise (default 5 minutes).
     pub resume_pending_within: Duration,
+    /// Orders the broker says exist (a duplicate client order id) but does not show yet.
+    pub unconfirmed: UnconfirmedPolicy,
 }
 
 impl ExecutorConfig {
@@ -213,6 +222,7 @@ pub struct Executor {
     pub(crate) alerter: Arc<dyn Alerter>,
     pub(crate) config: ExecutorConfig,
     pub(crate) guard: Mutex<DailyLossGuard>,
+    pub(crate) lookups: unconfirmed::LookupSchedule,
     failpoint: Option<Failpoint>,
 }
 
@@ -239,6 +249,7 @@ impl Executor {
             alerter: Arc::new(LogAlerter),
             config,
             guard,
+            lookups: unconfirmed::LookupSchedule::default(),
             failpoint: None,
         }
     }

@@ -13,16 +13,19 @@ pub(crate) use crate::trading::orders::resolve::{self, is_ambiguous};
 use crate::{OrderRequest, OrderSide, PositionIntent};
 
 /// Submits through the broker, settling an ambiguous outcome by client order id (see
-/// [`crate::trading::orders::resolve`]): never places the order twice.
+/// [`crate::trading::orders::resolve`]): never places the order twice. An order refused as a
+/// duplicate is looked up as the [`UnconfirmedPolicy`](super::UnconfirmedPolicy) says.
 pub(crate) async fn submit_resolving(
-    broker: &dyn Broker,
+    ex: &Executor,
     order: &OrderRequest,
 ) -> Result<BrokerOrder, Error> {
     let cid = order.client_order_id();
+    let broker: &dyn Broker = ex.broker.as_ref();
     resolve::submit_resolving(
         cid,
         || broker.submit_order(order),
         || broker.order_by_client_order_id(cid),
+        ex.config.unconfirmed.immediate(),
     )
     .await
 }
@@ -30,7 +33,9 @@ pub(crate) async fn submit_resolving(
 /// Writes the position and the pending execution, then sends and records the answer.
 ///
 /// Returns the execution in its new state: `pending` with an error if the outcome is still
-/// unknown (the next poll or restart settles it), `not_sent`/`rejected` if nothing was placed.
+/// unknown (the next poll or restart settles it), `unconfirmed` if the broker says the order
+/// exists but does not show it yet (later polls adopt it), `not_sent`/`rejected` if nothing was
+/// placed.
 pub(crate) async fn place(
     ex: &Executor,
     mut exec: Execution,
@@ -57,10 +62,19 @@ pub(crate) async fn send(
     request: &OrderRequest,
     known: Option<&TrackedPosition>,
 ) -> Result<(), ExecError> {
-    match submit_resolving(ex.broker.as_ref(), request).await {
+    match submit_resolving(ex, request).await {
         Ok(order) => {
             ex.failpoint("order_sent");
             apply_order(ex, exec, &order, "submitted", known).await
+        }
+        Err(e @ Error::OrderNotVisible { .. }) => {
+            // The order exists: never rejected, never sent again; polls adopt it when it shows.
+            exec.error = Some(e.to_string());
+            note(exec, ExecState::Unconfirmed, e.to_string());
+            ex.store.upsert_execution(exec).await?;
+            ex.lookups
+                .missed(&exec.client_order_id, now(), &ex.config.unconfirmed);
+            Ok(())
         }
         Err(e) if is_ambiguous(&e) => {
             exec.error = Some(e.to_string());
@@ -142,7 +156,12 @@ pub(crate) async fn place_exit(
     {
         return Ok(existing);
     }
-    let qty = pos.open_qty();
+    let qty = pos.open_qty().ok_or_else(|| {
+        ExecError::Invalid(format!(
+            "position {}: stored fill figures overflow; fix the position by hand",
+            pos.id
+        ))
+    })?;
     if pos.status != PositionStatus::Open || qty <= rust_decimal::Decimal::ZERO {
         return Err(ExecError::Invalid(format!(
             "position {} is {:?} with {qty} held: nothing to exit",

@@ -8,6 +8,7 @@ mod crash;
 mod executor;
 mod fake;
 mod journal;
+mod lag;
 mod options;
 mod store;
 mod support;
