@@ -19,7 +19,6 @@ mod config;
 mod credentials;
 mod daemon;
 #[cfg(test)]
-#[allow(dead_code)] // the engine tests use all of it; the daemon tests a part
 #[path = "../../tests/engine/fake/mod.rs"]
 mod fake;
 mod policy;

@@ -703,11 +703,22 @@ async fn plan_option(
     capital_left: Decimal,
 ) -> Result<Result<Plan, SkipReason>, ExecError> {
     let today = new_york_date(batch.clock.now);
+    // The window was validated as 0 <= min <= max; a max beyond the calendar is refused.
+    let days = |n: i64| today.checked_add_days(chrono::Days::new(n.unsigned_abs()));
+    let (Some(expiration_gte), Some(expiration_lte)) = (days(spec.min_dte), days(spec.max_dte))
+    else {
+        return Ok(Err(SkipReason::InvalidSignal {
+            detail: format!(
+                "DTE window {}..{} is beyond the calendar",
+                spec.min_dte, spec.max_dte
+            ),
+        }));
+    };
     let query = ChainQuery {
         underlying: s.symbol.clone(),
         option_type: spec.option_type,
-        expiration_gte: today + chrono::Days::new(spec.min_dte as u64),
-        expiration_lte: today + chrono::Days::new(spec.max_dte as u64),
+        expiration_gte,
+        expiration_lte,
     };
     let chain = ex.broker.option_chain(&query).await?;
     let mut policy = ex.config.selection.clone();
@@ -740,9 +751,14 @@ async fn plan_option(
     let ask = c.ask.unwrap_or(sel.mid);
     let limit = match ex.config.option_pricing {
         OptionPricing::Market => None,
+        // The mid comes from the network: a limit beyond the decimal range is the ask.
         OptionPricing::LimitAtMid { tolerance } => Some(
-            (sel.mid * (Decimal::ONE + tolerance))
-                .round_dp_with_strategy(2, RoundingStrategy::ToPositiveInfinity)
+            Decimal::ONE
+                .checked_add(tolerance)
+                .and_then(|f| sel.mid.checked_mul(f))
+                .map_or(ask, |p| {
+                    p.round_dp_with_strategy(2, RoundingStrategy::ToPositiveInfinity)
+                })
                 .min(ask),
         ),
     };

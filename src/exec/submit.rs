@@ -156,19 +156,26 @@ pub(crate) async fn place_exit(
     {
         return Ok(existing);
     }
-    let qty = pos.open_qty().ok_or_else(|| {
-        ExecError::Invalid(format!(
-            "position {}: stored fill figures overflow; fix the position by hand",
-            pos.id
-        ))
-    })?;
+    // A position whose figures overflow was edited or corrupted: its quantity means nothing.
+    let qty = pos
+        .open_qty()
+        .filter(|_| pos.exposure().is_some())
+        .ok_or_else(|| {
+            ExecError::Invalid(format!(
+                "position {}: stored fill figures overflow; fix the position by hand",
+                pos.id
+            ))
+        })?;
     if pos.status != PositionStatus::Open || qty <= rust_decimal::Decimal::ZERO {
         return Err(ExecError::Invalid(format!(
             "position {} is {:?} with {qty} held: nothing to exit",
             pos.id, pos.status
         )));
     }
-    let attempt = pos.exit_attempts + 1;
+    let attempt = pos
+        .exit_attempts
+        .checked_add(1)
+        .ok_or_else(|| ExecError::Invalid(format!("position {}: no exit attempts left", pos.id)))?;
     let cid = exit_client_order_id(&pos.strategy, &pos.signal_id, attempt);
     let is_option = crate::OccSymbol::looks_like(&pos.symbol);
     let (side, intent) = match pos.side {

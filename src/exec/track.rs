@@ -39,6 +39,9 @@ pub(crate) async fn apply_order(
     why: &str,
     known: Option<&TrackedPosition>,
 ) -> Result<(), ExecError> {
+    if let Err(reason) = check_figures(exec, order) {
+        return unusable(ex, exec, order, reason).await;
+    }
     let next = ExecState::from(&order.status);
     let legal = exec.state.can_become(next);
     if !legal {
@@ -66,14 +69,7 @@ pub(crate) async fn apply_order(
     let fill = if new_fill {
         match fill_records(ex, exec, order, known).await? {
             Ok(f) => Some(f),
-            Err(reason) => {
-                if first_id {
-                    exec.broker_order_id = Some(order.id.clone());
-                }
-                let reason = format!("broker answer for order {} not applied: {reason}", order.id);
-                flag(ex, exec, reason).await?;
-                return Ok(());
-            }
+            Err(reason) => return unusable(ex, exec, order, reason).await,
         }
     } else {
         None
@@ -145,6 +141,22 @@ pub(crate) async fn apply_order(
 /// Why a broker answer cannot be applied, for the execution's record.
 type Unusable = String;
 
+/// Records that `order` cannot be applied to `exec`: needs attention (alerted once). The
+/// broker's order id is kept, so later polls ask for the order by it.
+async fn unusable(
+    ex: &Executor,
+    exec: &mut Execution,
+    order: &BrokerOrder,
+    reason: Unusable,
+) -> Result<(), ExecError> {
+    if exec.broker_order_id.is_none() {
+        exec.broker_order_id = Some(order.id.clone());
+    }
+    let reason = format!("broker answer for order {} not applied: {reason}", order.id);
+    flag(ex, exec, reason).await?;
+    Ok(())
+}
+
 fn overflow(what: &str) -> Unusable {
     format!("{what} overflows")
 }
@@ -210,9 +222,6 @@ async fn fill_records(
     order: &BrokerOrder,
     known: Option<&TrackedPosition>,
 ) -> Result<Result<FillRecords, Unusable>, ExecError> {
-    if let Err(why) = check_figures(exec, order) {
-        return Ok(Err(why));
-    }
     let (delta, price) = match (
         order.filled_qty.checked_sub(exec.filled_qty),
         increment_price(exec, order),

@@ -7,9 +7,11 @@ mod common;
 mod crash;
 mod executor;
 mod fake;
+mod fuzz;
 mod journal;
 mod lag;
 mod options;
+mod overflow;
 mod store;
 mod support;
 #[cfg(feature = "websockets")]

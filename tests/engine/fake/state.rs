@@ -253,11 +253,12 @@ impl State {
             let e = net
                 .entry(o["symbol"].as_str().unwrap().to_owned())
                 .or_default();
+            // Tests feed the fake absurd figures on purpose: it must not panic on them.
             if o["side"] == "buy" {
-                e.0 += filled;
+                e.0 = e.0.checked_add(filled).unwrap_or(Decimal::MAX);
                 e.1 = dec_of(&o["filled_avg_price"]);
             } else {
-                e.0 -= filled;
+                e.0 = e.0.checked_sub(filled).unwrap_or(Decimal::MIN);
             }
         }
         Value::Array(
@@ -269,7 +270,7 @@ impl State {
                         "asset_class": if OccSymbol::looks_like(&sym) { "us_option" } else { "us_equity" },
                         "avg_entry_price": s(avg), "qty": s(qty),
                         "side": if qty > Decimal::ZERO { "long" } else { "short" },
-                        "market_value": s(qty * avg), "current_price": s(avg)
+                        "market_value": qty.checked_mul(avg).map(s), "current_price": s(avg)
                     })
                 })
                 .collect(),
@@ -285,7 +286,9 @@ impl State {
                 let q = dec_of(&o["filled_qty"]);
                 if o["side"] == "buy" { q } else { -q }
             })
-            .sum()
+            .fold(Decimal::ZERO, |a, b| {
+                a.checked_add(b).unwrap_or(Decimal::MAX)
+            })
     }
 
     pub fn quote_json(&self, symbol: &str) -> Option<Value> {
