@@ -30,7 +30,7 @@ fn executor(uri: &str, db: &std::path::Path) -> Executor {
         .unwrap();
     Executor::new(
         Arc::new(AlpacaBroker::new(client)),
-        Arc::new(SqliteStore::open(db).unwrap()),
+        Arc::new(SqliteStore::open_or_create(db).unwrap()),
         ExecutorConfig::new(),
     )
 }
