@@ -10,13 +10,13 @@
 //! executed once.
 
 use crate::broker::{AccountSnapshot, BrokerPosition};
+use crate::data::TimeFrame;
 use crate::options::OptionType;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::time::Duration;
 
 /// What a signal asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -331,37 +331,9 @@ impl Signal {
     }
 }
 
-/// A price bar as strategies see it; venue-independent so the backtester can feed the same type.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Bar {
-    /// Bar open time.
-    pub time: DateTime<Utc>,
-    /// Open.
-    pub open: Decimal,
-    /// High.
-    pub high: Decimal,
-    /// Low.
-    pub low: Decimal,
-    /// Close.
-    pub close: Decimal,
-    /// Volume.
-    pub volume: Decimal,
-}
-
-impl From<&crate::data::Bar> for Bar {
-    /// A market-data bar as strategies see it (the bar's open time; VWAP and trade count
-    /// dropped).
-    fn from(b: &crate::data::Bar) -> Self {
-        Bar {
-            time: b.timestamp,
-            open: b.open,
-            high: b.high,
-            low: b.low,
-            close: b.close,
-            volume: b.volume,
-        }
-    }
-}
+/// The bar strategies receive: the crate's one bar type, [`crate::data::Bar`] (market data
+/// decodes into it and backtests replay it), re-exported here for strategy authors.
+pub use crate::data::Bar;
 
 /// A fill of one of the strategy's own orders, passed to [`Strategy::on_fill`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -410,8 +382,9 @@ pub trait Strategy: Send + Sync {
     /// Symbols whose bars the strategy wants.
     fn watchlist(&self) -> Vec<String>;
 
-    /// Bar interval the strategy works on (e.g. 1 hour, 1 day).
-    fn timeframe(&self) -> Duration;
+    /// Bar interval the strategy works on (e.g. [`TimeFrame::HOUR`], [`TimeFrame::DAY`]): the
+    /// backtester resamples finer data to it, and the daemon fetches bars of it.
+    fn timeframe(&self) -> TimeFrame;
 
     /// A new bar of `symbol`; returns the signals it produces (often none).
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal>;
@@ -540,8 +513,8 @@ mod tests {
             fn watchlist(&self) -> Vec<String> {
                 vec!["SPY".into()]
             }
-            fn timeframe(&self) -> Duration {
-                Duration::from_secs(3600)
+            fn timeframe(&self) -> TimeFrame {
+                TimeFrame::HOUR
             }
             async fn on_bar(&mut self, _: &StrategyContext, _: &str, _: &Bar) -> Vec<Signal> {
                 Vec::new()

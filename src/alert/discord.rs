@@ -52,8 +52,11 @@ impl DiscordAlerter {
                 url.scheme()
             )));
         }
+        crate::client::tls::install_default_provider();
+        // The webhook URL carries its token: a redirect must not carry the message elsewhere.
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| AlertError::Config(format!("HTTP client: {e}")))?;
         Ok(Self {

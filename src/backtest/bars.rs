@@ -164,12 +164,30 @@ pub fn read_csv(reader: impl BufRead, options: CsvOptions) -> std::result::Resul
 }
 
 /// Extends `acc` (the bar being built for a bucket) with the later bar `next` of the same
-/// bucket: highest high, lowest low, last close, summed volume.
+/// bucket: highest high, lowest low, last close, summed volume and trade count, and the
+/// volume-weighted VWAP when both have one.
 pub fn absorb(acc: &mut Bar, next: &Bar) {
     acc.high = acc.high.max(next.high);
     acc.low = acc.low.min(next.low);
     acc.close = next.close;
-    acc.volume += next.volume;
+    // The combined VWAP weighs each part by its volume; it is unknown unless both parts have
+    // one (and some volume), and so is the trade count unless both are known.
+    acc.vwap = match (acc.vwap, next.vwap) {
+        (Some(a), Some(b)) => acc
+            .volume
+            .checked_mul(a)
+            .zip(next.volume.checked_mul(b))
+            .and_then(|(x, y)| x.checked_add(y))
+            .zip(acc.volume.checked_add(next.volume))
+            .and_then(|(notional, volume)| notional.checked_div(volume)),
+        _ => None,
+    };
+    acc.trade_count = acc
+        .trade_count
+        .zip(next.trade_count)
+        .and_then(|(a, b)| a.checked_add(b));
+    // Volumes from a file or a feed are outside input: saturate rather than panic.
+    acc.volume = acc.volume.saturating_add(next.volume);
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -201,7 +219,7 @@ pub fn merge(series: impl IntoIterator<Item = (Arc<str>, Vec<Bar>)>) -> Vec<Symb
         .into_iter()
         .map(|(s, i)| SymbolBar {
             symbol: series[s].0.clone(),
-            bar: series[s].1[i].clone(),
+            bar: series[s].1[i],
         })
         .collect()
 }
@@ -270,45 +288,21 @@ pub fn bucket_start(t: DateTime<Utc>, timeframe: TimeFrame) -> DateTime<Utc> {
 /// VWAP when every input has one. Each output bar is stamped with its bucket start.
 pub fn resample(bars: &[Bar], timeframe: TimeFrame) -> Vec<Bar> {
     let mut out: Vec<Bar> = Vec::new();
-    let mut current: Option<(DateTime<Utc>, Bar, Decimal, bool)> = None; // (bucket, bar, vw*v, vwap ok)
+    let mut current: Option<(DateTime<Utc>, Bar)> = None;
     for b in bars {
         let start = bucket_start(b.timestamp, timeframe);
         match &mut current {
-            Some((bucket, acc, pv, ok)) if *bucket == start => {
-                absorb(acc, b);
-                acc.trade_count = match (acc.trade_count, b.trade_count) {
-                    (Some(x), Some(y)) => Some(x + y),
-                    _ => None,
-                };
-                match b.vwap {
-                    Some(vw) => *pv += vw * b.volume,
-                    None => *ok = false,
-                }
-            }
+            Some((bucket, acc)) if *bucket == start => absorb(acc, b),
             _ => {
-                if let Some(done) = current.take() {
-                    out.push(finish(done));
-                }
-                let mut first = b.clone();
+                out.extend(current.take().map(|(_, done)| done));
+                let mut first = *b;
                 first.timestamp = start;
-                let pv = b.vwap.map(|vw| vw * b.volume).unwrap_or_default();
-                current = Some((start, first, pv, b.vwap.is_some()));
+                current = Some((start, first));
             }
         }
     }
-    if let Some(done) = current {
-        out.push(finish(done));
-    }
+    out.extend(current.map(|(_, done)| done));
     out
-}
-
-fn finish((_, mut bar, pv, ok): (DateTime<Utc>, Bar, Decimal, bool)) -> Bar {
-    bar.vwap = if ok && !bar.volume.is_zero() {
-        Some(pv / bar.volume)
-    } else {
-        None
-    };
-    bar
 }
 
 #[cfg(test)]

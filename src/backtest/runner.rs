@@ -27,7 +27,7 @@ use crate::data::{Bar, TimeFrame, TimeFrameUnit};
 use crate::exec::{ExecError, Executor, ExecutorConfig, PositionMonitor};
 use crate::risk::ExitPolicy;
 use crate::store::{ExecutionStore, MemoryStore, Outcome, PositionStatus};
-use crate::strategy::{self, Strategy, StrategyContext};
+use crate::strategy::{Strategy, StrategyContext};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use std::borrow::Cow;
@@ -99,6 +99,10 @@ pub struct BacktestResult {
     pub signals: usize,
     /// Signals executed.
     pub executed: usize,
+    /// What the run could not do as asked, in words (also logged as warnings): a strategy
+    /// that received no bar at all (its watchlist names symbols no series has, or its timeframe
+    /// is finer than the data), a series no strategy watches.
+    pub warnings: Vec<String>,
 }
 
 /// Files written by [`BacktestResult::write_report`].
@@ -145,22 +149,10 @@ impl BacktestResult {
     }
 }
 
-/// Maps a strategy's bar interval onto a timeframe the resampler understands.
-fn timeframe_of(d: std::time::Duration) -> Option<TimeFrame> {
-    let secs = d.as_secs();
-    match secs {
-        s if s >= 7 * 86_400 => Some(TimeFrame::WEEK),
-        s if s >= 86_400 => Some(TimeFrame::DAY),
-        s if s >= 3_600 && s % 3_600 == 0 => TimeFrame::hours((s / 3_600) as u8).ok(),
-        s if s >= 60 && s % 60 == 0 => TimeFrame::minutes((s / 60) as u8).ok(),
-        _ => None,
-    }
-}
-
 /// Per (strategy, symbol): either passes bars through or builds coarser ones.
 #[derive(Debug)]
 struct Feed {
-    timeframe: Option<TimeFrame>,
+    timeframe: TimeFrame,
     pending: Option<(DateTime<Utc>, Bar)>,
 }
 
@@ -168,9 +160,7 @@ impl Feed {
     /// Adds an input bar; returns a completed bar of the strategy's timeframe, if one closed
     /// (the input itself when it already is one).
     fn push<'b>(&mut self, bar: &'b Bar, input_is_session: bool) -> Option<Cow<'b, Bar>> {
-        let Some(tf) = self.timeframe else {
-            return Some(Cow::Borrowed(bar));
-        };
+        let tf = self.timeframe;
         if self.pending.is_none() && tf == TimeFrame::DAY && input_is_session {
             return Some(Cow::Borrowed(bar));
         }
@@ -189,7 +179,7 @@ impl Feed {
             }
             _ => {
                 let done = self.pending.take().map(|(_, b)| Cow::Owned(b));
-                let mut first = bar.clone();
+                let mut first = *bar;
                 first.timestamp = bucket;
                 self.pending = Some((bucket, first));
                 done
@@ -199,9 +189,9 @@ impl Feed {
 
     /// Hands out the bar being built at the end of a session, for intraday and daily timeframes.
     fn flush_session(&mut self) -> Option<Bar> {
-        match self.timeframe.map(|t| t.unit()) {
-            Some(TimeFrameUnit::Week | TimeFrameUnit::Month) | None => None,
-            Some(_) => self.pending.take().map(|(_, b)| b),
+        match self.timeframe.unit() {
+            TimeFrameUnit::Week | TimeFrameUnit::Month => None,
+            _ => self.pending.take().map(|(_, b)| b),
         }
     }
 }
@@ -229,6 +219,8 @@ struct Runner {
     pending: Vec<crate::strategy::Signal>,
     signals: usize,
     executed: usize,
+    /// Bars delivered to each strategy (to warn about strategies that saw none).
+    delivered: Vec<u64>,
 }
 
 impl Runner {
@@ -262,11 +254,10 @@ impl Runner {
     }
 
     async fn deliver(&mut self, idx: usize, symbol: &str, bar: &Bar) -> Result<(), ExecError> {
+        self.delivered[idx] += 1;
         self.refresh_context().await?;
         let ctx = self.ctx.as_ref().expect("refreshed above");
-        let signals = self.strategies[idx]
-            .on_bar(ctx, symbol, &strategy::Bar::from(bar))
-            .await;
+        let signals = self.strategies[idx].on_bar(ctx, symbol, bar).await;
         if !signals.is_empty() {
             self.signals += signals.len();
             if ctx.market_open {
@@ -388,9 +379,12 @@ impl Backtest {
         self
     }
 
-    /// Adds a symbol's bars (oldest first; any timeframe, the same for every symbol).
+    /// Adds a symbol's bars (oldest first; any timeframe, the same for every symbol). Symbols
+    /// are compared trimmed and upper-cased, here and in strategies' watchlists, so `nvda` data
+    /// reaches a strategy watching `NVDA` (and the strategy is told `NVDA`).
     pub fn bars(mut self, symbol: &str, bars: Vec<Bar>) -> Self {
-        self.series.push((Arc::from(symbol), bars));
+        self.series
+            .push((Arc::from(normalize_symbol(symbol).as_str()), bars));
         self
     }
 
@@ -444,11 +438,17 @@ impl Backtest {
         let watch: Vec<Vec<Arc<str>>> = self
             .strategies
             .iter()
-            .map(|s| s.watchlist().into_iter().map(Arc::from).collect())
+            .map(|s| {
+                s.watchlist()
+                    .iter()
+                    .map(|w| Arc::from(normalize_symbol(w).as_str()))
+                    .collect()
+            })
             .collect();
+        let mut warnings = coverage_warnings(&self.strategies, &watch, series);
         let mut feeds = BTreeMap::new();
         for (i, s) in self.strategies.iter().enumerate() {
-            let tf = timeframe_of(s.timeframe());
+            let tf = s.timeframe();
             for sym in &watch[i] {
                 feeds.insert(
                     (i, sym.clone()),
@@ -506,11 +506,28 @@ impl Backtest {
             pending: Vec::new(),
             signals: 0,
             executed: 0,
+            delivered: Vec::new(),
         };
+        r.delivered = vec![0; r.strategies.len()];
         let clock_sim = sim.clone();
         let clock: crate::exec::Clock = Arc::new(move || clock_sim.now());
         let replay = r.replay(series, &series_route, &order, spacing, self.progress);
         crate::exec::with_clock(clock, replay).await?;
+        for (i, &n) in r.delivered.iter().enumerate() {
+            let has_data = watch[i].iter().any(|w| series.iter().any(|(s, _)| s == w));
+            // A strategy with no data at all was already named above.
+            if n == 0 && has_data {
+                warnings.push(format!(
+                    "strategy {} received no bars: its timeframe ({}) is finer than the data, \
+                     or no bar of it completed",
+                    r.strategies[i].name(),
+                    r.strategies[i].timeframe()
+                ));
+            }
+        }
+        for w in &warnings {
+            tracing::warn!("backtest: {w}");
+        }
         let (equity, fills) = sim.take_results();
         let trades = closed_trades(store.as_ref()).await?;
         let metrics = compute(&equity, &trades);
@@ -522,6 +539,7 @@ impl Backtest {
             bars: order.len() as u64,
             signals: r.signals,
             executed: r.executed,
+            warnings,
         })
     }
 }
@@ -588,6 +606,52 @@ impl Runner {
         }
         Ok(())
     }
+}
+
+/// A symbol as the backtest compares it: trimmed and upper-cased.
+fn normalize_symbol(s: &str) -> String {
+    s.trim().to_ascii_uppercase()
+}
+
+/// Watchlist symbols no series has, and series no strategy watches.
+fn coverage_warnings(
+    strategies: &[Box<dyn Strategy>],
+    watch: &[Vec<Arc<str>>],
+    series: &[(Arc<str>, Vec<Bar>)],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (s, watched) in strategies.iter().zip(watch) {
+        let missing: Vec<&str> = watched
+            .iter()
+            .filter(|w| !series.iter().any(|(sym, _)| sym == *w))
+            .map(|w| &**w)
+            .collect();
+        if !missing.is_empty() {
+            let what = if missing.len() == watched.len() {
+                "received no bars"
+            } else {
+                "has no bars for part of its watchlist"
+            };
+            out.push(format!(
+                "strategy {} {what}: no data for {}",
+                s.name(),
+                missing.join(", ")
+            ));
+        }
+    }
+    let mut unwatched: Vec<&str> = series
+        .iter()
+        .map(|(sym, _)| &**sym)
+        .filter(|sym| !watch.iter().flatten().any(|w| &**w == *sym))
+        .collect();
+    unwatched.dedup();
+    if !unwatched.is_empty() {
+        out.push(format!(
+            "no strategy watches {}: their bars only move the clock",
+            unwatched.join(", ")
+        ));
+    }
+    out
 }
 
 /// Round trips from the store's closed positions, in exit order.

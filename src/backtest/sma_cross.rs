@@ -4,18 +4,18 @@
 //! below. Small enough to read in a minute, it is what the backtester's tests and benchmark run,
 //! and a template for a first strategy of one's own.
 
+use crate::data::TimeFrame;
 use crate::hash::FastMap;
 use crate::indicators::Sma;
 use crate::strategy::{Bar, Intent, Signal, Strategy, StrategyContext};
 use async_trait::async_trait;
-use std::time::Duration;
 
 /// SMA crossover, long or flat, on each watched symbol.
 #[derive(Debug, Clone)]
 pub struct SmaCross {
     name: String,
     symbols: Vec<String>,
-    timeframe: Duration,
+    timeframe: TimeFrame,
     fast: usize,
     slow: usize,
     /// Per symbol; looked up on every bar, hence the fast hasher.
@@ -30,7 +30,7 @@ impl SmaCross {
         Self {
             name: name.to_owned(),
             symbols: symbols.iter().map(|s| s.to_string()).collect(),
-            timeframe: Duration::from_secs(86_400),
+            timeframe: TimeFrame::DAY,
             fast,
             slow,
             state: FastMap::default(),
@@ -38,7 +38,7 @@ impl SmaCross {
     }
 
     /// Runs on bars of this interval instead of daily ones.
-    pub fn with_timeframe(mut self, timeframe: Duration) -> Self {
+    pub fn with_timeframe(mut self, timeframe: TimeFrame) -> Self {
         self.timeframe = timeframe;
         self
     }
@@ -54,7 +54,7 @@ impl Strategy for SmaCross {
         self.symbols.clone()
     }
 
-    fn timeframe(&self) -> Duration {
+    fn timeframe(&self) -> TimeFrame {
         self.timeframe
     }
 
@@ -85,6 +85,12 @@ impl Strategy for SmaCross {
             (Some(true), false) if held => Intent::Exit,
             _ => return Vec::new(),
         };
-        vec![Signal::new(&self.name, symbol, intent, bar.close, bar.time)]
+        vec![Signal::new(
+            &self.name,
+            symbol,
+            intent,
+            bar.close,
+            bar.timestamp,
+        )]
     }
 }

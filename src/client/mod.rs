@@ -4,6 +4,7 @@ mod config;
 pub(crate) mod paging;
 mod rate_limit;
 mod retry;
+pub(crate) mod tls;
 pub(crate) mod transport;
 
 pub use config::{Credentials, DATA_URL, Environment, LIVE_TRADING_URL, PAPER_TRADING_URL};
@@ -241,6 +242,7 @@ impl ClientBuilder {
         if self.timeout.is_zero() {
             return Err(Error::Config("timeout must be greater than zero".into()));
         }
+        tls::install_default_provider();
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)

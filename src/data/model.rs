@@ -8,10 +8,15 @@
 use crate::wire;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
-/// An OHLCV bar (`{t,o,h,l,c,v,n,vw}`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// An OHLCV bar (`{t,o,h,l,c,v,n,vw}`): the one bar type of the crate. Market data decodes
+/// into it, backtests replay it, and strategies receive it in
+/// [`Strategy::on_bar`](crate::strategy::Strategy::on_bar).
+///
+/// Serializes with the same compact names it decodes from, so a bar written by the crate reads
+/// back as the same bar.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct Bar {
     /// Bar start time.
@@ -33,10 +38,15 @@ pub struct Bar {
     #[serde(rename = "v", deserialize_with = "wire::decimal_or_zero", default)]
     pub volume: Decimal,
     /// Number of trades.
-    #[serde(rename = "n", default)]
+    #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
     pub trade_count: Option<u64>,
     /// Volume-weighted average price.
-    #[serde(rename = "vw", default, deserialize_with = "wire::opt_decimal")]
+    #[serde(
+        rename = "vw",
+        default,
+        deserialize_with = "wire::opt_decimal",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub vwap: Option<Decimal>,
 }
 
@@ -60,6 +70,18 @@ impl Bar {
             trade_count: None,
             vwap: None,
         }
+    }
+
+    /// The bar with its volume-weighted average price.
+    pub fn with_vwap(mut self, vwap: Decimal) -> Self {
+        self.vwap = Some(vwap);
+        self
+    }
+
+    /// The bar with its number of trades.
+    pub fn with_trade_count(mut self, trades: u64) -> Self {
+        self.trade_count = Some(trades);
+        self
     }
 }
 

@@ -29,7 +29,16 @@ pub enum TimeFrameUnit {
 /// assert!(TimeFrame::months(5).is_err());
 /// # Ok::<(), alpaca_exec::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde_with::SerializeDisplay,
+    serde_with::DeserializeFromStr,
+)]
 pub struct TimeFrame {
     amount: u8,
     unit: TimeFrameUnit,
@@ -100,6 +109,31 @@ impl TimeFrame {
     /// The unit.
     pub fn unit(&self) -> TimeFrameUnit {
         self.unit
+    }
+
+    /// Whether bars of this timeframe span a whole session or more (daily, weekly, monthly)
+    /// rather than part of one.
+    pub fn is_daily(&self) -> bool {
+        matches!(
+            self.unit,
+            TimeFrameUnit::Day | TimeFrameUnit::Week | TimeFrameUnit::Month
+        )
+    }
+
+    /// The nominal length of one bar: exact for minutes and hours, 24 hours a day, 7 days a
+    /// week, and 30 days a month (calendar months vary; bars are bucketed by calendar, not by
+    /// this length).
+    pub fn duration(&self) -> std::time::Duration {
+        let n = u64::from(self.amount);
+        std::time::Duration::from_secs(
+            n * match self.unit {
+                TimeFrameUnit::Minute => 60,
+                TimeFrameUnit::Hour => 3_600,
+                TimeFrameUnit::Day => 86_400,
+                TimeFrameUnit::Week => 7 * 86_400,
+                TimeFrameUnit::Month => 30 * 86_400,
+            },
+        )
     }
 }
 
@@ -221,6 +255,20 @@ mod tests {
             assert!(TimeFrame::months(n).is_err(), "{n}");
         }
         assert_eq!(TimeFrame::WEEK.to_string(), "1Week");
+    }
+
+    #[test]
+    fn nominal_lengths_and_daily_units() {
+        assert_eq!(TimeFrame::minutes(15).unwrap().duration().as_secs(), 900);
+        assert_eq!(TimeFrame::hours(4).unwrap().duration().as_secs(), 14_400);
+        assert_eq!(TimeFrame::DAY.duration().as_secs(), 86_400);
+        assert_eq!(TimeFrame::WEEK.duration().as_secs(), 604_800);
+        assert_eq!(
+            TimeFrame::months(3).unwrap().duration().as_secs(),
+            90 * 86_400
+        );
+        assert!(!TimeFrame::HOUR.is_daily());
+        assert!(TimeFrame::DAY.is_daily() && TimeFrame::WEEK.is_daily());
     }
 
     #[test]

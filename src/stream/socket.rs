@@ -51,6 +51,7 @@ impl Socket {
                 .headers_mut()
                 .insert("content-type", HeaderValue::from_static(ct));
         }
+        crate::client::tls::install_default_provider();
         match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await {
             Err(_) => Err(StreamError::Connect(format!(
                 "no connection to {url} within {timeout:?}"

@@ -3,10 +3,10 @@
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig};
 use alpaca_exec::backtest::sim::{MarketFill, SimConfig};
 use alpaca_exec::backtest::sma_cross::SmaCross;
-use alpaca_exec::data::Bar;
+use alpaca_exec::data::{Bar, TimeFrame};
 use alpaca_exec::exec::ExecutorConfig;
 use alpaca_exec::risk::{EquitySizing, EquitySizingPolicy, PortfolioLimits};
-use alpaca_exec::strategy::{Bar as SBar, Intent, Signal, Strategy, StrategyContext};
+use alpaca_exec::strategy::{Intent, Signal, Strategy, StrategyContext};
 use async_trait::async_trait;
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::America::New_York;
@@ -66,10 +66,10 @@ impl Strategy for BuyAndHold {
     fn watchlist(&self) -> Vec<String> {
         vec!["SPY".into()]
     }
-    fn timeframe(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(86_400)
+    fn timeframe(&self) -> TimeFrame {
+        TimeFrame::DAY
     }
-    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &SBar) -> Vec<Signal> {
+    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
         if std::mem::replace(&mut self.bought, true) {
             return Vec::new();
         }
@@ -78,7 +78,7 @@ impl Strategy for BuyAndHold {
             symbol,
             Intent::EnterLong,
             bar.close,
-            bar.time,
+            bar.timestamp,
         )]
     }
 }
@@ -300,15 +300,15 @@ impl Strategy for BuyCallOnce {
     fn watchlist(&self) -> Vec<String> {
         vec!["SPY".into()]
     }
-    fn timeframe(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(86_400)
+    fn timeframe(&self) -> TimeFrame {
+        TimeFrame::DAY
     }
-    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &SBar) -> Vec<Signal> {
+    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
         if std::mem::replace(&mut self.done, true) {
             return Vec::new();
         }
         let spec = alpaca_exec::strategy::OptionSpec::new(alpaca_exec::OptionType::Call);
-        vec![Signal::new("calls", symbol, Intent::EnterLong, bar.close, bar.time).option(spec)]
+        vec![Signal::new("calls", symbol, Intent::EnterLong, bar.close, bar.timestamp).option(spec)]
     }
 }
 
@@ -369,5 +369,43 @@ async fn per_strategy_exit_policies_apply_only_to_their_strategy() {
         r.fills.iter().any(|f| f.order_id == "expiry"),
         "left to expire: {:?}",
         r.fills
+    );
+}
+
+#[tokio::test]
+async fn symbols_match_whatever_their_case_and_gaps_are_reported() {
+    let closes = cycle();
+    // A lower-case watchlist against data keyed in upper case (and the other way round) trades.
+    let r = Backtest::new(BacktestConfig::default())
+        .strategy(Box::new(SmaCross::new("sma", &["spy "], 10, 30)))
+        .bars("SPY", daily(&closes))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(r.fills.len(), 2, "{:?}", r.fills);
+    assert_eq!(r.trades[0].symbol, "SPY");
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let r = Backtest::new(BacktestConfig::default())
+        .strategy(Box::new(SmaCross::new("sma", &["SPY"], 10, 30)))
+        .bars("spy", daily(&closes))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(r.fills.len(), 2);
+
+    // A watchlist the data does not cover is named, and so is data nobody watches.
+    let r = Backtest::new(BacktestConfig::default())
+        .strategy(Box::new(SmaCross::new("sma", &["NVDA"], 10, 30)))
+        .bars("SPY", daily(&closes))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(r.signals, 0);
+    assert_eq!(
+        r.warnings,
+        vec![
+            "strategy sma received no bars: no data for NVDA".to_owned(),
+            "no strategy watches SPY: their bars only move the clock".to_owned(),
+        ]
     );
 }

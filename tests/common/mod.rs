@@ -80,8 +80,17 @@ pub fn duplicate_id() -> ResponseTemplate {
 }
 
 pub fn fixture(name: &str) -> String {
-    let p = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("fixture {p}: {e}"))
+    // This module is also compiled into the signal daemon's package, two levels down.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = [
+        root.join("tests/fixtures"),
+        root.join("../../tests/fixtures"),
+    ]
+    .into_iter()
+    .map(|dir| dir.join(name))
+    .find(|p| p.exists())
+    .unwrap_or_else(|| root.join("tests/fixtures").join(name));
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
 }
 
 pub fn json_fixture(name: &str) -> ResponseTemplate {

@@ -82,7 +82,7 @@ impl Fake {
         let state = Arc::new(Mutex::new(State::default()));
         let plan = Arc::new(Mutex::new(FaultPlan::default()));
         let elsewhere = MockServer::start().await;
-        let uri = proxy::start(server.uri(), elsewhere.uri(), plan.clone()).await;
+        let uri = proxy::start(*server.address(), elsewhere.uri(), plan.clone()).await;
         let f = Fake {
             server,
             state,

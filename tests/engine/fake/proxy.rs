@@ -27,26 +27,24 @@ struct Answer {
 
 /// Where the proxy forwards to, and with what.
 struct Upstream {
-    http: reqwest::Client,
-    fake: String,
+    fake_addr: std::net::SocketAddr,
     elsewhere: String,
     plan: Arc<Mutex<FaultPlan>>,
 }
 
-/// Starts the proxy on the current runtime in front of `fake` (a base URI); redirects "to
-/// another host" point at `elsewhere`. Returns the proxy's base URI.
-pub async fn start(fake: String, elsewhere: String, plan: Arc<Mutex<FaultPlan>>) -> String {
+/// Starts the proxy on the current runtime in front of the fake at `fake_addr`; redirects "to
+/// another host" point at `elsewhere` (a base URI). Returns the proxy's base URI.
+pub async fn start(
+    fake_addr: std::net::SocketAddr,
+    elsewhere: String,
+    plan: Arc<Mutex<FaultPlan>>,
+) -> String {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local address");
     let up = Arc::new(Upstream {
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .expect("forwarding client"),
-        fake,
+        fake_addr,
         elsewhere,
         plan,
     });
@@ -187,6 +185,8 @@ impl Upstream {
         })
     }
 
+    /// Sends the request on to the fake over a fresh HTTP/1.1 connection (plain hyper: the
+    /// proxy needs no TLS and no connection pool).
     async fn forward(
         &self,
         method: &str,
@@ -194,24 +194,34 @@ impl Upstream {
         headers: &hyper::HeaderMap,
         body: Bytes,
     ) -> io::Result<Answer> {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(io::Error::other)?;
-        let mut req = self
-            .http
-            .request(method, format!("{}{path_and_query}", self.fake))
-            .body(body);
+        let stream = tokio::net::TcpStream::connect(self.fake_addr).await?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(io::Error::other)?;
+        tokio::spawn(conn);
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path_and_query)
+            .header("host", self.fake_addr.to_string());
         for (name, value) in headers {
-            if name != "host" && name != "content-length" {
-                req = req.header(name.as_str(), value.as_bytes());
+            if name != "host" {
+                req = req.header(name, value);
             }
         }
-        let resp = req.send().await.map_err(io::Error::other)?;
+        let req = req.body(Full::new(body)).map_err(io::Error::other)?;
+        let resp = sender.send_request(req).await.map_err(io::Error::other)?;
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = resp.bytes().await.map_err(io::Error::other)?;
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(io::Error::other)?
+            .to_bytes();
         Ok(Answer {
             status,
             content_type,

@@ -4,7 +4,7 @@
 use crate::config::{Config, StrategyConfig};
 use crate::policy;
 use crate::sample_data;
-use crate::strategies::build::{build, data_timeframe, is_daily};
+use crate::strategies::build::{build, data_timeframe};
 use alpaca_exec::backtest::bars::{CsvOptions, load_csv};
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig, BacktestResult};
 use alpaca_exec::backtest::sim::SimConfig;
@@ -28,7 +28,7 @@ fn split(
         .iter()
         .filter(|(_, s)| s.enabled())
         .map(|(n, s)| (n.clone(), s.clone()))
-        .partition(|(_, s)| data_timeframe(s).is_none_or(is_daily))
+        .partition(|(_, s)| data_timeframe(s).is_none_or(|t| t.is_daily()))
 }
 
 fn symbols(group: &BTreeMap<String, StrategyConfig>) -> Vec<String> {
@@ -226,6 +226,9 @@ fn print_summary(r: &BacktestResult, db: &Path) {
             }
         }
         None => println!("no sessions replayed"),
+    }
+    for w in &r.warnings {
+        println!("warning: {w}");
     }
     println!("store: {}", db.display());
 }

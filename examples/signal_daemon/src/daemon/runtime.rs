@@ -236,7 +236,7 @@ impl Runtime {
 fn merged_minutes(samples: &[SymbolSample]) -> Vec<(String, Bar)> {
     let mut all: Vec<(String, Bar)> = samples
         .iter()
-        .flat_map(|s| s.minutes.iter().map(|b| (s.symbol.clone(), b.clone())))
+        .flat_map(|s| s.minutes.iter().map(|b| (s.symbol.clone(), *b)))
         .collect();
     all.sort_by(|a, b| (a.1.timestamp, &a.0).cmp(&(b.1.timestamp, &b.0)));
     all

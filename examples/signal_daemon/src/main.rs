@@ -2,24 +2,24 @@
 //! no keys, against the simulated broker on generated sample data.
 //!
 //! ```text
-//! cargo run --release --example signal_daemon -- backtest          # no keys needed
-//! cargo run --release --example signal_daemon -- start             # simulated without keys
-//! cargo run --release --example signal_daemon -- start --execute   # paper-trades with keys
-//! cargo run --release --example signal_daemon -- status
-//! cargo run --release --example signal_daemon -- validate-config --config my.toml
-//! cargo run --release --example signal_daemon -- scan --timeframe 1D
+//! cargo run --release -p signal-daemon -- backtest          # no keys needed
+//! cargo run --release -p signal-daemon -- start             # simulated without keys
+//! cargo run --release -p signal-daemon -- start --execute   # paper-trades with keys
+//! cargo run --release -p signal-daemon -- status
+//! cargo run --release -p signal-daemon -- validate-config --config my.toml
+//! cargo run --release -p signal-daemon -- scan --timeframe 1D
 //! ```
 
 mod backtest_cmd;
 mod commands;
 #[cfg(test)]
-#[path = "../../tests/common/mod.rs"]
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 mod config;
 mod credentials;
 mod daemon;
 #[cfg(test)]
-#[path = "../../tests/engine/fake/mod.rs"]
+#[path = "../../../tests/engine/fake/mod.rs"]
 mod fake;
 mod policy;
 mod sample_data;
@@ -34,7 +34,7 @@ use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
-    name = "signal_daemon",
+    name = "signal-daemon",
     about = "Reference deployment of alpaca-exec strategies"
 )]
 struct Cli {

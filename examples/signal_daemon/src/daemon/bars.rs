@@ -1,7 +1,6 @@
 //! Where the daemon's strategies get their bars: Alpaca's historical bars endpoint, or the
 //! generated sample data when running on the simulated broker.
 
-use crate::strategies::build::is_daily;
 use alpaca_exec::Client;
 use alpaca_exec::backtest::bars::resample;
 use alpaca_exec::data::{Bar, StockFeed, StockHistory, TimeFrame};
@@ -97,7 +96,7 @@ impl BarSource for SampleBars {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<BarsBySymbol, String> {
-        let daily = is_daily(timeframe);
+        let daily = timeframe.is_daily();
         let mut out = BarsBySymbol::new();
         for sym in symbols {
             let source = if daily { &self.daily } else { &self.minutes };

@@ -31,7 +31,7 @@ pub mod status;
 pub mod venue;
 
 use crate::config::{Config, StrategyConfig, timeframe};
-use crate::strategies::build::{build, data_timeframe, duration_of, is_daily};
+use crate::strategies::build::{build, data_timeframe};
 use alpaca_exec::broker::Session;
 use alpaca_exec::data::{TimeFrame, TimeFrameUnit};
 use alpaca_exec::store::{Outcome, PositionStatus, SignalRecord};
@@ -97,7 +97,7 @@ fn strategy_data_timeframe(cfg: &StrategyConfig) -> TimeFrame {
 
 /// The nominal length of a `tf` bar, as the schedule counts time.
 fn length(tf: TimeFrame) -> Duration {
-    Duration::from_std(duration_of(tf)).expect("a bar length fits a chrono duration")
+    Duration::from_std(tf.duration()).expect("a bar length fits a chrono duration")
 }
 
 /// History fetched to warm a strategy up: enough for the slowest indicator of the defaults
@@ -121,7 +121,7 @@ fn running(name: &str, cfg: &StrategyConfig) -> Running {
         config: cfg.clone(),
         strategy,
         data_timeframe: tf,
-        cadence: if is_daily(tf) {
+        cadence: if tf.is_daily() {
             Cadence::AfterClose(AFTER_CLOSE)
         } else {
             Cadence::BarEnds(length(tf))
@@ -520,7 +520,7 @@ impl Daemon {
                 {
                     continue;
                 }
-                fresh.push((b.timestamp, sym.clone(), Bar::from(b)));
+                fresh.push((b.timestamp, sym.clone(), *b));
                 newest.insert(sym.clone(), b.timestamp);
             }
         }
@@ -736,7 +736,7 @@ fn modified(p: &std::path::Path) -> Option<std::time::SystemTime> {
 /// bars wholly outside 09:30-16:00 New York are dropped (the strategies are written for the
 /// session); an hourly bar stamped 09:00 holds 09:30-10:00 and is kept.
 fn complete(t: DateTime<Utc>, tf: TimeFrame, now: DateTime<Utc>, sessions: &[Session]) -> bool {
-    if is_daily(tf) {
+    if tf.is_daily() {
         let date = t.with_timezone(&New_York).date_naive();
         return match sessions.iter().find(|s| s.date == date) {
             Some(s) => s.close <= now,

@@ -6,39 +6,18 @@ use super::strat::{StratRules, StratSignal};
 use super::trend::{TrendAction, TrendRules};
 use crate::config::{StrategyConfig, timeframe};
 use alpaca_exec::OptionType;
-use alpaca_exec::backtest::bars::bucket_start;
-use alpaca_exec::data::{TimeFrame, TimeFrameUnit};
+use alpaca_exec::backtest::bars::{absorb, bucket_start};
+use alpaca_exec::data::TimeFrame;
 use alpaca_exec::patterns::Direction;
 use alpaca_exec::strategy::{Bar, Intent, OptionSpec, Signal, Strategy, StrategyContext};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
-use std::time::Duration;
-
-/// Whether bars of `tf` are a session or longer (daily, weekly, monthly), not intraday.
-pub fn is_daily(tf: TimeFrame) -> bool {
-    matches!(
-        tf.unit(),
-        TimeFrameUnit::Day | TimeFrameUnit::Week | TimeFrameUnit::Month
-    )
-}
-
-/// The nominal length of a `tf` bar (a month counts 30 days).
-pub fn duration_of(tf: TimeFrame) -> Duration {
-    let n = u64::from(tf.amount());
-    Duration::from_secs(match tf.unit() {
-        TimeFrameUnit::Minute => 60 * n,
-        TimeFrameUnit::Hour => 3_600 * n,
-        TimeFrameUnit::Day => 86_400 * n,
-        TimeFrameUnit::Week => 7 * 86_400 * n,
-        TimeFrameUnit::Month => 30 * 86_400 * n,
-    })
-}
 
 /// Trend hysteresis: long above the upper band, flat below the lower band.
 pub struct TrendStrategy {
     name: String,
     symbols: Vec<String>,
-    timeframe: Duration,
+    timeframe: TimeFrame,
     rules: TrendRules,
 }
 
@@ -50,7 +29,7 @@ impl Strategy for TrendStrategy {
     fn watchlist(&self) -> Vec<String> {
         self.symbols.clone()
     }
-    fn timeframe(&self) -> Duration {
+    fn timeframe(&self) -> TimeFrame {
         self.timeframe
     }
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
@@ -64,7 +43,13 @@ impl Strategy for TrendStrategy {
             Some(TrendAction::Exit { .. }) => Intent::Exit,
             None => return Vec::new(),
         };
-        vec![Signal::new(&self.name, symbol, intent, bar.close, bar.time)]
+        vec![Signal::new(
+            &self.name,
+            symbol,
+            intent,
+            bar.close,
+            bar.timestamp,
+        )]
     }
 }
 
@@ -83,20 +68,26 @@ impl Strategy for BearTrapStrategy {
     fn watchlist(&self) -> Vec<String> {
         self.symbols.clone()
     }
-    fn timeframe(&self) -> Duration {
-        Duration::from_secs(60)
+    fn timeframe(&self) -> TimeFrame {
+        TimeFrame::MINUTE
     }
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
         if ctx.position(symbol).is_some() {
             // Held: the position monitor manages the exit.
-            self.rules.on_bar(symbol, bar.time, bar.low, bar.close);
+            self.rules.on_bar(symbol, bar.timestamp, bar.low, bar.close);
             return Vec::new();
         }
-        match self.rules.on_bar(symbol, bar.time, bar.low, bar.close) {
+        match self.rules.on_bar(symbol, bar.timestamp, bar.low, bar.close) {
             Some(e) => vec![
-                Signal::new(&self.name, symbol, Intent::EnterLong, e.entry, bar.time)
-                    .stop(e.stop)
-                    .target(e.target),
+                Signal::new(
+                    &self.name,
+                    symbol,
+                    Intent::EnterLong,
+                    e.entry,
+                    bar.timestamp,
+                )
+                .stop(e.stop)
+                .target(e.target),
             ],
             None => Vec::new(),
         }
@@ -128,7 +119,7 @@ impl StratStrategy {
             symbol,
             Intent::EnterLong,
             s.setup.entry,
-            bar.time,
+            bar.timestamp,
         )
         .option(OptionSpec {
             option_type,
@@ -150,8 +141,8 @@ impl Strategy for StratStrategy {
     fn watchlist(&self) -> Vec<String> {
         self.symbols.clone()
     }
-    fn timeframe(&self) -> Duration {
-        duration_of(self.base)
+    fn timeframe(&self) -> TimeFrame {
+        self.base
     }
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
         let mut out = Vec::new();
@@ -161,18 +152,13 @@ impl Strategy for StratStrategy {
                 completed.push((tf, *bar));
                 continue;
             }
-            if duration_of(tf) < duration_of(self.base) {
+            if tf.duration() < self.base.duration() {
                 continue; // finer than the data: cannot be built
             }
             let key = (symbol.to_owned(), tf.to_string());
-            let start = bucket_start(bar.time, tf);
+            let start = bucket_start(bar.timestamp, tf);
             match self.building.get_mut(&key) {
-                Some((b, acc)) if *b == start => {
-                    acc.high = acc.high.max(bar.high);
-                    acc.low = acc.low.min(bar.low);
-                    acc.close = bar.close;
-                    acc.volume += bar.volume;
-                }
+                Some((b, acc)) if *b == start => absorb(acc, bar),
                 _ => {
                     if let Some((_, done)) = self.building.insert(key, (start, *bar)) {
                         completed.push((tf, done));
@@ -211,7 +197,7 @@ pub fn build(
                 out.push(Box::new(TrendStrategy {
                     name: name.clone(),
                     symbols: c.symbols.clone(),
-                    timeframe: duration_of(tf),
+                    timeframe: tf,
                     rules: TrendRules::new(c.fast, c.slow, c.upper_band, c.lower_band),
                 }));
             }
