@@ -2,6 +2,7 @@
 //! a stateful fake Alpaca on wiremock. No test touches the network.
 
 mod alert;
+mod chaos;
 #[path = "../common/mod.rs"]
 mod common;
 mod crash;

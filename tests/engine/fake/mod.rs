@@ -17,7 +17,7 @@ mod state;
 
 pub use faults::{Fault, FaultPlan, Target, When};
 pub use proxy::kill;
-pub use state::{Contract, FillEvent, Lag, NOW, State, Submit};
+pub use state::{Contract, FillEvent, Lag, NOW, State, Submit, dec_of};
 
 use crate::common;
 use alpaca_exec::broker::AlpacaBroker;
@@ -187,7 +187,14 @@ impl Fake {
     /// A client through the proxy, with fast retries, no rate limit and a timeout shorter than
     /// [`FaultPlan::stall`].
     pub fn client(&self) -> Client {
-        client_for(&self.uri)
+        client_for(&self.uri, Duration::from_secs(1))
+    }
+
+    /// Shortens the client timeout to `timeout` (and the stalls to twice that), for runs that
+    /// meet many stalls.
+    pub fn quick_timeouts(&self, timeout: Duration) -> Client {
+        self.faults(|p| p.stall = timeout * 2);
+        client_for(&self.uri, timeout)
     }
 
     pub fn broker(&self) -> Arc<AlpacaBroker> {
@@ -231,8 +238,8 @@ impl Fake {
 }
 
 /// A client for `uri` (the proxy of a fake, possibly in another process) with fast retries,
-/// no client-side rate limit and a 1 s timeout (stalls are longer).
-pub fn client_for(uri: &str) -> Client {
+/// no client-side rate limit and `timeout` (stalls are longer).
+pub fn client_for(uri: &str, timeout: Duration) -> Client {
     Client::builder()
         .credentials(common::KEY, common::SECRET)
         .trading_base_url(uri)
@@ -243,7 +250,7 @@ pub fn client_for(uri: &str) -> Client {
             max_delay: Duration::from_millis(200),
         })
         .rate_limit(RateLimit::UNLIMITED)
-        .timeout(Duration::from_secs(1))
+        .timeout(timeout)
         .build()
         .expect("client for the fake")
 }
