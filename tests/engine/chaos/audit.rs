@@ -54,7 +54,8 @@ impl Audit {
         for o in &state.orders {
             let cid = cid_of(o);
             if !intents.iter().any(|i| serves(i, &cid)) {
-                a.mismatches.push(format!("order {cid} at the broker was never intended"));
+                a.mismatches
+                    .push(format!("order {cid} at the broker was never intended"));
             }
             let Some(e) = store.execution(&cid).await.unwrap() else {
                 a.lost.push(cid);
@@ -104,8 +105,9 @@ impl Audit {
             *filled.entry(cid.clone()).or_default() += qty;
         }
         if traded != filled {
-            a.mismatches
-                .push(format!("traded {traded:?} but the broker filled {filled:?}"));
+            a.mismatches.push(format!(
+                "traded {traded:?} but the broker filled {filled:?}"
+            ));
         }
         let mut held: BTreeMap<String, Decimal> = BTreeMap::new();
         for p in store.positions(false).await.unwrap() {

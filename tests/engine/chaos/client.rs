@@ -71,7 +71,12 @@ async fn submit_and_resolve_places_exactly_one_order_under_every_fault_and_lag()
         .into_iter()
         .filter_map(Result::err)
         .collect();
-    assert!(failures.is_empty(), "{} of {n} failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// What a read returned: the equity, or the kind of error.
@@ -96,7 +101,11 @@ async fn reads_under_random_faults_succeed_or_fail_typed_and_never_hang() {
     for _ in 0..120 {
         let r = client.account().await.map(|a| a.equity);
         if let Ok(equity) = &r {
-            assert_eq!(*equity, dec!(100000), "a read returns what the broker holds");
+            assert_eq!(
+                *equity,
+                dec!(100000),
+                "a read returns what the broker holds"
+            );
         }
         *seen.entry(kind(&r)).or_default() += 1;
     }
@@ -125,7 +134,10 @@ async fn extreme_rate_limit_headers_neither_panic_nor_stall_a_submit_or_a_read()
         fake.faults(|p| {
             p.then(Target::Submit, fault).then(Target::Get, fault);
         });
-        let o = client.submit_order_and_resolve(&order("rl-1")).await.unwrap();
+        let o = client
+            .submit_order_and_resolve(&order("rl-1"))
+            .await
+            .unwrap();
         assert_eq!(o.client_order_id, "rl-1");
         client.account().await.unwrap();
         assert_eq!(fake.orders().len(), 1);

@@ -175,7 +175,10 @@ impl Book {
     /// Whether every entry of the round has filled (or its position already closed).
     pub async fn entries_open(&self, store: &dyn ExecutionStore) -> bool {
         self.positions_are(store, |s| {
-            matches!(s, PositionStatus::Open | PositionStatus::Closing | PositionStatus::Closed)
+            matches!(
+                s,
+                PositionStatus::Open | PositionStatus::Closing | PositionStatus::Closed
+            )
         })
         .await
     }

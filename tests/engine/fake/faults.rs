@@ -205,6 +205,11 @@ impl FaultPlan {
         self.random = None;
     }
 
+    /// Drops the scripted steps not yet taken (the random faults go on).
+    pub fn clear_script(&mut self) {
+        self.script.clear();
+    }
+
     /// Scripted steps not yet taken.
     pub fn pending(&self) -> usize {
         self.script.len()
