@@ -239,6 +239,30 @@ async fn check(store: &MemoryStore, cid: &str, pos_id: &str, order_qty: Decimal)
     }
 }
 
+/// Writes `pos` and `exec` as placed, then feeds the executor a random answer sequence for
+/// the order, checking the invariants after each; returns the number of answers.
+async fn feed(
+    ex: &Executor,
+    store: &MemoryStore,
+    pos: &TrackedPosition,
+    exec: &Execution,
+    rng: &mut fastrand::Rng,
+) -> usize {
+    store
+        .write_batch(&[StoreWrite::Position(pos), StoreWrite::Execution(exec)])
+        .await
+        .unwrap();
+    let answers = answers(rng, exec.order.qty);
+    for (f, avg, status) in &answers {
+        let _ = ex
+            .on_order_update(&update(exec, *f, *avg, status.clone()))
+            .await
+            .unwrap();
+        check(store, &exec.client_order_id, &pos.id, exec.order.qty).await;
+    }
+    answers.len()
+}
+
 #[tokio::test]
 async fn random_fill_sequences_keep_positions_equal_to_their_fills_and_never_panic() {
     // The fill path never calls the broker; one is needed to build executors.
@@ -262,18 +286,7 @@ async fn random_fill_sequences_keep_positions_equal_to_their_fills_and_never_pan
         };
         let pos = position(&format!("p{case}"), symbol, multiplier);
         let entry = execution(&format!("e{case}"), &pos, Role::Entry, qty);
-        store
-            .write_batch(&[StoreWrite::Position(&pos), StoreWrite::Execution(&entry)])
-            .await
-            .unwrap();
-        for (f, avg, status) in answers(&mut rng, qty) {
-            let _ = ex
-                .on_order_update(&update(&entry, f, avg, status))
-                .await
-                .unwrap();
-            updates += 1;
-            check(&store, &entry.client_order_id, &pos.id, qty).await;
-        }
+        updates += feed(&ex, &store, &pos, &entry, &mut rng).await;
         let e = store
             .execution(&entry.client_order_id)
             .await
@@ -290,18 +303,7 @@ async fn random_fill_sequences_keep_positions_equal_to_their_fills_and_never_pan
         let exit = execution(&format!("x{case}"), &p, Role::Exit, held);
         p.status = PositionStatus::Closing;
         p.exit_client_order_id = Some(exit.client_order_id.clone());
-        store
-            .write_batch(&[StoreWrite::Position(&p), StoreWrite::Execution(&exit)])
-            .await
-            .unwrap();
-        for (f, avg, status) in answers(&mut rng, held) {
-            let _ = ex
-                .on_order_update(&update(&exit, f, avg, status))
-                .await
-                .unwrap();
-            updates += 1;
-            check(&store, &exit.client_order_id, &pos.id, held).await;
-        }
+        updates += feed(&ex, &store, &p, &exit, &mut rng).await;
         let (p, x) = (
             store.position(&pos.id).await.unwrap().unwrap(),
             store

@@ -13,19 +13,24 @@ use alpaca_exec::strategy::Signal;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+/// A long MSFT signal on AAPL's bar.
+fn msft_long() -> Signal {
+    Signal::new(
+        "trend",
+        "MSFT",
+        alpaca_exec::strategy::Intent::EnterLong,
+        dec!(100),
+        aapl_long().bar_time,
+    )
+}
+
 /// Working AAPL and MSFT entries; returns their client order ids.
 async fn two_working_entries(fake: &Fake) -> (Rig, String, String) {
     fake.quote("AAPL", dec!(149.95), dec!(150.05));
     fake.quote("MSFT", dec!(99.95), dec!(100.05));
     fake.with(|st| st.fill_on_submit = false);
     let r = rig(fake);
-    let msft = Signal::new(
-        "trend",
-        "MSFT",
-        alpaca_exec::strategy::Intent::EnterLong,
-        dec!(100),
-        aapl_long().bar_time,
-    );
+    let msft = msft_long();
     let d = r.exec.execute(&[aapl_long(), msft]).await;
     let aapl = d[0].client_order_id.clone().unwrap();
     let msft = d[1].client_order_id.clone().unwrap();
@@ -158,13 +163,7 @@ async fn a_stored_position_whose_figures_overflow_blocks_entries_with_a_recorded
     pos.entry_qty = Decimal::MAX;
     pos.entry_price = Some(Decimal::MAX);
     r.store.upsert_position(&pos).await.unwrap();
-    let msft = Signal::new(
-        "trend",
-        "MSFT",
-        alpaca_exec::strategy::Intent::EnterLong,
-        dec!(100),
-        aapl_long().bar_time,
-    );
+    let msft = msft_long();
     let d = r.exec.execute(&[msft]).await;
     assert_eq!(d[0].outcome, alpaca_exec::store::Outcome::Failed, "{d:?}");
     assert!(d[0].detail.contains("overflow"), "{}", d[0].detail);
