@@ -187,17 +187,24 @@ pub(crate) async fn execute_batch(
             }
         }
         Err(e) => {
-            // Without account and clock nothing can be decided; each signal is recorded as a
-            // retryable failure so it runs when it is seen again.
+            // Without account and clock nothing can be decided; each new signal is recorded as
+            // a retryable failure so it runs when it is seen again. One decided before keeps
+            // its decision: overwriting it would let a repeat place its order again.
             ex.report_error(None, None, format!("batch not executed: {e}"))
                 .await;
             for s in signals {
-                let d = decision(&s.id(), Outcome::Failed, None, format!("batch: {e}"), None);
-                let d = Decision {
-                    retryable: true,
-                    ..d
-                };
-                out.push(finish(ex, &mut rec, s, now(), d).await);
+                let id = s.id();
+                match seen_before(ex, &mut rec, s, &id, from_queue).await {
+                    Seen::Answered(d) => out.push(d),
+                    Seen::Decide(received) => {
+                        let received_at = received.unwrap_or_else(now);
+                        let d = Decision {
+                            retryable: true,
+                            ..decision(&id, Outcome::Failed, None, format!("batch: {e}"), None)
+                        };
+                        out.push(finish(ex, &mut rec, s, received_at, d).await);
+                    }
+                }
             }
         }
     }
@@ -246,88 +253,115 @@ async fn process(
         reason = field::Empty,
     );
     async {
-        let previous = match ex.store.signal(&id).await {
-            Ok(p) => p,
-            Err(e) => {
-                let d = decision(&id, Outcome::Failed, None, format!("store: {e}"), None);
-                let d = Decision {
-                    retryable: true,
-                    ..d
-                };
-                return finish(ex, rec, signal, now(), d).await;
-            }
+        let received = match seen_before(ex, rec, signal, &id, from_queue).await {
+            Seen::Answered(d) => return d,
+            Seen::Decide(received) => received,
         };
-        let earlier = rec
-            .decision(&id)
-            .or(previous.as_ref().and_then(|r| r.decision.as_ref()));
-        // A record lost in a crash: the entry order, named after the signal, still says it.
-        let placed = match (earlier, signal.intent.is_entry()) {
-            (None, true) => ex
-                .store
-                .execution(&entry_client_order_id(&signal.strategy, &id))
-                .await
-                .ok()
-                .flatten(),
-            _ => None,
-        };
-        if let Some(e) = placed {
-            // Store the decision the order implies, and answer this repeat as a duplicate.
-            let outcome = match e.state {
-                ExecState::NotSent | ExecState::Rejected | ExecState::Abandoned => Outcome::Failed,
-                ExecState::Pending => Outcome::Unresolved,
-                _ => Outcome::Executed,
-            };
-            let detail = format!("recovered from the entry order ({})", e.state.as_str());
-            let cid = Some(e.client_order_id.clone());
-            rec.push(SignalRecord {
-                id: id.clone(),
-                signal: signal.clone(),
-                received_at: e.created_at,
-                decision: Some(decision(&id, outcome, None, detail, cid.clone())),
-            });
-            let d = decision(
-                &id,
-                Outcome::Skipped,
-                Some(SkipReason::Duplicate),
-                format!("entry order already placed ({})", e.state.as_str()),
-                cid,
-            );
-            log_decision(ex, signal, &d).await;
-            return d;
-        }
-        if let Some(prev) = earlier
-            && !prev.retryable
-            && !(from_queue && prev.outcome == Outcome::Queued)
-        {
-            let d = decision(
-                &id,
-                Outcome::Skipped,
-                Some(SkipReason::Duplicate),
-                format!("already decided: {:?} ({})", prev.outcome, prev.detail),
-                prev.client_order_id.clone(),
-            );
-            // The original decision stays in the store; the repeat is only logged.
-            log_decision(ex, signal, &d).await;
-            return d;
-        }
         // The signal is stored once, with its decision: the execution written before any order
         // is what a restart resumes from, so an undecided signal record would add nothing.
-        let received_at = previous.as_ref().map_or_else(now, |r| r.received_at);
+        let received_at = received.unwrap_or_else(now);
         let d = match decide(ex, batch, signal, &id).await {
             Ok(d) => d,
-            Err(e) => {
-                let retryable =
-                    !matches!(e, ExecError::Broker(ref b) if super::submit::is_ambiguous(b));
-                Decision {
-                    retryable,
-                    ..decision(&id, Outcome::Failed, None, e.to_string(), None)
-                }
-            }
+            // No error of `decide` leaves an order behind unrecorded: a submit's failures end in
+            // the execution's state, and an order written before a later failure is found by
+            // `seen_before` when the signal is seen again. So seeing it again may retry it.
+            Err(e) => Decision {
+                retryable: true,
+                ..decision(&id, Outcome::Failed, None, e.to_string(), None)
+            },
         };
         finish(ex, rec, signal, received_at, d).await
     }
     .instrument(span)
     .await
+}
+
+/// What [`seen_before`] found.
+enum Seen {
+    /// No new decision: a duplicate (or a store failure reading the record), answered.
+    Answered(Decision),
+    /// To be decided: new, queued, or failed before anything reached the broker. Carries when
+    /// the signal was first received, if it was recorded.
+    Decide(Option<chrono::DateTime<chrono::Utc>>),
+}
+
+/// Whether `signal` was decided before. A decision that says nothing reached the broker
+/// (retryable) is decided again, unless an entry order named after the signal exists after all
+/// (its record lost in a crash, or a failure after the order was written): that order is never
+/// placed twice, and its decision is recovered from it.
+async fn seen_before(
+    ex: &Executor,
+    rec: &mut Recorder,
+    signal: &Signal,
+    id: &SignalId,
+    from_queue: bool,
+) -> Seen {
+    let previous = match ex.store.signal(id).await {
+        Ok(p) => p,
+        Err(e) => {
+            let d = Decision {
+                retryable: true,
+                ..decision(id, Outcome::Failed, None, format!("store: {e}"), None)
+            };
+            return Seen::Answered(finish(ex, rec, signal, now(), d).await);
+        }
+    };
+    let earlier = rec
+        .decision(id)
+        .or(previous.as_ref().and_then(|r| r.decision.as_ref()))
+        .cloned();
+    if let Some(prev) = &earlier
+        && !prev.retryable
+        && !(from_queue && prev.outcome == Outcome::Queued)
+    {
+        let d = decision(
+            id,
+            Outcome::Skipped,
+            Some(SkipReason::Duplicate),
+            format!("already decided: {:?} ({})", prev.outcome, prev.detail),
+            prev.client_order_id.clone(),
+        );
+        // The original decision stays in the store; the repeat is only logged.
+        log_decision(ex, signal, &d).await;
+        return Seen::Answered(d);
+    }
+    let placed = if signal.intent.is_entry() {
+        ex.store
+            .execution(&entry_client_order_id(&signal.strategy, id))
+            .await
+            .ok()
+            .flatten()
+            // Provably never sent: placing it again is safe (same client order id).
+            .filter(|e| e.state != ExecState::NotSent)
+    } else {
+        None
+    };
+    let Some(e) = placed else {
+        return Seen::Decide(previous.map(|r| r.received_at));
+    };
+    // Store the decision the order implies, and answer this repeat as a duplicate.
+    let outcome = match e.state {
+        ExecState::Rejected | ExecState::Abandoned => Outcome::Failed,
+        ExecState::Pending | ExecState::Unconfirmed => Outcome::Unresolved,
+        _ => Outcome::Executed,
+    };
+    let detail = format!("recovered from the entry order ({})", e.state.as_str());
+    let cid = Some(e.client_order_id.clone());
+    rec.push(SignalRecord {
+        id: id.clone(),
+        signal: signal.clone(),
+        received_at: e.created_at,
+        decision: Some(decision(id, outcome, None, detail, cid.clone())),
+    });
+    let d = decision(
+        id,
+        Outcome::Skipped,
+        Some(SkipReason::Duplicate),
+        format!("entry order already placed ({})", e.state.as_str()),
+        cid,
+    );
+    log_decision(ex, signal, &d).await;
+    Seen::Answered(d)
 }
 
 /// Traces the decision on the signal's span and records it in the event log.

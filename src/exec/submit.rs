@@ -51,16 +51,22 @@ pub(crate) async fn place(
         .write_batch(&[StoreWrite::Position(position), StoreWrite::Execution(&exec)])
         .await?;
     ex.failpoint("pending_written");
-    send(ex, &mut exec, &request, Some(position)).await?;
+    send(ex, &mut exec, &request, Some(position), false).await?;
     Ok(exec)
 }
 
-/// Sends an execution's order (first time, or again after a restart found it absent).
+/// Sends an execution's order: the first time, or `again` after a lookup found it absent.
+///
+/// A refusal is final (`rejected`, `not_sent`) only for a first send. Sent again, the order may
+/// have been placed by an earlier attempt whose lookup still lags, so a refusal leaves it
+/// `pending` with the error: later polls look it up again, and it is abandoned only once it has
+/// stayed absent past [`ExecutorConfig::resume_pending_within`](super::ExecutorConfig).
 pub(crate) async fn send(
     ex: &Executor,
     exec: &mut Execution,
     request: &OrderRequest,
     known: Option<&TrackedPosition>,
+    again: bool,
 ) -> Result<(), ExecError> {
     match submit_resolving(ex, request).await {
         Ok(order) => {
@@ -76,10 +82,15 @@ pub(crate) async fn send(
                 .missed(&exec.client_order_id, now(), &ex.config.unconfirmed);
             Ok(())
         }
-        Err(e) if is_ambiguous(&e) => {
+        Err(e) if is_ambiguous(&e) || again => {
             exec.error = Some(e.to_string());
             let state = exec.state;
-            note(exec, state, format!("outcome unknown: {e}"));
+            let why = if again {
+                "sent again, refused"
+            } else {
+                "outcome unknown"
+            };
+            note(exec, state, format!("{why}: {e}"));
             ex.store.upsert_execution(exec).await?;
             Ok(())
         }

@@ -234,10 +234,11 @@ async fn fill_records(
         Some(p) if p.id == exec.position_id => Some(p.clone()),
         _ => ex.store.position(&exec.position_id).await?,
     };
+    // A store edited by hand, or a plug-in store that lost a record: a human must look.
     let Some(mut pos) = stored else {
-        return Err(ExecError::Invalid(format!(
-            "execution {} refers to unknown position {}",
-            exec.client_order_id, exec.position_id
+        return Ok(Err(format!(
+            "the execution's position {} is not in the store",
+            exec.position_id
         )));
     };
     let was = pos.status;
@@ -435,7 +436,7 @@ pub(crate) async fn refresh(
                     .to_request(&exec.client_order_id)
                     .map_err(|e| ExecError::Invalid(e.to_string()))?;
                 tracing::warn!(client_order_id = %exec.client_order_id, "pending order absent at the broker: sending it");
-                send(ex, exec, &request, None).await?;
+                send(ex, exec, &request, None, true).await?;
                 report.resent.push(exec.client_order_id.clone());
                 if exec.state == ExecState::NeedsAttention {
                     report.needs_attention.push(exec.client_order_id.clone());

@@ -307,3 +307,39 @@ async fn an_exit_whose_answer_is_lost_and_whose_lookup_lags_closes_the_position_
     assert_eq!(fake.orders().len(), 2, "one entry, one exit");
     assert_eq!(r.store.trades().await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_resend_refused_while_the_first_attempt_lags_is_never_final() {
+    let fake = Fake::start().await;
+    fake.quote("AAPL", dec!(149.95), dec!(150.05));
+    fake.with(|st| st.lag = Some(Lag::Lookups(100)));
+    // The order is accepted but its answer lost, and every lookup right after fails: the
+    // outcome stays unknown (pending).
+    fake.faults(|p| {
+        p.then(Target::Submit, Fault::Stall(When::After));
+        for _ in 0..4 {
+            p.then(Target::Lookup, Fault::Status(503, When::Before));
+        }
+    });
+    let r = rig_with(&fake, no_wait());
+    let cid = entry_client_order_id("trend", &aapl_long().id());
+    r.exec.execute(&[aapl_long()]).await;
+    let e = r.store.execution(&cid).await.unwrap().unwrap();
+    assert_eq!(e.state, ExecState::Pending, "{e:?}");
+    // On restart the lookup lags (404), so it is sent again, and that re-send is refused.
+    fake.faults(|p| {
+        p.then(Target::Submit, Fault::Status(403, When::Before));
+    });
+    let rep = r.exec.reconcile().await.unwrap();
+    assert_eq!(rep.resent, vec![cid.clone()], "{rep:?}");
+    let e = r.store.execution(&cid).await.unwrap().unwrap();
+    assert_eq!(e.state, ExecState::Pending, "not rejected: {e:?}");
+    let pos = r.store.position(&cid).await.unwrap().unwrap();
+    assert_eq!(pos.status, PositionStatus::Opening);
+    show(&fake);
+    let rep = r.exec.reconcile().await.unwrap();
+    assert_eq!(rep.adopted, vec![cid.clone()], "{rep:?}");
+    let e = r.store.execution(&cid).await.unwrap().unwrap();
+    assert_eq!((e.state, e.filled_qty), (ExecState::Filled, dec!(66)));
+    assert_eq!(fake.orders().len(), 1);
+}

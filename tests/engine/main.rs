@@ -13,6 +13,7 @@ mod journal;
 mod lag;
 mod options;
 mod overflow;
+mod repeat;
 mod store;
 mod support;
 #[cfg(feature = "websockets")]

@@ -1,7 +1,7 @@
 //! Whether the store and the broker agree, after a run: the figures every chaos test prints
 //! and asserts exact.
 
-use crate::fake::State;
+use crate::fake::{Fake, dec_of, net_qty};
 use alpaca_exec::OrderStatus;
 use alpaca_exec::exec::ExecState;
 use alpaca_exec::store::ExecutionStore;
@@ -33,25 +33,22 @@ impl Audit {
     /// place, each exactly once: a client order id, or for an exit the prefix its attempts
     /// share (`...-x`: a first attempt that provably never reached the broker is followed by a
     /// second with the next number; either way one order).
-    pub async fn of(state: &State, store: &dyn ExecutionStore, intents: &[String]) -> Audit {
+    pub async fn of(fake: &Fake, store: &dyn ExecutionStore, intents: &[String]) -> Audit {
+        let (orders, fills) = fake.with(|st| (st.orders.clone(), st.fills.clone()));
         let mut a = Audit {
             intents: intents.len(),
-            orders: state.orders.len(),
-            fills: state.fills.len(),
+            orders: orders.len(),
+            fills: fills.len(),
             ..Audit::default()
         };
         let cid_of = |o: &serde_json::Value| o["client_order_id"].as_str().unwrap_or("").to_owned();
         for intent in intents {
-            let n = state
-                .orders
-                .iter()
-                .filter(|o| serves(intent, &cid_of(o)))
-                .count();
+            let n = orders.iter().filter(|o| serves(intent, &cid_of(o))).count();
             if n != 1 {
                 a.not_once.push((intent.clone(), n));
             }
         }
-        for o in &state.orders {
+        for o in &orders {
             let cid = cid_of(o);
             if !intents.iter().any(|i| serves(i, &cid)) {
                 a.mismatches
@@ -64,7 +61,7 @@ impl Audit {
             let status: OrderStatus = serde_json::from_value(o["status"].clone()).unwrap();
             let broker = (
                 ExecState::from(&status),
-                crate::fake::dec_of(&o["filled_qty"]),
+                dec_of(&o["filled_qty"]),
                 o["id"].as_str().map(str::to_owned),
             );
             let stored = (e.state, e.filled_qty, e.broker_order_id.clone());
@@ -74,7 +71,7 @@ impl Audit {
             }
         }
         for e in store.executions(false).await.unwrap() {
-            let at_broker = state.orders.iter().any(|o| cid_of(o) == e.client_order_id);
+            let at_broker = orders.iter().any(|o| cid_of(o) == e.client_order_id);
             let nothing_placed = matches!(
                 e.state,
                 ExecState::NotSent | ExecState::Rejected | ExecState::Abandoned
@@ -101,7 +98,7 @@ impl Audit {
             *traded.entry(t.client_order_id.clone()).or_default() += t.qty;
         }
         let mut filled: BTreeMap<String, Decimal> = BTreeMap::new();
-        for (cid, qty, _) in &state.fills {
+        for (cid, qty, _) in &fills {
             *filled.entry(cid.clone()).or_default() += qty;
         }
         if traded != filled {
@@ -110,19 +107,32 @@ impl Audit {
             ));
         }
         let mut held: BTreeMap<String, Decimal> = BTreeMap::new();
+        let mut holders: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for p in store.positions(false).await.unwrap() {
-            *held.entry(p.symbol.clone()).or_default() += p.open_qty().unwrap();
-        }
-        for o in &state.orders {
-            let symbol = o["symbol"].as_str().unwrap_or("").to_owned();
-            let at_broker = state.net_qty(&symbol);
-            let stored = held.get(&symbol).copied().unwrap_or_default();
-            if at_broker != stored {
-                a.mismatches.push(format!(
-                    "{symbol}: the broker holds {at_broker}, the store {stored}"
+            let open = p.open_qty().unwrap();
+            *held.entry(p.symbol.clone()).or_default() += open;
+            if !open.is_zero() {
+                holders.entry(p.symbol.clone()).or_default().push(format!(
+                    "{} {:?} holding {open} (exit {:?}: {:?})",
+                    p.id, p.status, p.exit_client_order_id, p.exit_reason
                 ));
             }
         }
+        let symbols: std::collections::BTreeSet<String> = orders
+            .iter()
+            .map(|o| o["symbol"].as_str().unwrap_or("").to_owned())
+            .collect();
+        for symbol in symbols {
+            let at_broker = net_qty(&orders, &symbol);
+            let stored = held.get(&symbol).copied().unwrap_or_default();
+            if at_broker != stored {
+                a.mismatches.push(format!(
+                    "{symbol}: the broker holds {at_broker}, the store {stored}: {:?}",
+                    holders.get(&symbol)
+                ));
+            }
+        }
+        a.mismatches.sort();
         a.mismatches.dedup();
         a
     }

@@ -41,8 +41,7 @@ async fn scripted(fault: Fault, lag: Option<Lag>) -> Result<Audit, String> {
     });
     open_market(&fake);
     let intents = trade_round(&exec, 0).await;
-    let state = fake.state.lock().unwrap();
-    let audit = Audit::of(&state, exec.store().as_ref(), &intents).await;
+    let audit = Audit::of(&fake, exec.store().as_ref(), &intents).await;
     let injected = fake.faults(|p| p.injected.len());
     if injected < 2 {
         return Err(format!("{fault:?}: only {injected} faults injected"));
@@ -89,9 +88,8 @@ async fn random_run(seed: u64) -> (Audit, usize) {
         p.injected.len()
     });
     settle(&exec, 20).await;
-    let state = fake.state.lock().unwrap();
     (
-        Audit::of(&state, exec.store().as_ref(), &intents).await,
+        Audit::of(&fake, exec.store().as_ref(), &intents).await,
         injected,
     )
 }

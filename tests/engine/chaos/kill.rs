@@ -436,17 +436,14 @@ async fn random_sigkills_never_place_twice_or_lose_an_execution() {
             b.entries.len() + b.exits.len()
         })
         .sum();
-    let (audit, lagged, injected) = {
-        let state = fake.state.lock().unwrap();
-        let audit = Audit::of(&state, &store, &intents).await;
-        let injected = fake.faults(|p| {
-            p.injected
-                .iter()
-                .filter(|(_, _, f)| !matches!(f, Fault::KillClient(_)))
-                .count()
-        });
-        (audit, state.lagged_lookups, injected)
-    };
+    let audit = Audit::of(&fake, &store, &intents).await;
+    let lagged = fake.with(|st| st.lagged_lookups);
+    let injected = fake.faults(|p| {
+        p.injected
+            .iter()
+            .filter(|(_, _, f)| !matches!(f, Fault::KillClient(_)))
+            .count()
+    });
     println!(
         "random SIGKILL: {} kills in {lives} lives over {rounds} rounds ({:.1} s, lookup lag \
          {lag_ms} ms, seed {seed}); kills by moment {:?}, {} during reconcile(); \

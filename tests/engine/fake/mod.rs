@@ -17,7 +17,7 @@ mod state;
 
 pub use faults::{Fault, FaultPlan, Target, When};
 pub use proxy::kill;
-pub use state::{Contract, FillEvent, Lag, NOW, State, Submit, dec_of};
+pub use state::{Contract, FillEvent, Lag, NOW, State, Submit, dec_of, net_qty};
 
 use crate::common;
 use alpaca_exec::broker::AlpacaBroker;

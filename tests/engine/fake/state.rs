@@ -114,6 +114,20 @@ pub fn dec_of(v: &Value) -> Decimal {
     }
 }
 
+/// Net quantity of `symbol` the fills of `orders` hold.
+pub fn net_qty(orders: &[Value], symbol: &str) -> Decimal {
+    orders
+        .iter()
+        .filter(|o| o["symbol"] == symbol)
+        .map(|o| {
+            let q = dec_of(&o["filled_qty"]);
+            if o["side"] == "buy" { q } else { -q }
+        })
+        .fold(Decimal::ZERO, |a, b| {
+            a.checked_add(b).unwrap_or(Decimal::MAX)
+        })
+}
+
 fn order_json(
     id: &str,
     body: &Value,
@@ -275,20 +289,6 @@ impl State {
                 })
                 .collect(),
         )
-    }
-
-    /// Net quantity held of `symbol`.
-    pub fn net_qty(&self, symbol: &str) -> Decimal {
-        self.orders
-            .iter()
-            .filter(|o| o["symbol"] == symbol)
-            .map(|o| {
-                let q = dec_of(&o["filled_qty"]);
-                if o["side"] == "buy" { q } else { -q }
-            })
-            .fold(Decimal::ZERO, |a, b| {
-                a.checked_add(b).unwrap_or(Decimal::MAX)
-            })
     }
 
     pub fn quote_json(&self, symbol: &str) -> Option<Value> {
