@@ -7,6 +7,7 @@
 //! have acted on it. That distinction is what keeps an order from being placed twice.
 
 use reqwest::StatusCode;
+use std::fmt;
 use std::time::Duration;
 
 /// Result alias for this crate.
@@ -38,7 +39,7 @@ pub enum Error {
     /// The request may have reached Alpaca, but no usable answer came back (timeout, connection
     /// reset, or a 5xx to a non-idempotent request). The server may have acted on it: look the
     /// result up (for orders, by `client_order_id`) before sending anything again.
-    #[error("outcome of {method} {path} is unknown: {reason}")]
+    #[error("outcome of {method} {path} is unknown: {reason}{}", look_up_hint(client_order_id.as_deref()))]
     OutcomeUnknown {
         /// HTTP method.
         method: String,
@@ -50,6 +51,10 @@ pub enum Error {
         status: Option<u16>,
         /// True if the request timed out.
         timed_out: bool,
+        /// For an order submit, the `client_order_id` to look the order up by. Sending an order
+        /// again with this same id is safe (Alpaca refuses a reused id); building it anew with a
+        /// fresh id is not.
+        client_order_id: Option<String>,
     },
 
     /// Alpaca refused an order's `client_order_id` as already used (422 `40010001`), which
@@ -71,17 +76,38 @@ pub enum Error {
         detail: String,
     },
 
-    /// Alpaca answered with an error status.
+    /// The server answered with a redirect (3xx). Redirects are never followed: a followed
+    /// redirect re-sends writes (a second order, a second close) and can carry the keys to
+    /// another host. The request was sent once and is not repeated; a redirect usually means a
+    /// wrong base URL (e.g. `http://` where the host wants `https://`).
+    #[error(
+        "{method} {path}: redirected ({status}) to {location}; redirects are never followed, check the base URL"
+    )]
+    Redirected {
+        /// HTTP method.
+        method: String,
+        /// Request path (no host, no query).
+        path: String,
+        /// The 3xx status.
+        status: u16,
+        /// Where the server pointed: scheme, host and path only (no credentials, no query).
+        location: String,
+    },
+
+    /// Alpaca answered with an error status. Boxed: it is the largest variant, and every
+    /// `Result` of the crate would otherwise carry its size.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
 
     /// A quote has no usable price (a missing side or a crossed market).
     #[error("no usable price: {0}")]
     NoPrice(crate::data::QuoteError),
 
     /// A response arrived but could not be decoded into the expected type.
-    #[error("could not decode {what} at `{path}`: {message}; body starts: {excerpt}")]
+    #[error("{request}: could not decode {what} at `{path}`: {message}; body starts: {excerpt}")]
     Decode {
+        /// The request whose answer this was, as `METHOD /path` (no host, no query).
+        request: String,
         /// The type being decoded.
         what: &'static str,
         /// JSON path of the failing field, e.g. `orders[3].qty` (`.` if the body itself).
@@ -94,9 +120,17 @@ pub enum Error {
 }
 
 /// An error status from Alpaca, with everything it told us.
+///
+/// `Display` reads like
+/// `GET /v2/orders/abc: 404 Not Found (code 40410000): order not found [request id 7f3a]`.
+/// The key id and secret never appear in it: the transport redacts them from the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Alpaca API error {status}{}: {message}{}", code.map(|c| format!(" (code {c})")).unwrap_or_default(), request_id.as_ref().map(|r| format!(" [request id {r}]")).unwrap_or_default())]
+#[non_exhaustive]
 pub struct ApiError {
+    /// The request's HTTP method (`None` for errors a non-Alpaca broker made up).
+    pub method: Option<String>,
+    /// The request's path, without host or query.
+    pub path: Option<String>,
     /// HTTP status code.
     pub status: u16,
     /// Alpaca's numeric error code, e.g. `40410000`; absent on some 401s and on non-JSON bodies.
@@ -112,7 +146,48 @@ pub struct ApiError {
 /// Alpaca's code for "client_order_id must be unique".
 pub const CODE_DUPLICATE_CLIENT_ORDER_ID: u64 = 40010001;
 
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (Some(method), Some(path)) = (&self.method, &self.path) {
+            write!(f, "{method} {path}: ")?;
+        }
+        let reason = self.status_code().canonical_reason().filter(|_| {
+            // An out-of-range status would be shown as the 500 `status_code` falls back to.
+            StatusCode::from_u16(self.status).is_ok()
+        });
+        write!(f, "{}", self.status)?;
+        if let Some(reason) = reason {
+            write!(f, " {reason}")?;
+        }
+        if let Some(code) = self.code {
+            write!(f, " (code {code})")?;
+        }
+        // The status text alone (an empty body) is not worth repeating.
+        if Some(self.message.as_str()) != reason && !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
 impl ApiError {
+    /// An error status not tied to an HTTP request, e.g. one a simulated or custom broker
+    /// reports in Alpaca's terms (`404` with code `40410000` for a missing order).
+    pub fn new(status: u16, code: Option<u64>, message: impl Into<String>) -> Self {
+        Self {
+            method: None,
+            path: None,
+            status,
+            code,
+            message: message.into(),
+            request_id: None,
+            retry_after: None,
+        }
+    }
+
     /// The HTTP status as a typed value.
     pub fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -144,6 +219,7 @@ impl Error {
         match self {
             Error::Api(e) => Some(e.status),
             Error::OutcomeUnknown { status, .. } => *status,
+            Error::Redirected { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -174,9 +250,63 @@ impl Error {
         }
     }
 
+    /// For an order whose outcome is unknown, the `client_order_id` to look it up by (and to
+    /// send it again with, should it turn out absent).
+    pub fn client_order_id(&self) -> Option<&str> {
+        match self {
+            Error::OutcomeUnknown {
+                client_order_id, ..
+            } => client_order_id.as_deref(),
+            Error::OrderNotVisible {
+                client_order_id, ..
+            } => Some(client_order_id),
+            _ => None,
+        }
+    }
+
+    /// Names the order an unknown outcome is about; other errors are returned unchanged.
+    pub(crate) fn for_order(self, id: &str) -> Self {
+        match self {
+            Error::OutcomeUnknown {
+                method,
+                path,
+                reason,
+                status,
+                timed_out,
+                client_order_id: _,
+            } => Error::OutcomeUnknown {
+                method,
+                path,
+                reason,
+                status,
+                timed_out,
+                client_order_id: Some(id.to_owned()),
+            },
+            other => other,
+        }
+    }
+
     /// How long the server asked us to wait before retrying, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         self.api().and_then(|e| e.retry_after)
+    }
+}
+
+/// The tail of an unknown order outcome's message: which id to look up, and how to retry safely.
+fn look_up_hint(client_order_id: Option<&str>) -> String {
+    match client_order_id {
+        Some(id) => format!(
+            "; the order may exist: look it up by client_order_id {id:?} \
+             (Client::order_by_client_order_id) before placing it again, and retry only \
+             with this same client_order_id (Alpaca refuses a reused id, so it cannot be placed twice)"
+        ),
+        None => String::new(),
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
     }
 }
 

@@ -7,14 +7,15 @@
 //!   values it does not know as `Unknown(String)`; decoding accepts the strings, numbers, nulls and
 //!   empty strings Alpaca actually sends, and a decode error names the failing field.
 //! - **Refuses bad orders before sending.** [`OrderRequest`] builders check what Alpaca would
-//!   reject (qty and notional together, fractional or notional option orders, extended hours on
-//!   non-limit orders, malformed multi-leg orders, ...).
+//!   reject (qty and notional together, sub-penny prices, fractional or notional option orders,
+//!   extended hours on non-limit orders, malformed symbols and multi-leg orders, ...).
 //! - **One transport.** Every request goes through one place with auth headers, a timeout,
 //!   a client-side token bucket (200 requests/min by default, shared by clones), and retries with
 //!   backoff and jitter for 429s, 5xx and connection errors, but only where repeating is safe.
-//! - **Never twice.** An order POST is never re-sent by the transport. After a timeout or a 5xx
-//!   the error is [`Error::OutcomeUnknown`]; [`Client::submit_order_and_resolve`] settles it by
-//!   the order's `client_order_id`.
+//! - **Never twice.** An order POST is never re-sent by the transport, and no request follows a
+//!   redirect. After a timeout or a 5xx the error is [`Error::OutcomeUnknown`];
+//!   [`OrderRequest::send`] (like [`Client::submit_order_and_resolve`]) settles it by the order's
+//!   `client_order_id`, and sending the same request again is always safe.
 //! - **An engine on top.** [`strategy::Strategy`]s emit [`strategy::Signal`]s; the
 //!   [`exec::Executor`] turns them into orders through any [`broker::Broker`] with a deterministic
 //!   client order id written to an [`store::ExecutionStore`] before sending, records every
@@ -32,12 +33,15 @@
 //!     .time_in_force(TimeInForce::Gtc)
 //!     .build()?; // refused here, before any request, if Alpaca would reject it
 //! if clock.is_open {
-//!     let placed = client.submit_order_and_resolve(&order).await?;
+//!     // Settles a timeout or 5xx by looking the order up; retry with this same `order` only.
+//!     let placed = order.send(&client).await?;
 //!     println!("{} is {}", placed.id, placed.status);
 //! }
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+// On docs.rs (nightly, `--cfg docsrs`): a badge naming the feature on every gated item.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The README's examples, compiled as doctests so they cannot rot.
 #[cfg(doctest)]
@@ -49,6 +53,9 @@ pub mod backtest;
 pub mod broker;
 pub mod client;
 pub mod data;
+mod dec_macro;
+#[doc(hidden)]
+pub use dec_macro::__private;
 pub mod error;
 pub mod exec;
 mod hash;
@@ -56,6 +63,7 @@ pub mod indicators;
 mod num;
 pub mod options;
 pub mod patterns;
+pub mod prelude;
 pub mod risk;
 pub mod store;
 pub mod strategy;
@@ -82,3 +90,4 @@ pub use trading::orders::{
     ReplaceOrder, TimeInForce, Trail,
 };
 pub use trading::positions::{ClosePosition, Position};
+pub use trading::watchlists::{Watchlist, WatchlistRef, WatchlistRequest};

@@ -374,6 +374,97 @@ impl StrategyContext {
 }
 
 /// A trading strategy. Object safe (`Box<dyn Strategy>`), so a daemon can run a list of them.
+///
+/// Implement it with the [`async_trait`](crate::prelude::async_trait) attribute (in the
+/// [prelude](crate::prelude)); the methods you write are
+///
+/// ```text
+/// fn name(&self) -> &str;
+/// fn watchlist(&self) -> Vec<String>;
+/// fn timeframe(&self) -> TimeFrame;
+/// async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal>;
+/// async fn on_fill(&mut self, ctx: &StrategyContext, fill: &Fill) -> Vec<Signal>; // optional
+/// ```
+///
+/// (rustdoc shows `on_bar` with the boxed future the attribute turns it into). A strategy never
+/// places orders: it returns [`Signal`]s, and the [`Executor`](crate::exec::Executor) sizes,
+/// checks and places them, the same way in a backtest, on paper and live.
+///
+/// A complete strategy, backtested on a CSV file of daily bars (`Date,Open,High,Low,Close,Volume`,
+/// the layout Yahoo Finance and most vendors export):
+///
+/// ```
+/// use alpaca_exec::prelude::*;
+///
+/// /// Buys a close above the highest close of the previous `n` bars, sells a close below the
+/// /// lowest.
+/// struct Breakout {
+///     n: usize,
+///     closes: Vec<Decimal>,
+/// }
+///
+/// #[async_trait]
+/// impl Strategy for Breakout {
+///     fn name(&self) -> &str {
+///         "breakout"
+///     }
+///     fn watchlist(&self) -> Vec<String> {
+///         vec!["SPY".into()]
+///     }
+///     fn timeframe(&self) -> TimeFrame {
+///         TimeFrame::DAY
+///     }
+///     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
+///         let window: Vec<Decimal> = self.closes.iter().rev().take(self.n).copied().collect();
+///         self.closes.push(bar.close);
+///         if window.len() < self.n {
+///             return Vec::new(); // still warming up
+///         }
+///         let held = ctx.position(symbol).is_some_and(|p| p.qty > Decimal::ZERO);
+///         let high = window.iter().max().copied().unwrap_or(bar.close);
+///         let low = window.iter().min().copied().unwrap_or(bar.close);
+///         let intent = if !held && bar.close > high {
+///             Intent::EnterLong
+///         } else if held && bar.close < low {
+///             Intent::Exit
+///         } else {
+///             return Vec::new();
+///         };
+///         vec![Signal::new(self.name(), symbol, intent, bar.close, bar.timestamp)]
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<()> {
+/// // Sixty sessions: flat, a rally, then a slide.
+/// # let dir = std::env::temp_dir().join(format!("alpaca-exec-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let path = dir.join("spy.csv");
+/// # let mut csv = String::from("Date,Open,High,Low,Close,Volume\n");
+/// # let mut day = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+/// # for i in 0..60 {
+/// #     while matches!(day.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+/// #         day = day.succ_opt().unwrap();
+/// #     }
+/// #     let close = match i { 0..20 => 100 + i % 2, 20..40 => 100 + (i - 19) * 2, _ => 140 - (i - 39) * 2 };
+/// #     csv.push_str(&format!("{day},{close},{},{},{close},1000000\n", close + 1, close - 1));
+/// #     day = day.succ_opt().unwrap();
+/// # }
+/// # std::fs::write(&path, csv).unwrap();
+/// let bars = load_csv(&path, CsvOptions::default())?.bars;
+/// let result = Backtest::new(BacktestConfig::default())
+///     .strategy(Box::new(Breakout { n: 10, closes: Vec::new() }))
+///     .bars("SPY", bars)
+///     .run()
+///     .await
+///     .expect("the backtest runs");
+/// // Bought in the rally, sold in the slide.
+/// assert_eq!(result.trades.len(), 1);
+/// assert!(result.trades[0].pnl > Decimal::ZERO);
+/// println!("{} round trip(s), P&L {}", result.trades.len(), result.trades[0].pnl);
+/// # Ok(())
+/// # }
+/// ```
 #[async_trait]
 pub trait Strategy: Send + Sync {
     /// Unique name; part of every signal id and client order id, so keep it stable.

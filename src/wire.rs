@@ -370,6 +370,37 @@ pub(crate) fn opt_int_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<
     }
 }
 
+/// An optional date sent as `YYYY-MM-DD` or as a date-time (the date part is kept); null and
+/// `""` mean none.
+pub(crate) fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    let s: Option<String> = Deserialize::deserialize(d)?;
+    let Some(s) = s.filter(|s| !s.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let s = s.trim();
+    let day = s.get(..10).unwrap_or(s);
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|e| de::Error::custom(format_args!("invalid date {s:?}: {e}")))
+}
+
+/// A string that some payloads send as a number (a CUSIP written as `5.5275e+105` in Alpaca's
+/// own examples): numbers are kept as their JSON text, null and `""` mean none.
+pub(crate) fn opt_string_lenient<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s).filter(|s| !s.trim().is_empty()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(other) => {
+            return Err(de::Error::custom(format_args!(
+                "expected a string or a number, found {other}"
+            )));
+        }
+    })
+}
+
 /// A list that may be null (treated as empty).
 pub(crate) fn vec_or_null<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where

@@ -1,8 +1,53 @@
-//! Backtesting: bar sources, metrics and the report.
+//! Backtesting: the same `Strategy` value that trades live, run against history.
 //!
-//! The same `Strategy` value that trades live runs here against history. This module holds the
-//! pieces that do not depend on the broker: reading and merging bars ([`bars`]), statistics
-//! ([`metrics`]) and the report ([`report`]).
+//! [`runner::Backtest`] replays bars through the real [`Executor`](crate::exec::Executor) and a
+//! simulated broker ([`sim`]), so every guard, sizing rule and exit rule behaves as it does
+//! live. Around it: reading, merging and resampling bars ([`bars`], [`download`] for Alpaca's
+//! history with a cache), statistics ([`metrics`]), the report ([`report`]) and parameter sweeps
+//! over all cores ([`sweep`]). [`sma_cross::SmaCross`] is a reference strategy.
+//!
+//! ```
+//! use alpaca_exec::prelude::*;
+//! use alpaca_exec::backtest::sma_cross::SmaCross;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! // A year of daily bars that rise, fall and rise again (any `Vec<Bar>`: `load_csv`, Alpaca's
+//! // history through `backtest::download::bars_cached`, or your own).
+//! let weekdays = NaiveDate::from_ymd_opt(2023, 1, 2)
+//!     .unwrap()
+//!     .iter_days()
+//!     .filter(|d| d.weekday().number_from_monday() <= 5);
+//! let bars: Vec<Bar> = weekdays
+//!     .take(250)
+//!     .enumerate()
+//!     .map(|(i, day)| {
+//!         let close = dec!(100) + Decimal::from((i as i64 % 100 - 50).abs()); // a V every 100 bars
+//!         Bar::daily(day, close, close + dec!(1), close - dec!(1), close, dec!(1000000))
+//!     })
+//!     .collect();
+//!
+//! let result = Backtest::new(BacktestConfig::default())
+//!     .strategy(Box::new(SmaCross::new("sma_10_30", &["SPY"], 10, 30)))
+//!     .bars("SPY", bars)
+//!     .run()
+//!     .await
+//!     .unwrap();
+//! let metrics = result.metrics.as_ref().unwrap();
+//! assert!(!result.trades.is_empty());
+//! println!(
+//!     "{} round trips, equity {} -> {}",
+//!     result.trades.len(),
+//!     metrics.start_equity,
+//!     metrics.end_equity
+//! );
+//! // report.md, report.html, equity.svg and trades.csv:
+//! let dir = std::env::temp_dir().join(format!("alpaca-exec-backtest-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let files = result.write_report(&dir, "SMA 10/30 on SPY").unwrap();
+//! assert!(files.html.exists());
+//! # }
+//! ```
 
 pub mod bars;
 pub mod download;

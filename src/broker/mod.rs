@@ -192,24 +192,17 @@ pub trait Broker: Send + Sync {
 
 /// A 404 "not found" error, as a non-Alpaca broker reports a missing order.
 pub fn not_found(what: impl Into<String>) -> Error {
-    Error::Api(ApiError {
-        status: 404,
-        code: Some(40410000),
-        message: what.into(),
-        request_id: None,
-        retry_after: None,
-    })
+    ApiError::new(404, Some(40410000), what).into()
 }
 
 /// Alpaca's 422 "client_order_id must be unique", for brokers that enforce unique ids too.
 pub fn duplicate_client_order_id() -> Error {
-    Error::Api(ApiError {
-        status: 422,
-        code: Some(CODE_DUPLICATE_CLIENT_ORDER_ID),
-        message: "client_order_id must be unique".into(),
-        request_id: None,
-        retry_after: None,
-    })
+    ApiError::new(
+        422,
+        Some(CODE_DUPLICATE_CLIENT_ORDER_ID),
+        "client_order_id must be unique",
+    )
+    .into()
 }
 
 #[cfg(test)]

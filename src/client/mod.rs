@@ -13,7 +13,8 @@ pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 
 use crate::error::{Error, Result};
-use config::parse_base_url;
+pub(crate) use config::shown_url;
+use config::{BaseFor, parse_base_url, url_text};
 use rate_limit::TokenBucket;
 use std::fmt;
 use std::sync::Arc;
@@ -79,7 +80,8 @@ impl Client {
 pub struct ClientBuilder {
     key_id: Option<String>,
     secret_key: Option<String>,
-    environment: Environment,
+    /// `None` until asked for: then the trading URL's host decides (paper by default).
+    environment: Option<Environment>,
     trading_url: Option<String>,
     data_url: Option<String>,
     timeout: Duration,
@@ -99,8 +101,8 @@ impl fmt::Debug for ClientBuilder {
                 &self.secret_key.as_ref().map(|_| "<redacted>"),
             )
             .field("environment", &self.environment)
-            .field("trading_url", &self.trading_url)
-            .field("data_url", &self.data_url)
+            .field("trading_url", &self.trading_url.as_deref().map(shown_url))
+            .field("data_url", &self.data_url.as_deref().map(shown_url))
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .finish()
@@ -112,7 +114,7 @@ impl Default for ClientBuilder {
         Self {
             key_id: None,
             secret_key: None,
-            environment: Environment::Paper,
+            environment: None,
             trading_url: None,
             data_url: None,
             timeout: Duration::from_secs(30),
@@ -144,12 +146,16 @@ impl ClientBuilder {
             ));
         }
         b = b.credentials(key, secret);
+        let named = |var: &str, e: Error| match e {
+            Error::Config(m) => Error::Config(format!("{var}: {m}")),
+            other => other,
+        };
         if let Some(url) = var("APCA_API_BASE_URL").filter(|u| !u.trim().is_empty()) {
-            let parsed = parse_base_url("APCA_API_BASE_URL", &url)?;
-            b.environment = Environment::from_trading_url(&parsed);
+            parse_base_url(BaseFor::Trading, &url).map_err(|e| named("APCA_API_BASE_URL", e))?;
             b.trading_url = Some(url);
         }
         if let Some(url) = var("APCA_API_DATA_URL").filter(|u| !u.trim().is_empty()) {
+            parse_base_url(BaseFor::Data, &url).map_err(|e| named("APCA_API_DATA_URL", e))?;
             b.data_url = Some(url);
         }
         Ok(b)
@@ -170,18 +176,25 @@ impl ClientBuilder {
     }
 
     /// Paper (default) or live. Selects the trading host unless a base URL is set explicitly.
+    ///
+    /// With a base URL on one of Alpaca's hosts, the host decides and a contradicting
+    /// environment is refused when the client is built; with another host (a proxy), the
+    /// environment asked for is what [`Client::environment`] reports.
     pub fn environment(mut self, env: Environment) -> Self {
-        self.environment = env;
+        self.environment = Some(env);
         self
     }
 
-    /// Overrides the trading API base URL (a proxy or a mock server). May include a path prefix.
+    /// Overrides the trading API base URL (a proxy or a mock server). May include a path prefix;
+    /// a trailing `/v2` (as Alpaca's dashboard shows the endpoint) is dropped, because every
+    /// request path starts with it. Alpaca's own hosts must be `https`. Setting
+    /// [`LIVE_TRADING_URL`] here makes the client live, as the environment follows the host.
     pub fn trading_base_url(mut self, url: impl Into<String>) -> Self {
         self.trading_url = Some(url.into());
         self
     }
 
-    /// Overrides the market data API base URL.
+    /// Overrides the market data API base URL (a trailing `/v2` or `/v1beta1` is dropped).
     pub fn data_base_url(mut self, url: impl Into<String>) -> Self {
         self.data_url = Some(url.into());
         self
@@ -231,14 +244,19 @@ impl ClientBuilder {
             self.key_id.clone().unwrap_or_default(),
             self.secret_key.clone().unwrap_or_default(),
         )?;
+        let asked = self.environment;
         let trading_base: Url = parse_base_url(
-            "trading",
+            BaseFor::Trading,
             self.trading_url
                 .as_deref()
-                .unwrap_or(self.environment.trading_url()),
+                .unwrap_or(asked.unwrap_or_default().trading_url()),
         )?;
         let data_base =
-            parse_base_url("market data", self.data_url.as_deref().unwrap_or(DATA_URL))?;
+            parse_base_url(BaseFor::Data, self.data_url.as_deref().unwrap_or(DATA_URL))?;
+        let environment = environment_of(asked, &trading_base)?;
+        for base in [&trading_base, &data_base] {
+            check_tls_available(base)?;
+        }
         if self.timeout.is_zero() {
             return Err(Error::Config("timeout must be greater than zero".into()));
         }
@@ -247,9 +265,12 @@ impl ClientBuilder {
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent.clone())
+            // A followed redirect re-sends a write (a 307 on an order POST places it twice, on a
+            // position close sells again) and, to another host, hands it the keys. The
+            // transport turns every 3xx into `Error::Redirected` instead.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
-        let environment = self.environment;
         let auth_headers = Transport::auth_headers(&credentials)?;
         Ok(Client {
             inner: Arc::new(Transport {
@@ -265,6 +286,33 @@ impl ClientBuilder {
             environment,
         })
     }
+}
+
+/// The environment requests really go to: Alpaca's host decides; another host (a proxy or a
+/// mock) is what was asked for, paper by default.
+fn environment_of(asked: Option<Environment>, trading_base: &Url) -> Result<Environment> {
+    match (asked, Environment::of_alpaca_host(trading_base)) {
+        (Some(asked), Some(host)) if asked != host => Err(Error::Config(format!(
+            "environment {asked:?} was asked for, but the trading base URL {} is Alpaca's {host:?} host",
+            url_text(trading_base, false)
+        ))),
+        (_, Some(host)) => Ok(host),
+        (asked, None) => Ok(asked.unwrap_or_default()),
+    }
+}
+
+/// Refuses an `https` base URL when the crate was built without a TLS backend: such a client
+/// would fail on every request with a transport error that does not say why.
+fn check_tls_available(base: &Url) -> Result<()> {
+    let tls = cfg!(any(feature = "rustls", feature = "native-tls"));
+    if base.scheme() == "https" && !tls {
+        return Err(Error::Config(format!(
+            "{} needs TLS, but alpaca-exec was built without a TLS backend: enable the `rustls` \
+             feature (the default) or `native-tls`",
+            url_text(base, false)
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -294,6 +342,7 @@ mod tests {
         assert!(matches!(e, Error::Config(_)));
     }
 
+    #[cfg(any(feature = "rustls", feature = "native-tls"))] // builds https clients
     #[test]
     fn from_env_is_paper_unless_live_url() {
         let c = ClientBuilder::from_env_with(env(&[
@@ -321,6 +370,7 @@ mod tests {
         assert_eq!(c.inner.data_base.as_str(), "http://127.0.0.1:9999/");
     }
 
+    #[cfg(any(feature = "rustls", feature = "native-tls"))] // builds https clients
     #[test]
     fn builder_defaults_to_paper_and_live_only_when_asked() {
         let c = Client::builder().credentials("k", "s").build().unwrap();
@@ -333,12 +383,128 @@ mod tests {
         assert_eq!(c.inner.trading_base.as_str(), "https://api.alpaca.markets/");
     }
 
+    #[cfg(any(feature = "rustls", feature = "native-tls"))] // builds https clients
+    #[test]
+    fn environment_follows_the_host_requests_go_to() {
+        let b = || Client::builder().credentials("k", "s");
+        for url in [
+            LIVE_TRADING_URL,
+            "https://api.alpaca.markets.",
+            "https://API.ALPACA.MARKETS/v2",
+            "https://api.alpaca.markets:443/v2/",
+        ] {
+            let c = b().trading_base_url(url).build().unwrap();
+            assert_eq!(c.environment(), Environment::Live, "{url}");
+            assert_eq!(
+                c.inner.trading_base.as_str(),
+                "https://api.alpaca.markets/",
+                "{url}"
+            );
+        }
+        let c = b().trading_base_url(PAPER_TRADING_URL).build().unwrap();
+        assert_eq!(c.environment(), Environment::Paper);
+        // A proxy or mock: the environment asked for, paper by default.
+        let c = b().trading_base_url("http://127.0.0.1:1").build().unwrap();
+        assert_eq!(c.environment(), Environment::Paper);
+        let c = b()
+            .environment(Environment::Live)
+            .trading_base_url("https://proxy.internal/alpaca")
+            .build()
+            .unwrap();
+        assert_eq!(c.environment(), Environment::Live);
+        // Contradictions are refused rather than guessed.
+        let e = b()
+            .environment(Environment::Paper)
+            .trading_base_url(LIVE_TRADING_URL)
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("Live host"), "{e}");
+        let e = b()
+            .environment(Environment::Live)
+            .trading_base_url("https://paper-api.alpaca.markets/v2")
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("Paper host"), "{e}");
+        // Live in clear text is refused, from the builder and from the environment.
+        let e = b()
+            .trading_base_url("http://api.alpaca.markets")
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("https"), "{e}");
+        let e = ClientBuilder::from_env_with(env(&[
+            ("APCA_API_KEY_ID", "k"),
+            ("APCA_API_SECRET_KEY", "s"),
+            ("APCA_API_BASE_URL", "http://api.alpaca.markets."),
+        ]))
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("configuration error: APCA_API_BASE_URL"),
+            "{e}"
+        );
+        let c = ClientBuilder::from_env_with(env(&[
+            ("APCA_API_KEY_ID", "k"),
+            ("APCA_API_SECRET_KEY", "s"),
+            ("APCA_API_BASE_URL", "https://api.alpaca.markets./v2"),
+        ]))
+        .unwrap()
+        .build()
+        .unwrap();
+        assert_eq!(c.environment(), Environment::Live);
+    }
+
+    #[test]
+    fn env_url_errors_never_echo_the_value() {
+        let e = ClientBuilder::from_env_with(env(&[
+            ("APCA_API_KEY_ID", "k"),
+            ("APCA_API_SECRET_KEY", "s"),
+            (
+                "APCA_API_DATA_URL",
+                "https://me:hunter2@data.alpaca.markets",
+            ),
+        ]))
+        .unwrap_err();
+        let text = format!("{e} {e:?}");
+        assert!(text.contains("APCA_API_DATA_URL"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        let b = Client::builder()
+            .credentials("k", "s")
+            .trading_base_url("https://me:hunter2@example.com/x?token=t0k");
+        let text = format!("{b:?}");
+        assert!(!text.contains("hunter2") && !text.contains("t0k"), "{text}");
+    }
+
+    /// Without a TLS feature the client is refused when built, naming the feature, instead of
+    /// failing every request at run time ("invalid URL, scheme is not http"). Run with
+    /// `cargo test --no-default-features --lib client::tests`.
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    #[test]
+    fn without_tls_an_https_client_is_refused_naming_the_feature() {
+        let e = Client::builder().credentials("k", "s").build().unwrap_err();
+        assert!(matches!(e, Error::Config(_)), "{e}");
+        assert!(e.to_string().contains("`rustls`"), "{e}");
+        // Plain http (a local mock or proxy) still works.
+        Client::builder()
+            .credentials("k", "s")
+            .trading_base_url("http://127.0.0.1:1")
+            .data_base_url("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+    }
+
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[test]
+    fn with_tls_the_default_https_hosts_are_accepted() {
+        Client::builder().credentials("k", "s").build().unwrap();
+    }
+
     #[test]
     fn missing_credentials_is_a_config_error() {
         let e = Client::builder().build().unwrap_err();
         assert!(matches!(e, Error::Config(_)), "{e}");
     }
 
+    #[cfg(any(feature = "rustls", feature = "native-tls"))] // builds https clients
     #[test]
     fn debug_never_shows_the_secret() {
         let b = Client::builder().credentials("PKEY", "hunter2-secret");

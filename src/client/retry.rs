@@ -73,24 +73,34 @@ mod rand_free_jitter {
 
 /// How long the server asked us to wait: `Retry-After` (seconds or an HTTP date), else
 /// `X-RateLimit-Reset` (Unix epoch seconds, Alpaca's header).
+///
+/// The values come from the network, so nothing here may panic or overflow: negative, NaN and
+/// unparseable values are ignored, and a wait too long for a `Duration` saturates (the retry
+/// policy's `max_delay` caps what is actually waited).
 pub(crate) fn server_wait(headers: &HeaderMap) -> Option<Duration> {
     let now = SystemTime::now();
-    if let Some(v) = headers.get("retry-after").and_then(|v| v.to_str().ok()) {
-        let v = v.trim();
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(v) = text("retry-after") {
         if let Ok(secs) = v.parse::<f64>() {
             if secs.is_finite() && secs >= 0.0 {
-                return Some(Duration::from_secs_f64(secs));
+                return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
             }
         } else if let Ok(at) = httpdate::parse_http_date(v) {
             return Some(at.duration_since(now).unwrap_or(Duration::ZERO));
         }
     }
-    let reset = headers
-        .get("x-ratelimit-reset")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())?;
-    let now_secs = now.duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
-    Some(Duration::from_secs_f64((reset as f64 - now_secs).max(0.0)))
+    let reset = text("x-ratelimit-reset")?.parse::<u64>().ok()?;
+    let since_epoch = now.duration_since(UNIX_EPOCH).ok()?;
+    Some(
+        Duration::from_secs(reset)
+            .checked_sub(since_epoch)
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
@@ -143,6 +153,41 @@ mod tests {
         );
 
         assert_eq!(server_wait(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn hostile_wait_headers_never_panic_and_are_capped() {
+        let p = RetryPolicy::default();
+        let far = "Fri, 31 Dec 9999 23:59:59 GMT";
+        for (name, value) in [
+            ("retry-after", "1e300"),
+            ("retry-after", "99999999999999999999"),
+            ("retry-after", "18446744073709551616"),
+            ("retry-after", "1.8446744073709552e19"),
+            ("retry-after", "-5"),
+            ("retry-after", "NaN"),
+            ("retry-after", "inf"),
+            ("retry-after", far),
+            ("x-ratelimit-reset", "18446744073709551615"),
+            ("x-ratelimit-reset", "99999999999999999999"),
+            ("x-ratelimit-reset", "-1"),
+            ("x-ratelimit-reset", "1e300"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(name, HeaderValue::from_static(value));
+            let wait = server_wait(&h);
+            assert!(
+                p.rate_limited_wait(wait, 1) <= p.max_delay,
+                "{name}: {value} -> {wait:?}"
+            );
+        }
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("1e300"));
+        assert_eq!(server_wait(&h), Some(Duration::MAX), "saturates");
+        h.insert("retry-after", HeaderValue::from_static("NaN"));
+        assert_eq!(server_wait(&h), None, "ignored");
+        h.insert("retry-after", HeaderValue::from_static(far));
+        assert!(server_wait(&h).unwrap() > Duration::from_secs(3600 * 24 * 365 * 7000));
     }
 
     #[test]

@@ -38,7 +38,10 @@ pub(crate) struct Request {
 
 impl Request {
     fn new(method: Method, api: Api, segments: &[&str]) -> Self {
-        let idempotent = matches!(method, Method::GET | Method::DELETE | Method::HEAD);
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::DELETE | Method::HEAD | Method::PUT
+        );
         Self {
             method,
             api,
@@ -73,6 +76,11 @@ impl Request {
 
     pub(crate) fn patch(api: Api, segments: &[&str], body: &impl Serialize) -> Result<Self> {
         Self::new(Method::PATCH, api, segments).json(body)
+    }
+
+    /// A PUT with a JSON body: it replaces the resource, so repeating it is safe.
+    pub(crate) fn put(api: Api, segments: &[&str], body: &impl Serialize) -> Result<Self> {
+        Self::new(Method::PUT, api, segments).json(body)
     }
 
     fn json(mut self, body: &impl Serialize) -> Result<Self> {
@@ -124,11 +132,16 @@ impl Request {
     }
 }
 
-/// A successful response: status, headers and the whole body.
+/// A successful response: status and the whole body, with the request it answers.
 #[derive(Debug)]
 pub(crate) struct Response {
     pub(crate) status: StatusCode,
+    /// The `Content-Type` header, for the few endpoints that answer with something other than
+    /// JSON (logos are images).
+    pub(crate) content_type: Option<String>,
     pub(crate) body: bytes::Bytes,
+    /// `METHOD /path` of the request, for decode errors.
+    pub(crate) request: String,
 }
 
 /// Shared state behind every clone of a `Client`.
@@ -259,7 +272,9 @@ impl Transport {
         let (status, resp_headers, body) = match result {
             Ok(ok) => ok,
             Err(e) => {
-                let message = error_chain(&e);
+                // reqwest names the full URL, query included; the path is named by the error.
+                let e = e.without_url();
+                let message = self.credentials.redact(&error_chain(&e));
                 // A failed connection means no byte of the request reached the server.
                 if e.is_connect() {
                     if can_retry {
@@ -286,15 +301,40 @@ impl Transport {
                     reason,
                     status: None,
                     timed_out,
+                    client_order_id: None,
                 }));
             }
         };
         span.record("status", status.as_u16());
 
         if status.is_success() {
-            return Attempt::Done(Ok(Response { status, body }));
+            let content_type = resp_headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            return Attempt::Done(Ok(Response {
+                status,
+                content_type,
+                body,
+                request: format!("{method} {path}"),
+            }));
         }
-        let api = api_error(status, &resp_headers, &body);
+        if status.is_redirection() {
+            // Never followed and never retried (see `ClientBuilder::build`): a followed redirect
+            // re-sends writes and can carry the keys to another host.
+            return Attempt::Done(Err(Error::Redirected {
+                method,
+                path: path.to_owned(),
+                status: status.as_u16(),
+                location: self.credentials.redact(&location_text(url, &resp_headers)),
+            }));
+        }
+        let mut api = api_error(status, &resp_headers, &body);
+        // Everything a server sent back is text it chose: it may echo the request headers.
+        api.message = self.credentials.redact(&api.message);
+        api.request_id = api.request_id.map(|id| self.credentials.redact(&id));
+        api.method = Some(method.clone());
+        api.path = Some(path.to_owned());
         if status == StatusCode::TOO_MANY_REQUESTS && can_retry {
             let wait = self.retry.rate_limited_wait(api.retry_after, retry + 1);
             return Attempt::RetryAfter(wait, "429 Too Many Requests".into());
@@ -310,19 +350,20 @@ impl Transport {
                 return Attempt::Done(Err(Error::OutcomeUnknown {
                     method,
                     path: path.to_owned(),
-                    reason: api.to_string(),
+                    reason: api_reason(&api),
                     status: Some(status.as_u16()),
                     timed_out: false,
+                    client_order_id: None,
                 }));
             }
         }
-        Attempt::Done(Err(Error::Api(api)))
+        Attempt::Done(Err(api.into()))
     }
 
     /// Sends and decodes a JSON body into `T`.
     pub(crate) async fn json<T: DeserializeOwned>(&self, req: &Request) -> Result<T> {
         let resp = self.send(req).await?;
-        decode(&resp.body)
+        self.decode(&resp)
     }
 
     /// Sends and decodes a JSON list, where an empty body means an empty list (multi-status
@@ -332,7 +373,28 @@ impl Transport {
         if resp.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Vec::new());
         }
-        decode(&resp.body)
+        self.decode(&resp)
+    }
+
+    /// Decodes a response body into `T`; an error names the request and the failing field, and
+    /// its excerpt of the body never shows the keys (a proxy may echo request headers).
+    pub(crate) fn decode<T: DeserializeOwned>(&self, resp: &Response) -> Result<T> {
+        decode(&resp.request, &resp.body).map_err(|e| match e {
+            Error::Decode {
+                request,
+                what,
+                path,
+                message,
+                excerpt,
+            } => Error::Decode {
+                request,
+                what,
+                path,
+                message: self.credentials.redact(&message),
+                excerpt: self.credentials.redact(&excerpt),
+            },
+            other => other,
+        })
     }
 
     /// Sends a request whose success body is ignored (204s, empty 200s).
@@ -341,11 +403,13 @@ impl Transport {
     }
 }
 
-/// Decodes a JSON body, naming the failing field and quoting the start of the body on error.
-pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+/// Decodes a JSON body, naming the request and the failing field and quoting the start of the
+/// body on error.
+pub(crate) fn decode<T: DeserializeOwned>(request: &str, body: &[u8]) -> Result<T> {
     let what = std::any::type_name::<T>();
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::Decode {
+            request: request.to_owned(),
             what,
             path: ".".into(),
             message: "the response body is empty".into(),
@@ -359,6 +423,7 @@ pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let failed = |path: String, message: String| Error::Decode {
+        request: request.to_owned(),
         what,
         path: if path.is_empty() { ".".into() } else { path },
         message,
@@ -412,12 +477,29 @@ fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ApiError {
             .then(|| server_wait(headers))
             .flatten()
     };
-    ApiError {
-        status: status.as_u16(),
-        code,
-        message,
-        request_id,
-        retry_after,
+    let mut api = ApiError::new(status.as_u16(), code, message);
+    api.request_id = request_id;
+    api.retry_after = retry_after;
+    api
+}
+
+/// An API error's status, code and message without the request (which the caller names).
+fn api_reason(api: &ApiError) -> String {
+    let mut bare = api.clone();
+    bare.method = None;
+    bare.path = None;
+    bare.to_string()
+}
+
+/// Where a redirect points, for the error: scheme, host and path of the `Location` resolved
+/// against the request URL; never its query or user info (they can carry tokens).
+fn location_text(request_url: &Url, headers: &HeaderMap) -> String {
+    let Some(raw) = headers.get(reqwest::header::LOCATION) else {
+        return "nowhere (no Location header)".into();
+    };
+    match raw.to_str().ok().and_then(|l| request_url.join(l).ok()) {
+        Some(to) => super::config::url_text(&to, true),
+        None => "an unreadable Location".into(),
     }
 }
 
@@ -480,13 +562,15 @@ mod tests {
     #[test]
     fn decode_error_names_the_field() {
         let body = br#"{"items":[{"qty":"1"},{"qty":"x"}]}"#;
-        match decode::<Outer>(body).unwrap_err() {
+        match decode::<Outer>("GET /x", body).unwrap_err() {
             Error::Decode {
+                request,
                 path,
                 message,
                 excerpt,
                 ..
             } => {
+                assert_eq!(request, "GET /x");
                 assert_eq!(path, "items[1].qty");
                 assert!(message.contains("\"x\""), "{message}");
                 assert!(excerpt.starts_with("{\"items\""), "{excerpt}");
@@ -497,14 +581,14 @@ mod tests {
 
     #[test]
     fn truncated_and_empty_bodies() {
-        let e = decode::<Outer>(br#"{"items":[{"qty":"1"}"#).unwrap_err();
+        let e = decode::<Outer>("GET /x", br#"{"items":[{"qty":"1"}"#).unwrap_err();
         assert!(
             matches!(e, Error::Decode { ref message, .. } if message.contains("EOF")),
             "{e}"
         );
-        let e = decode::<Outer>(b"  ").unwrap_err();
+        let e = decode::<Outer>("GET /x", b"  ").unwrap_err();
         assert!(matches!(e, Error::Decode { ref message, .. } if message.contains("empty")));
-        let e = decode::<Outer>(br#"{"items":[]} trailing"#).unwrap_err();
+        let e = decode::<Outer>("GET /x", br#"{"items":[]} trailing"#).unwrap_err();
         assert!(matches!(e, Error::Decode { .. }), "{e}");
     }
 

@@ -10,17 +10,34 @@
 //! Tokio's blocking pool); at most one page is prefetched beyond the stream's own look-ahead.
 //!
 //! Prices are `Decimal` (see [`model`] for why and how); greeks and IV are `f64`.
+//!
+//! Beyond prices: [`NewsRequest`] (news articles), [`CorporateActionsRequest`] (splits,
+//! dividends, mergers, spin-offs and the other corporate actions), the stock screener
+//! ([`Client::most_actives`](crate::Client::most_actives),
+//! [`Client::top_movers`](crate::Client::top_movers)), company logos
+//! ([`Client::logo`](crate::Client::logo)), index values ([`IndexHistory`],
+//! [`Client::latest_index_values`](crate::Client::latest_index_values)) and exchange and condition codes ([`meta`]).
 
+pub mod corporate_actions;
+mod indices;
+mod logos;
+pub mod meta;
 pub mod model;
+mod news;
 mod options;
 mod pages;
 pub mod params;
+pub mod screener;
 mod stocks;
 
+pub use corporate_actions::{CorporateAction, CorporateActionType, CorporateActionsRequest};
+pub use indices::IndexHistory;
+pub use logos::Logo;
 pub use model::{
-    Bar, Greeks, OptionQuote, OptionSnapshot, OptionTrade, Quote, QuoteError, StockQuote,
-    StockSnapshot, StockTrade, Trade,
+    Bar, DailyAuction, Greeks, IndexValue, OptionQuote, OptionSnapshot, OptionTrade, Quote,
+    QuoteError, StockQuote, StockSnapshot, StockTrade, Trade,
 };
+pub use news::{MAX_NEWS_PAGE, NewsArticle, NewsImage, NewsImageSize, NewsRequest};
 pub use options::{OptionChainRequest, OptionHistory, OptionLatest, OptionSnapshotsRequest};
 pub use pages::{MAX_HISTORY_PAGE, MAX_SNAPSHOT_PAGE};
 pub use params::{Adjustment, OptionFeed, Sort, StockFeed, TimeFrame, TimeFrameUnit};

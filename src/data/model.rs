@@ -72,6 +72,27 @@ impl Bar {
         }
     }
 
+    /// A daily bar for `date`, stamped at midnight New York time: the timestamp Alpaca gives
+    /// daily bars, and what the backtester recognises as a whole session.
+    pub fn daily(
+        date: chrono::NaiveDate,
+        open: Decimal,
+        high: Decimal,
+        low: Decimal,
+        close: Decimal,
+        volume: Decimal,
+    ) -> Self {
+        use chrono::TimeZone;
+        let midnight = date.and_time(chrono::NaiveTime::MIN);
+        // Clocks change at 02:00 in New York, so midnight always exists and is unambiguous;
+        // `earliest` covers it without a panic path anyway.
+        let t = chrono_tz::America::New_York
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc));
+        Self::new(t, open, high, low, close, volume)
+    }
+
     /// The bar with its volume-weighted average price.
     pub fn with_vwap(mut self, vwap: Decimal) -> Self {
         self.vwap = Some(vwap);
@@ -154,7 +175,10 @@ impl Quote {
                 ask: self.ask_price,
             });
         }
-        Ok((self.bid_price + self.ask_price) / Decimal::TWO)
+        // `bid + (ask - bid) / 2` rather than `(bid + ask) / 2`: with 0 < bid <= ask it never
+        // leaves [bid, ask], so no value the network sends can overflow it, and for every real
+        // price it is the same number.
+        Ok(self.bid_price + (self.ask_price - self.bid_price) / Decimal::TWO)
     }
 
     /// Ask minus bid, when both sides are present.
@@ -373,6 +397,14 @@ mod tests {
     }
 
     #[test]
+    fn mid_of_extreme_prices_does_not_overflow() {
+        let max = Decimal::MAX.to_string();
+        let q = quote(&format!("\"{max}\""), &format!("\"{max}\""));
+        assert_eq!(q.bid_price, Decimal::MAX, "the extreme decodes");
+        assert_eq!(q.mid().unwrap(), Decimal::MAX);
+    }
+
+    #[test]
     fn conditions_as_string_or_list() {
         let q = quote("1", "2");
         assert_eq!(q.conditions, vec!["A"]);
@@ -404,4 +436,33 @@ mod tests {
         assert_eq!(cq.delta, Some(-0.42));
         assert_eq!(cq.open_interest, Some(250));
     }
+}
+
+/// One day's opening and closing auctions of a stock (`GET /v2/stocks/auctions`). Each print is
+/// a [`Trade`] whose condition says which auction it was (see
+/// [`Client::stock_conditions`](crate::Client::stock_conditions)).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct DailyAuction {
+    /// The session.
+    #[serde(rename = "d")]
+    pub date: chrono::NaiveDate,
+    /// Opening auction prints, by exchange.
+    #[serde(rename = "o", default, deserialize_with = "wire::vec_or_null")]
+    pub opening: Vec<Trade>,
+    /// Closing auction prints, by exchange.
+    #[serde(rename = "c", default, deserialize_with = "wire::vec_or_null")]
+    pub closing: Vec<Trade>,
+}
+
+/// The value of an index at a point in time (`{t, v}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct IndexValue {
+    /// When.
+    #[serde(rename = "t", deserialize_with = "wire::utc")]
+    pub timestamp: DateTime<Utc>,
+    /// The index level.
+    #[serde(rename = "v", deserialize_with = "wire::decimal")]
+    pub value: Decimal,
 }

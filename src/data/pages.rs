@@ -2,7 +2,7 @@
 
 use crate::Client;
 use crate::client::Page;
-use crate::client::transport::Request;
+use crate::client::transport::{Request, Response};
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -17,7 +17,8 @@ pub const MAX_HISTORY_PAGE: u32 = 10_000;
 /// Largest page of option snapshots.
 pub const MAX_SNAPSHOT_PAGE: u32 = 1_000;
 
-/// `{"bars"|"quotes"|"trades"|"snapshots": {key: [item...]}, "next_page_token": ...}`.
+/// `{"bars"|"quotes"|"trades"|"snapshots"|"auctions"|"values": {key: [item...]},
+/// "next_page_token": ...}`.
 #[derive(Deserialize)]
 #[serde(bound = "K: Ord + DeserializeOwned, V: DeserializeOwned")]
 struct Envelope<K, V> {
@@ -26,6 +27,8 @@ struct Envelope<K, V> {
         alias = "quotes",
         alias = "trades",
         alias = "snapshots",
+        alias = "auctions",
+        alias = "values",
         default = "BTreeMap::new",
         deserialize_with = "map_or_null"
     )]
@@ -60,17 +63,17 @@ where
     T: DeserializeOwned,
 {
     let resp = client.transport().send(req).await?;
-    decode_history::<W, K, T>(&resp.body)
+    decode_history::<W, K, T>(client, &resp)
 }
 
 /// Decodes a history page body and flattens it to `(key, item)` in key order.
-fn decode_history<W, K, T>(body: &[u8]) -> Result<Page<(K, T)>>
+fn decode_history<W, K, T>(client: &Client, resp: &Response) -> Result<Page<(K, T)>>
 where
     W: Ord + DeserializeOwned,
     K: From<W> + Clone,
     T: DeserializeOwned,
 {
-    let env: Envelope<W, Vec<T>> = crate::client::transport::decode(body)?;
+    let env: Envelope<W, Vec<T>> = client.transport().decode(resp)?;
     let n = env.data.values().map(Vec::len).sum();
     let mut items = Vec::with_capacity(n);
     for (w, v) in env.data {
@@ -241,15 +244,16 @@ where
         }
         // Decoding is several milliseconds of CPU: on the blocking pool it runs in parallel with
         // the next page's decode instead of holding up this worker (and the task it just spawned).
-        let body = resp.body;
-        let decode = move || decode_history::<W, K, T>(&body);
+        let path = req.path();
+        let decoder = client.clone();
+        let decode = move || decode_history::<W, K, T>(&decoder, &resp);
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => match rt.spawn_blocking(decode).await {
                 Ok(page) => page,
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(e) => Err(crate::Error::NotSent {
                     method: "GET".into(),
-                    path: String::new(),
+                    path,
                     message: format!("page decode ended: {e}"),
                 }),
             },
@@ -308,7 +312,7 @@ where
                     Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                     Err(e) => Err(crate::Error::NotSent {
                         method: "GET".into(),
-                        path: String::new(),
+                        path: make(token.as_deref()).map(|r| r.path()).unwrap_or_default(),
                         message: format!("page prefetch ended: {e}"),
                     }),
                 }

@@ -29,16 +29,7 @@ pub enum TimeFrameUnit {
 /// assert!(TimeFrame::months(5).is_err());
 /// # Ok::<(), alpaca_exec::Error>(())
 /// ```
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde_with::SerializeDisplay,
-    serde_with::DeserializeFromStr,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TimeFrame {
     amount: u8,
     unit: TimeFrameUnit,
@@ -150,6 +141,21 @@ impl fmt::Display for TimeFrame {
     }
 }
 
+/// Serialized as its text, `"15Min"`, `"1Day"`.
+impl serde::Serialize for TimeFrame {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Read from its text, in any spelling [`FromStr`](std::str::FromStr) accepts.
+impl<'de> serde::Deserialize<'de> for TimeFrame {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::str::FromStr for TimeFrame {
     type Err = Error;
 
@@ -255,6 +261,18 @@ mod tests {
             assert!(TimeFrame::months(n).is_err(), "{n}");
         }
         assert_eq!(TimeFrame::WEEK.to_string(), "1Week");
+    }
+
+    #[test]
+    fn serde_as_text() {
+        let tf = TimeFrame::minutes(15).unwrap();
+        assert_eq!(serde_json::to_string(&tf).unwrap(), "\"15Min\"");
+        assert_eq!(
+            serde_json::from_str::<TimeFrame>("\"1H\"").unwrap(),
+            TimeFrame::HOUR
+        );
+        let e = serde_json::from_str::<TimeFrame>("\"60Min\"").unwrap_err();
+        assert!(e.to_string().contains("1-59"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
-//! Stock market data: latest quotes, trades and bars, snapshots, and historical bars, quotes and
-//! trades (`https://data.alpaca.markets/v2/stocks/...`).
+//! Stock market data: latest quotes, trades and bars, snapshots, and historical bars, quotes,
+//! trades and auctions (`https://data.alpaca.markets/v2/stocks/...`).
 
-use super::model::{Bar, Quote, StockSnapshot, Trade};
+use super::model::{Bar, DailyAuction, Quote, StockSnapshot, Trade};
 use super::pages::{
     MAX_HISTORY_PAGE, check_limit, check_range, check_symbols, history_page, history_stream, latest,
 };
@@ -211,6 +211,24 @@ impl StockHistory {
     pub fn trades(&self, client: &Client) -> Paged<(Arc<str>, Trade)> {
         let this = self.clone();
         history_stream::<String, _, _>(client, Arc::new(move |token| this.request("trades", token)))
+    }
+
+    /// One page of `GET /v2/stocks/auctions` (Alpaca serves auctions from the SIP feed only).
+    pub async fn auctions_page(
+        &self,
+        client: &Client,
+        page_token: Option<&str>,
+    ) -> Result<Page<(Arc<str>, DailyAuction)>> {
+        history_page::<String, _, _>(client, &self.request("auctions", page_token)?).await
+    }
+
+    /// Every day's auctions of every page as `(symbol, day)`, pages fetched and decoded ahead.
+    pub fn auctions(&self, client: &Client) -> Paged<(Arc<str>, DailyAuction)> {
+        let this = self.clone();
+        history_stream::<String, _, _>(
+            client,
+            Arc::new(move |token| this.request("auctions", token)),
+        )
     }
 }
 

@@ -538,6 +538,11 @@ async fn decide(
     {
         return skip(id, SkipReason::OpenOrder);
     }
+    if let Some(filter) = &ex.event_filter
+        && let Err(event) = filter.check(&s.symbol, batch.clock.now).await
+    {
+        return skip(id, SkipReason::EventAhead { event });
+    }
     let exposures = batch.exposures(&s.strategy)?;
     let limits = &ex.config.limits;
     let equity = batch.account.equity;

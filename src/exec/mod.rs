@@ -7,7 +7,8 @@
 //!    (unless it was queued, or failed before anything reached the broker);
 //! 2. **guards**: account able to trade, market open (else skipped or queued, per
 //!    [`ClosedMarket`]), daily loss halt, quality filter, no second entry while the strategy holds
-//!    the symbol or has an order working in it, exits only for an open position, portfolio
+//!    the symbol or has an order working in it, exits only for an open position, no entry with
+//!    an event ahead (when given an [`EventFilter`]), portfolio
 //!    limits;
 //! 3. **instrument**: the symbol's shares, or an option contract chosen by the toolkit's
 //!    delta/DTE selection from the broker's chain (a miss records the per-filter counts);
@@ -56,8 +57,8 @@ use crate::alert::{Alert, Alerter, LogAlerter, deliver};
 use crate::broker::Broker;
 use crate::options::select::SelectionPolicy;
 use crate::risk::{
-    DailyLossGuard, DailyLossLimit, EquitySizingPolicy, OptionSizingPolicy, PortfolioLimits,
-    SignalFilter,
+    DailyLossGuard, DailyLossLimit, EquitySizingPolicy, EventFilter, OptionSizingPolicy,
+    PortfolioLimits, SignalFilter,
 };
 use crate::store::{Decision, EngineEvent, EventKind, ExecutionStore, StoreError};
 use crate::strategy::Signal;
@@ -223,6 +224,7 @@ pub struct Executor {
     pub(crate) config: ExecutorConfig,
     pub(crate) guard: Mutex<DailyLossGuard>,
     pub(crate) lookups: unconfirmed::LookupSchedule,
+    pub(crate) event_filter: Option<Arc<EventFilter>>,
     failpoint: Option<Failpoint>,
 }
 
@@ -230,6 +232,7 @@ impl std::fmt::Debug for Executor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Executor")
             .field("config", &self.config)
+            .field("event_filter", &self.event_filter)
             .field("failpoint", &self.failpoint.is_some())
             .finish_non_exhaustive()
     }
@@ -250,8 +253,16 @@ impl Executor {
             config,
             guard,
             lookups: unconfirmed::LookupSchedule::default(),
+            event_filter: None,
             failpoint: None,
         }
+    }
+
+    /// Skips entries in symbols with an event ahead (see [`EventFilter`]). Off unless set; exits
+    /// are never held back.
+    pub fn with_event_filter(mut self, filter: Arc<EventFilter>) -> Self {
+        self.event_filter = Some(filter);
+        self
     }
 
     /// Sends alerts to `alerter` instead of the log.

@@ -82,7 +82,10 @@ pub(crate) async fn send(
                 .missed(&exec.client_order_id, now(), &ex.config.unconfirmed);
             Ok(())
         }
-        Err(e) if is_ambiguous(&e) || again => {
+        // A redirect is no proof that nothing was placed (a proxy may have passed the order on
+        // before redirecting): kept pending like an unknown outcome, it is looked up by its
+        // client order id and never replaced by an order under a new id (an exit's next attempt).
+        Err(e) if is_ambiguous(&e) || again || matches!(e, Error::Redirected { .. }) => {
             exec.error = Some(e.to_string());
             let state = exec.state;
             let why = if again {

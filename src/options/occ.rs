@@ -129,12 +129,15 @@ impl OccSymbol {
                 expiration.year()
             )));
         }
-        let millis = strike * Decimal::from(1000);
-        if millis.fract() != Decimal::ZERO {
+        // The decimals are checked before multiplying: `Decimal` rounds a product that does
+        // not fit its 28 digits (so `1.0000000000000000000000000001 * 1000` would pass as
+        // 1000), and the multiplication itself is checked (`Decimal::MAX * 1000` overflows).
+        if strike.normalize().scale() > 3 {
             return Err(fail(format!("strike {strike} has more than 3 decimals")));
         }
-        let millis: u32 = millis
-            .to_u32()
+        let millis: u32 = strike
+            .checked_mul(Decimal::from(1000))
+            .and_then(|m| m.to_u32())
             .filter(|m| (1..=MAX_STRIKE_MILLIS).contains(m))
             .ok_or_else(|| fail(format!("strike {strike} is not in 0.001..=99999.999")))?;
         Ok(Self {
@@ -360,6 +363,27 @@ mod tests {
         assert!(OccSymbol::new("", d, OptionType::Put, dec!(1)).is_err());
         let old = NaiveDate::from_ymd_opt(1999, 1, 1).unwrap();
         assert!(OccSymbol::new("SPY", old, OptionType::Put, dec!(1)).is_err());
+    }
+
+    #[test]
+    fn new_refuses_extreme_strikes_without_panicking() {
+        let d = NaiveDate::from_ymd_opt(2025, 6, 20).unwrap();
+        for strike in [
+            Decimal::MAX,
+            Decimal::MIN,
+            dec!(-1),
+            dec!(-0.001),
+            Decimal::new(1, 28),
+            dec!(1.0000000000000000000000000001),
+            dec!(99999.9991),
+            dec!(100000),
+            Decimal::from(u32::MAX),
+        ] {
+            let e = OccSymbol::new("SPY", d, OptionType::Call, strike).unwrap_err();
+            assert!(e.reason.contains("strike"), "{strike}: {e}");
+        }
+        let s = OccSymbol::new("SPY", d, OptionType::Call, dec!(99999.999000)).unwrap();
+        assert_eq!(s.to_string(), "SPY250620C99999999");
     }
 
     #[test]

@@ -27,6 +27,39 @@
 //! as Hull uses for option maturities); a contract expiring today gets a quarter of a day.
 //!
 //! Prices are `Decimal`; deltas and volatilities are `f64` model quantities.
+//!
+//! ```
+//! use alpaca_exec::prelude::*;
+//! use alpaca_exec::options::select::{ContractQuote, SelectionPolicy, SelectionRequest, select_contract};
+//!
+//! let quote = |symbol: &str, bid, ask, delta, open_interest| ContractQuote {
+//!     symbol: symbol.parse().unwrap(),
+//!     bid: Some(bid),
+//!     ask: Some(ask),
+//!     last: None,
+//!     delta: Some(delta),
+//!     implied_volatility: None,
+//!     open_interest: Some(open_interest),
+//!     multiplier: dec!(100),
+//! };
+//! let chain = vec![
+//!     quote("SPY240322C00510000", dec!(6.10), dec!(6.20), 0.62, 900), // delta too high
+//!     quote("SPY240322C00515000", dec!(3.40), dec!(3.48), 0.48, 1500), // in range, tight
+//!     quote("SPY240322C00520000", dec!(1.55), dec!(1.95), 0.41, 40),   // thin and wide
+//!     quote("SPY240405C00515000", dec!(5.00), dec!(5.12), 0.52, 800),  // 28 DTE: too far
+//! ];
+//! let request = SelectionRequest {
+//!     underlying: "SPY",
+//!     option_type: OptionType::Call,
+//!     spot: dec!(514.20),
+//!     today: NaiveDate::from_ymd_opt(2024, 3, 8).unwrap(),
+//!     chain: &chain,
+//! };
+//! let chosen = select_contract(&request, &SelectionPolicy::default()).unwrap();
+//! assert_eq!(chosen.contract.symbol.to_string(), "SPY240322C00515000");
+//! assert_eq!((chosen.dte, chosen.candidates), (14, 1));
+//! assert_eq!(chosen.mid, dec!(3.44));
+//! ```
 
 use super::greeks::BlackScholes;
 use super::{OccSymbol, OptionType};

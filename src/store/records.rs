@@ -105,6 +105,12 @@ pub enum SkipReason {
         /// How many each filter removed.
         removed: FilterCounts,
     },
+    /// The event filter saw a corporate action or a news burst ahead (or could not look, and
+    /// is set to block then).
+    EventAhead {
+        /// The event.
+        event: crate::risk::EventBlock,
+    },
 }
 
 impl fmt::Display for SkipReason {
@@ -128,6 +134,7 @@ impl fmt::Display for SkipReason {
             SkipReason::NoContract { chain_len, removed } => {
                 write!(f, "no contract among {chain_len} ({removed})")
             }
+            SkipReason::EventAhead { event } => write!(f, "event ahead: {event}"),
         }
     }
 }
@@ -150,6 +157,7 @@ impl SkipReason {
             SkipReason::Limits { .. } => "limits",
             SkipReason::TooSmall { .. } => "too_small",
             SkipReason::NoContract { .. } => "no_contract",
+            SkipReason::EventAhead { .. } => "event_ahead",
         }
     }
 }

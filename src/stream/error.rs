@@ -51,6 +51,10 @@ pub enum StreamError {
     /// fetched; the stream reconnects and tries again, so no fill is skipped.
     #[error("could not recover orders missed while disconnected: {0}")]
     Recovery(String),
+    /// The stream cannot work as configured, e.g. a `wss://` URL in a build without a TLS
+    /// backend, or a URL that is not a websocket URL (final).
+    #[error("stream misconfigured: {0}")]
+    Config(String),
     /// Gave up after this many reconnect attempts in a row (only with
     /// [`StreamConfig::max_reconnects`](super::StreamConfig::max_reconnects); final).
     #[error("gave up after {attempts} failed reconnects; last error: {last}")]
@@ -68,6 +72,7 @@ impl StreamError {
         matches!(
             self,
             StreamError::AuthFailed(_)
+                | StreamError::Config(_)
                 | StreamError::SymbolLimit { .. }
                 | StreamError::InsufficientSubscription(_)
                 | StreamError::ReconnectsExhausted { .. }

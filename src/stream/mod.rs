@@ -1,5 +1,5 @@
-//! Websocket streams: trade updates, and market data for stocks (JSON) and options
-//! (MessagePack). Requires the `websockets` feature (on by default).
+//! Websocket streams: trade updates, market data for stocks (JSON) and options (MessagePack),
+//! and real-time news ([`news`]). Requires the `websockets` feature (on by default).
 //!
 //! Every stream is an async [`Stream`] of
 //! `Result<`[`StreamEvent`]`, `[`StreamError`]`>` fed by a background task that keeps the
@@ -52,7 +52,9 @@
 mod buffer;
 mod config;
 mod error;
+mod frame;
 pub mod market;
+pub mod news;
 mod runner;
 mod socket;
 pub mod trade_updates;
@@ -64,6 +66,7 @@ pub use market::{
     MarketDataBuilder, MarketDataStream, MarketMessage, SubscriptionHandle, Subscriptions,
     TradingStatus,
 };
+pub use news::{NewsHandle, NewsMessage, NewsStream, NewsStreamBuilder};
 pub use trade_updates::{
     LegFill, TradeEvent, TradeMessage, TradeUpdate, TradeUpdates, TradeUpdatesBuilder,
 };

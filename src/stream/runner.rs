@@ -7,6 +7,7 @@ use super::buffer::{ConsumerGone, Sender};
 use super::config::StreamConfig;
 use super::error::StreamError;
 use super::socket::{Incoming, Outgoing, Socket};
+use crate::client::shown_url;
 use std::future::Future;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -147,7 +148,7 @@ async fn session<P: Protocol>(
                 });
             }
         };
-    tracing::debug!(url = proto.url(), "stream socket open");
+    tracing::debug!(url = %shown_url(proto.url()), "stream socket open");
     let mut ready = false;
     let mut out = Vec::new();
     proto.on_open(&mut out);
@@ -169,7 +170,7 @@ async fn session<P: Protocol>(
                 }
                 Action::Ready => {
                     ready = true;
-                    tracing::info!(url = proto.url(), reconnected, "stream ready");
+                    tracing::info!(url = %shown_url(proto.url()), reconnected, "stream ready");
                     tx.send(Ok(StreamEvent::Connected)).await?;
                     match proto.on_ready(reconnected).await {
                         Ok(recovered) => {

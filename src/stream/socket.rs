@@ -4,6 +4,7 @@
 //! trade-update stream sends its JSON in binary frames while everything else uses text.
 
 use super::error::StreamError;
+use crate::client::shown_url;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
@@ -43,9 +44,24 @@ impl Socket {
         content_type: Option<&'static str>,
         timeout: Duration,
     ) -> Result<Self, StreamError> {
+        // Messages show the URL without user info or query, which can carry credentials.
+        let shown = shown_url(url);
         let mut request = url
             .into_client_request()
-            .map_err(|e| StreamError::Connect(format!("invalid stream URL {url}: {e}")))?;
+            .map_err(|e| StreamError::Config(format!("invalid stream URL {shown}: {e}")))?;
+        let scheme = request.uri().scheme_str();
+        if !matches!(scheme, Some("ws" | "wss")) {
+            return Err(StreamError::Config(format!(
+                "stream URL {shown} must be ws:// or wss://"
+            )));
+        }
+        let tls = cfg!(any(feature = "rustls", feature = "native-tls"));
+        if scheme == Some("wss") && !tls {
+            return Err(StreamError::Config(format!(
+                "{shown} needs TLS, but alpaca-exec was built without a TLS backend: enable \
+                 the `rustls` feature (the default) or `native-tls`"
+            )));
+        }
         if let Some(ct) = content_type {
             request
                 .headers_mut()
@@ -54,7 +70,7 @@ impl Socket {
         crate::client::tls::install_default_provider();
         match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await {
             Err(_) => Err(StreamError::Connect(format!(
-                "no connection to {url} within {timeout:?}"
+                "no connection to {shown} within {timeout:?}"
             ))),
             Ok(Err(e)) => Err(StreamError::Connect(describe(&e))),
             Ok(Ok((ws, _response))) => Ok(Self { ws }),

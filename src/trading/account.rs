@@ -303,8 +303,9 @@ fn epoch_times<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<DateTime<Ut
     v.unwrap_or_default()
         .into_iter()
         .map(|t| {
-            // Seconds until the year 5138; anything larger is milliseconds.
-            let r = if t.abs() >= 100_000_000_000 {
+            // Seconds until the year 5138; anything larger is milliseconds. `unsigned_abs`,
+            // because `i64::MIN.abs()` overflows (a value from the network, found by fuzzing).
+            let r = if t.unsigned_abs() >= 100_000_000_000 {
                 Utc.timestamp_millis_opt(t)
             } else {
                 Utc.timestamp_opt(t, 0)

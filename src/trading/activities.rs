@@ -161,7 +161,7 @@ pub struct NonTradeActivity {
     #[serde(default, deserialize_with = "wire::opt_string")]
     pub activity_sub_type: Option<String>,
     /// Date of the activity (Alpaca sends a date or a date-time; the date is kept).
-    #[serde(default, deserialize_with = "lenient_date")]
+    #[serde(default, deserialize_with = "wire::opt_date")]
     pub date: Option<NaiveDate>,
     /// Creation time.
     #[serde(default)]
@@ -187,19 +187,6 @@ pub struct NonTradeActivity {
     /// Links sibling activities (e.g. an exercise and its stock delivery).
     #[serde(default, deserialize_with = "wire::opt_string")]
     pub group_id: Option<String>,
-}
-
-fn lenient_date<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<NaiveDate>, D::Error> {
-    let s: Option<String> = Deserialize::deserialize(d)?;
-    let Some(s) = s.filter(|s| !s.trim().is_empty()) else {
-        return Ok(None);
-    };
-    let day = s.get(..10).unwrap_or(&s);
-    NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|e| serde::de::Error::custom(format_args!("invalid date {s:?}: {e}")))
 }
 
 /// An account activity.

@@ -69,7 +69,9 @@ fn parse_hhmm(s: &str) -> Option<NaiveTime> {
     let s = s.trim();
     let (h, m) = match s.split_once(':') {
         Some((h, m)) => (h, m),
-        None if s.len() == 4 => s.split_at(2),
+        // `split_at_checked`: the text comes from the network, and a multi-byte character
+        // straddling byte 2 would make `split_at` panic (found by the fuzz suite).
+        None if s.len() == 4 => s.split_at_checked(2)?,
         None => return None,
     };
     NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)

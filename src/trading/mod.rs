@@ -1,5 +1,5 @@
 //! The Trading API: account, clock and calendar, assets, positions, orders, option contracts,
-//! activities. Each module adds its endpoints to [`Client`](crate::Client) and defines typed
+//! activities, watchlists and corporate-action announcements. Each module adds its endpoints to [`Client`](crate::Client) and defines typed
 //! request values with a `send(&client)` method.
 
 pub mod account;
@@ -7,9 +7,11 @@ pub mod activities;
 pub mod assets;
 pub mod clock;
 pub mod common;
+pub mod corporate_actions;
 pub mod option_contracts;
 pub mod orders;
 pub mod positions;
+pub mod watchlists;
 
 use crate::error::{Error, Result};
 

@@ -1,6 +1,7 @@
-//! Positions: list, get, close, close all, exercise options.
+//! Positions: list, get, close, close all, exercise options or decline their exercise.
 
 use super::common::{AssetClass, Exchange};
+use super::orders::rules::check_qty;
 use super::orders::{ErrorBody, Order};
 use crate::client::Client;
 use crate::client::transport::{Api, Request};
@@ -166,11 +167,7 @@ impl Client {
         match how {
             ClosePosition::All => {}
             ClosePosition::Qty(q) => {
-                if q <= Decimal::ZERO {
-                    return Err(Error::InvalidRequest(format!(
-                        "close qty must be positive, got {q}"
-                    )));
-                }
+                check_qty("close qty", q)?;
                 req = req.query("qty", q.normalize());
             }
             ClosePosition::Percentage(p) => {
@@ -179,6 +176,8 @@ impl Client {
                         "close percentage must be in (0, 100], got {p}"
                     )));
                 }
+                // Alpaca takes at most 9 decimals here too (OpenAPI: `percentage`).
+                check_qty("close percentage", p)?;
                 req = req.query("percentage", p.normalize());
             }
         }
@@ -205,6 +204,20 @@ impl Client {
             Api::Trading,
             &["v2", "positions", symbol_or_contract_id, "exercise"],
         );
+        self.transport().no_content(&req).await.map(|_| ())
+    }
+
+    /// `POST /v2/positions/{symbol_or_contract_id}/do-not-exercise`: tells Alpaca not to
+    /// exercise a held option automatically at expiry (in-the-money contracts are exercised by
+    /// default). A 403 means no long position to instruct (none held, or short). The instruction
+    /// is declarative, so unlike an exercise it is safely retried after a 5xx or timeout.
+    pub async fn do_not_exercise(&self, symbol_or_contract_id: &str) -> Result<()> {
+        super::require_non_empty("option symbol or contract id", symbol_or_contract_id)?;
+        let req = Request::post_empty(
+            Api::Trading,
+            &["v2", "positions", symbol_or_contract_id, "do-not-exercise"],
+        )
+        .idempotent(true);
         self.transport().no_content(&req).await.map(|_| ())
     }
 }

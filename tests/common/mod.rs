@@ -4,6 +4,8 @@
 //! Shared test setup: a mock Alpaca with a catch-all that fails the test on any request no
 //! other mock expected, and a client pointed at it with fast retries.
 
+pub mod spec;
+
 use alpaca_exec::{Client, ClientBuilder, RateLimit, RetryPolicy};
 use std::time::Duration;
 use wiremock::matchers::{any, header, method, path};

@@ -2,6 +2,12 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod corporate_actions;
+mod indices;
+mod logos;
+mod meta;
+mod news;
 mod options;
 mod paging;
+mod screener;
 mod stocks;

@@ -6,6 +6,7 @@ mod chaos;
 #[path = "../common/mod.rs"]
 mod common;
 mod crash;
+mod events;
 mod executor;
 mod fake;
 mod fuzz;

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod market_data;
+mod news;
 mod server;
 mod trade_updates;
 

@@ -222,19 +222,32 @@ async fn insufficient_subscription_and_symbol_limit_are_final() {
     }
 }
 
-#[tokio::test]
-async fn auth_failure_is_final_and_keeps_the_secret_out() {
+/// The error a stock stream ends with when the server answers its auth with `refusal`.
+async fn refused_at_auth(refusal: serde_json::Value) -> StreamError {
     let mut srv = server::start("/v2/iex").await;
     let mut stream = stocks(&srv.url, fast_config());
     let mut conn = srv.accept().await;
     conn.send_text(r#"[{"T":"success","msg":"connected"}]"#)
         .await;
     conn.recv_json().await;
-    conn.send_text(r#"[{"T":"error","code":402,"msg":"auth failed"}]"#)
-        .await;
-    let err = next(&mut stream).await.unwrap_err();
+    conn.send_text(&json!([refusal]).to_string()).await;
+    next(&mut stream).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn auth_failure_is_final_and_keeps_the_secret_out() {
+    let err = refused_at_auth(json!({"T": "error", "code": 402, "msg": "auth failed"})).await;
     assert_eq!(err, StreamError::AuthFailed("auth failed".into()));
     assert!(!format!("{err:?} {err}").contains(SECRET));
+}
+
+#[tokio::test]
+async fn server_errors_echoing_the_keys_never_reveal_them() {
+    let echo = format!("auth failed for key {KEY} secret {SECRET}");
+    let err = refused_at_auth(json!({"T": "error", "code": 402, "msg": echo})).await;
+    let text = format!("{err:?} {err}");
+    assert!(!text.contains(SECRET) && !text.contains(KEY), "{text}");
+    assert!(text.contains("<redacted>"), "{text}");
 }
 
 #[tokio::test]
@@ -397,4 +410,18 @@ fn option_quote_frame() -> Vec<u8> {
         rmp::encode::write_uint(&mut buf, v).unwrap();
     }
     buf
+}
+
+#[tokio::test]
+async fn a_url_that_cannot_work_ends_the_stream_without_echoing_its_secrets() {
+    let mut stream = stocks(
+        "https://user:hunter2@example.com/v2/iex?token=t0k",
+        fast_config(),
+    );
+    let err = next(&mut stream).await.unwrap_err();
+    assert!(err.is_final(), "{err}");
+    let text = format!("{err} {err:?}");
+    assert!(matches!(err, StreamError::Config(_)), "{text}");
+    assert!(text.contains("example.com"), "{text}");
+    assert!(!text.contains("hunter2") && !text.contains("t0k"), "{text}");
 }

@@ -54,6 +54,14 @@ async fn handshake(conn: &mut Conn) {
     .await;
 }
 
+/// Accepts the stream's next connection, plays the handshake and sees it reported connected.
+async fn ready(srv: &mut server::Server, stream: &mut TradeUpdates) -> Conn {
+    let mut conn = srv.accept().await;
+    handshake(&mut conn).await;
+    assert!(matches!(next(stream).await, Ok(StreamEvent::Connected)));
+    conn
+}
+
 /// A trade-update stream pointed at a fresh scripted server, with REST on `mock`.
 async fn start(mock: &MockServer) -> (server::Server, TradeUpdates) {
     let srv = server::start("/stream").await;
@@ -76,12 +84,7 @@ fn update(m: TradeMessage) -> TradeUpdate {
 async fn binary_frames_unknown_malformed_and_duplicate_events() {
     let mock = common::server().await;
     let (mut srv, mut stream) = start(&mock).await;
-    let mut conn = srv.accept().await;
-    handshake(&mut conn).await;
-    assert!(matches!(
-        next(&mut stream).await,
-        Ok(StreamEvent::Connected)
-    ));
+    let mut conn = ready(&mut srv, &mut stream).await;
 
     let filled = order("o1", "partially_filled", "4", "2024-01-02T15:00:01.5Z");
     let fill = event(
@@ -120,6 +123,23 @@ async fn binary_frames_unknown_malformed_and_duplicate_events() {
     // The truncated frame, the event without an order and the duplicate are skipped.
     let u = update(message(&mut stream).await);
     assert_eq!(u.event, TradeEvent::Canceled);
+}
+
+#[tokio::test]
+async fn an_auth_refusal_echoing_the_keys_never_reveals_them() {
+    let mock = common::server().await;
+    let (mut srv, mut stream) = start(&mock).await;
+    let mut conn = srv.accept().await;
+    let auth = conn.recv_json().await; // what a misbehaving server could send back
+    conn.send_text(
+        &json!({"stream": "authorization", "data": {"status": "unauthorized", "message": auth.to_string()}})
+            .to_string(),
+    )
+    .await;
+    let err = next(&mut stream).await.unwrap_err();
+    let text = format!("{err:?} {err}");
+    assert!(matches!(err, StreamError::AuthFailed(_)), "{text}");
+    assert!(!text.contains(SECRET) && !text.contains(KEY), "{text}");
 }
 
 #[tokio::test]
@@ -174,12 +194,7 @@ async fn a_dropped_connection_reconnects_relistens_and_recovers_the_missed_fill(
         .await;
     let (mut srv, mut stream) = start(&mock).await;
 
-    let mut conn = srv.accept().await;
-    handshake(&mut conn).await;
-    assert!(matches!(
-        next(&mut stream).await,
-        Ok(StreamEvent::Connected)
-    ));
+    let mut conn = ready(&mut srv, &mut stream).await;
     conn.send_text(&event(
         "new",
         order("o1", "new", "0", "2024-01-02T15:00:00Z"),
@@ -196,12 +211,7 @@ async fn a_dropped_connection_reconnects_relistens_and_recovers_the_missed_fill(
         }
         other => panic!("expected a disconnect, got {other:?}"),
     }
-    let mut conn = srv.accept().await;
-    handshake(&mut conn).await; // re-authenticated and listening again
-    assert!(matches!(
-        next(&mut stream).await,
-        Ok(StreamEvent::Connected)
-    ));
+    let mut conn = ready(&mut srv, &mut stream).await; // re-authenticated and listening again
 
     let u = update(message(&mut stream).await);
     assert_eq!(u.event, TradeEvent::Fill);
@@ -248,4 +258,31 @@ async fn multi_leg_fills_carry_per_leg_data() {
     assert_eq!(legs[0].filled_qty, dec!(3));
     assert_eq!(legs[0].filled_avg_price, Some(dec!(0.43)));
     assert_eq!(u.price, Some(dec!(1.05)));
+}
+
+#[tokio::test]
+async fn deeply_nested_frames_are_skipped_and_the_stream_goes_on() {
+    let mock = common::server().await;
+    let (mut srv, mut stream) = start(&mock).await;
+    let mut conn = ready(&mut srv, &mut stream).await;
+    // Far past any decoder's limit, and just inside serde_json's (128 levels): neither may
+    // overflow the stack, and neither is an update.
+    let too_deep = "[".repeat(600) + &"]".repeat(600);
+    conn.send_text(&too_deep).await;
+    conn.send_binary(too_deep.into_bytes()).await;
+    let inside = format!(
+        r#"{{"stream":"trade_updates","data":{{"event":"fill","order":{{"legs":{}1{}}}}}}}"#,
+        "[".repeat(120),
+        "]".repeat(120)
+    );
+    conn.send_text(&inside).await;
+    conn.send_text(&event(
+        "new",
+        order("o9", "new", "0", "2024-01-02T15:00:00Z"),
+        json!({}),
+    ))
+    .await;
+    let u = update(message(&mut stream).await);
+    assert_eq!(u.event, TradeEvent::New);
+    assert_eq!(u.order.id, "o9");
 }

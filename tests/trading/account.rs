@@ -165,6 +165,28 @@ async fn portfolio_history_seconds_and_nulls() {
 }
 
 #[tokio::test]
+async fn portfolio_history_extreme_timestamps_are_decode_errors_not_panics() {
+    // Found by the fuzz suite: `i64::MIN.abs()` overflowed while telling seconds from millis.
+    for t in [i64::MIN, i64::MAX, -100_000_000_000_000_000] {
+        let s = server().await;
+        expect("GET", "/v2/account/portfolio/history")
+            .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({
+                "timestamp": [t], "equity": ["1"], "timeframe": "1D"
+            })))
+            .mount(&s)
+            .await;
+        let e = client(&s)
+            .portfolio_history(&PortfolioHistoryRequest::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Decode { path, .. } if path == "timestamp"),
+            "{t}: {e}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn portfolio_history_refuses_three_bounds_without_sending() {
     let s = server().await;
     let req = PortfolioHistoryRequest {

@@ -86,3 +86,23 @@ async fn calendar_refuses_reversed_range() {
         Err(Error::InvalidRequest(_))
     ));
 }
+
+#[tokio::test]
+async fn calendar_times_with_multibyte_characters_are_decode_errors() {
+    // Found by the fuzz suite: four bytes, one character, split at byte 2.
+    let s = server().await;
+    expect("GET", "/v2/calendar")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"date":"2022-05-17","open":"09:30","close":"16:00","session_open":"\u{72843}","session_close":"2000"}
+        ])))
+        .mount(&s)
+        .await;
+    let e = client(&s)
+        .calendar(&CalendarRequest::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, alpaca_exec::Error::Decode { message, .. } if message.contains("session_open")),
+        "{e}"
+    );
+}

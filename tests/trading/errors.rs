@@ -359,3 +359,180 @@ async fn rate_limit_is_shared_by_clones() {
         "61st request was not paced: {total:?} (burst {burst:?})"
     );
 }
+
+// ---- errors that name the request, never a secret ------------------------------------------
+
+#[tokio::test]
+async fn api_error_display_names_method_path_status_code_and_request_id() {
+    let s = server().await;
+    expect("GET", "/v2/orders/abc")
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"code": 40410000, "message": "order not found"}))
+                .insert_header("X-Request-ID", "7f3a"),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    let e = client(&s).order("abc", true).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "GET /v2/orders/abc: 404 Not Found (code 40410000): order not found [request id 7f3a]"
+    );
+    let api = e.api().unwrap();
+    assert_eq!(api.method.as_deref(), Some("GET"));
+    assert_eq!(api.path.as_deref(), Some("/v2/orders/abc"));
+    assert!(!e.to_string().contains("nested"), "no query string: {e}");
+}
+
+#[tokio::test]
+async fn status_text_is_not_repeated_for_an_empty_body() {
+    let s = server().await;
+    expect("GET", "/v2/account")
+        .respond_with(ResponseTemplate::new(401))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let e = client(&s).account().await.unwrap_err();
+    assert_eq!(e.to_string(), "GET /v2/account: 401 Unauthorized");
+}
+
+#[tokio::test]
+async fn decode_and_transport_errors_name_the_request_without_its_query() {
+    let s = server().await;
+    expect("GET", "/v2/orders:by_client_order_id")
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{\"id\": 5", "application/json"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let e = client(&s)
+        .order_by_client_order_id("cid-query-value")
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.starts_with("GET /v2/orders:by_client_order_id: could not decode"),
+        "{text}"
+    );
+    assert!(!text.contains("cid-query-value"), "{text}");
+
+    // A timeout: reqwest's own message names the whole URL, query included; ours does not.
+    let slow = server().await;
+    expect("GET", "/v2/orders:by_client_order_id")
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+        .expect(1)
+        .mount(&slow)
+        .await;
+    let c = builder(&slow)
+        .retry_policy(RetryPolicy::NONE)
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let e = c
+        .order_by_client_order_id("cid-query-value")
+        .await
+        .unwrap_err();
+    let text = format!("{e} {e:?}");
+    assert!(text.contains("GET /v2/orders:by_client_order_id"), "{text}");
+    assert!(!text.contains("cid-query-value"), "{text}");
+    assert!(!text.contains("127.0.0.1"), "no host either: {text}");
+}
+
+#[tokio::test]
+async fn error_bodies_echoing_the_headers_never_reveal_the_keys() {
+    // A 401 page (from a proxy, a WAF or Alpaca itself) that echoes the request headers.
+    let echo = format!(
+        "<html><pre>GET /v2/account\nAPCA-API-KEY-ID: {KEY}\nAPCA-API-SECRET-KEY: {SECRET}</pre></html>"
+    );
+    let s = server().await;
+    expect("GET", "/v2/account")
+        .respond_with(ResponseTemplate::new(401).set_body_raw(echo.clone(), "text/html"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    expect("GET", "/v2/clock")
+        .respond_with(ResponseTemplate::new(200).set_body_raw(echo.clone(), "text/html"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    expect("POST", "/v2/orders")
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!({"code": 40310000, "message": format!("bad key {KEY} / {SECRET}")}),
+        ))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(&s);
+    let order = alpaca_exec::OrderRequest::market(
+        "AAPL",
+        alpaca_exec::OrderSide::Buy,
+        alpaca_exec::Qty::Shares(1.into()),
+    )
+    .build()
+    .unwrap();
+    for e in [
+        c.account().await.unwrap_err(),
+        c.clock().await.unwrap_err(),
+        c.submit_order(&order).await.unwrap_err(),
+    ] {
+        let text = format!("{e} | {e:?}");
+        assert!(!text.contains(SECRET), "{text}");
+        assert!(!text.contains(KEY), "{text}");
+        assert!(text.contains("<redacted>"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn extreme_wait_headers_on_429_401_503_do_not_panic() {
+    let far = "Fri, 31 Dec 9999 23:59:59 GMT";
+    let quick = RetryPolicy {
+        max_retries: 1,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(20),
+    };
+    for value in [
+        "1e300",
+        "99999999999999999999",
+        "-3",
+        "NaN",
+        far,
+        "18446744073709551616",
+    ] {
+        for status in [429u16, 401, 503] {
+            let s = server().await;
+            expect("GET", "/v2/clock")
+                .respond_with(
+                    ResponseTemplate::new(status)
+                        .insert_header("Retry-After", value)
+                        .insert_header("X-RateLimit-Reset", "18446744073709551615"),
+                )
+                .mount(&s)
+                .await;
+            let c = builder(&s).retry_policy(quick).build().unwrap();
+            let started = Instant::now();
+            let e = c.clock().await.unwrap_err();
+            assert_eq!(e.status(), Some(status), "{value}: {e}");
+            // Waits are capped by the policy: two attempts with at most 20 ms between them.
+            assert!(started.elapsed() < Duration::from_secs(3), "{value}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn base_url_copied_with_v2_does_not_double_it() {
+    let s = server().await;
+    expect("GET", "/v2/clock")
+        .respond_with(json_fixture("trading_get_clock.json"))
+        .expect(2)
+        .mount(&s)
+        .await;
+    for base in [format!("{}/v2", s.uri()), format!("{}/v2/", s.uri())] {
+        builder(&s)
+            .trading_base_url(base)
+            .build()
+            .unwrap()
+            .clock()
+            .await
+            .unwrap();
+    }
+}

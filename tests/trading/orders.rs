@@ -527,3 +527,15 @@ async fn no_retry_policy_means_one_attempt() {
     assert_eq!(e.status(), Some(503));
     assert!(e.is_retryable());
 }
+
+#[test]
+fn remaining_qty_of_absurd_quantities_does_not_overflow() {
+    let mut o: alpaca_exec::Order =
+        serde_json::from_str(&fixture("trading_get_order_by_id.json")).unwrap();
+    o.qty = Some(rust_decimal::Decimal::MAX);
+    o.filled_qty = rust_decimal::Decimal::MIN;
+    assert_eq!(o.remaining_qty(), None);
+    o.qty = Some(dec!(10));
+    o.filled_qty = dec!(4);
+    assert_eq!(o.remaining_qty(), Some(dec!(6)));
+}

@@ -102,8 +102,12 @@ async fn close_position_refuses_bad_amounts_without_sending() {
     let c = client(&s);
     for how in [
         ClosePosition::Qty(dec!(0)),
+        ClosePosition::Qty(dec!(-1)),
+        ClosePosition::Qty(rust_decimal::Decimal::new(1, 28)),
+        ClosePosition::Qty(rust_decimal::Decimal::MAX),
         ClosePosition::Percentage(dec!(0)),
         ClosePosition::Percentage(dec!(100.5)),
+        ClosePosition::Percentage(dec!(12.0000000001)),
     ] {
         assert!(matches!(
             c.close_position("AAPL", how).await,
@@ -175,4 +179,43 @@ async fn exercise_option_posts_without_body() {
     let e = c.exercise_option("SPY250620C00500000").await.unwrap_err();
     assert_eq!(e.status(), Some(403));
     assert_eq!(e.api().unwrap().code, Some(40310000));
+}
+
+#[tokio::test]
+async fn do_not_exercise_posts_without_body_and_is_retried_after_5xx() {
+    let s = server().await;
+    first_then(
+        &s,
+        "POST",
+        "/v2/positions/AAPL250620C00100000/do-not-exercise",
+        ResponseTemplate::new(503),
+        ResponseTemplate::new(200),
+    )
+    .await;
+    expect("POST", "/v2/positions/SPY250620P00500000/do-not-exercise")
+        .and(NoBody)
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!({"code": 40310001, "message": "cannot submit DNE for short position"}),
+        ))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(&s);
+    c.do_not_exercise("AAPL250620C00100000").await.unwrap();
+    for r in received(
+        &s,
+        "POST",
+        "/v2/positions/AAPL250620C00100000/do-not-exercise",
+    )
+    .await
+    {
+        assert!(r.body.is_empty(), "no body is sent");
+    }
+    let e = c.do_not_exercise("SPY250620P00500000").await.unwrap_err();
+    assert_eq!(e.api().unwrap().code, Some(40310001));
+    assert!(e.to_string().contains("short position"), "{e}");
+    assert!(matches!(
+        c.do_not_exercise(" ").await,
+        Err(Error::InvalidRequest(_))
+    ));
 }

@@ -2,6 +2,7 @@
 //! and environment overrides. Everything is validated at load, and an error names the key.
 
 use alpaca_exec::data::TimeFrame;
+use alpaca_exec::risk::EventFilterConfig;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -21,6 +22,8 @@ pub struct Config {
     pub paths: PathsConfig,
     pub backtest: BacktestConfig,
     #[serde(default)]
+    pub event_filter: EventFilterSection,
+    #[serde(default)]
     pub accounts: BTreeMap<String, AccountProfile>,
     #[serde(default)]
     pub strategies: BTreeMap<String, StrategyConfig>,
@@ -34,6 +37,35 @@ pub struct ExecutionConfig {
     pub max_concurrent_positions: u32,
     pub max_total_allocation: Decimal,
     pub daily_loss_halt: Decimal,
+}
+
+/// `[event_filter]`: `enabled` (default false) and the library's `EventFilterConfig` settings
+/// beside it in the same table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventFilterSection {
+    pub enabled: bool,
+    pub settings: EventFilterConfig,
+}
+
+impl<'de> Deserialize<'de> for EventFilterSection {
+    // Not `#[serde(flatten)]`: a flattened struct silently ignores unknown keys, and a
+    // misspelt setting must be refused like everywhere else in the file.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut table = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let enabled = match table.remove("enabled") {
+            None => false,
+            Some(serde_json::Value::Bool(b)) => b,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "enabled must be true or false, not {other}"
+                )));
+            }
+        };
+        let settings = EventFilterConfig::deserialize(serde_json::Value::Object(table))
+            .map_err(D::Error::custom)?;
+        Ok(Self { enabled, settings })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -256,16 +288,18 @@ impl Config {
                 .map_err(|_| ConfigError(format!("environment variable {name}={v:?} is not valid")))
         }
         let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let flag = |name: &str, v: &str| match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => err(format!(
+                "environment variable {name}={v:?} is not a boolean"
+            )),
+        };
         if let Some(v) = get("SIGNAL_EXECUTION_ENABLED") {
-            self.execution.enabled = match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => true,
-                "0" | "false" | "no" | "off" => false,
-                _ => {
-                    return err(format!(
-                        "environment variable SIGNAL_EXECUTION_ENABLED={v:?} is not a boolean"
-                    ));
-                }
-            };
+            self.execution.enabled = flag("SIGNAL_EXECUTION_ENABLED", &v)?;
+        }
+        if let Some(v) = get("SIGNAL_EVENT_FILTER_ENABLED") {
+            self.event_filter.enabled = flag("SIGNAL_EVENT_FILTER_ENABLED", &v)?;
         }
         if let Some(v) = get("SIGNAL_MAX_CAPITAL_PER_TRADE") {
             self.execution.max_capital_per_trade = parse("SIGNAL_MAX_CAPITAL_PER_TRADE", &v)?;
@@ -320,6 +354,10 @@ impl Config {
             return err("paths.data_dir must not be empty");
         }
         positive("backtest.start_equity", self.backtest.start_equity)?;
+        self.event_filter
+            .settings
+            .validate()
+            .map_err(|e| ConfigError(format!("event_filter.{e}")))?;
         if self.backtest.days < 60 {
             return err("backtest.days must be at least 60 (the slow indicators need history)");
         }
@@ -585,6 +623,37 @@ mod tests {
         assert!(e.0.contains("must not be in the config file"), "{e}");
         let e = with(|t| t.replace("key_id_env = \"APCA_API_KEY_ID\"\nsecret_key_env = \"APCA_API_SECRET_KEY\"\n\n[accounts.options]", "credentials_file = \"/x\"\nkey_id_env = \"A\"\nsecret_key_env = \"B\"\n\n[accounts.options]")).unwrap_err();
         assert!(e.0.contains("more than one credentials source"), "{e}");
+    }
+
+    #[test]
+    fn the_event_filter_is_off_by_default_and_its_settings_are_checked() {
+        let c = Config::load(None, &no_env).unwrap();
+        assert!(!c.event_filter.enabled, "off by default");
+        assert_eq!(c.event_filter.settings, EventFilterConfig::default());
+        let on = |k: &str| (k == "SIGNAL_EVENT_FILTER_ENABLED").then(|| "on".to_string());
+        assert!(Config::load(None, &on).unwrap().event_filter.enabled);
+        let c = with(|t| {
+            t.replace("news_threshold = 10", "news_threshold = 3")
+                .replace("on_error = \"allow\"", "on_error = \"block\"")
+        })
+        .unwrap();
+        assert_eq!(c.event_filter.settings.news_threshold, 3);
+        assert_eq!(
+            c.event_filter.settings.on_error,
+            alpaca_exec::risk::OnLookupError::Block
+        );
+        let e = with(|t| t.replace("news_window_hours = 24", "news_window_hours = 0")).unwrap_err();
+        assert!(e.0.contains("event_filter.news_window_hours"), "{e}");
+        let e = with(|t| t.replace("news_threshold = 10", "news_treshold = 10")).unwrap_err();
+        assert!(e.0.contains("news_treshold"), "a typo is refused: {e}");
+        // A file written before the filter existed still loads, with the filter off.
+        let c = with(|t| {
+            let start = t.find("[event_filter]").unwrap();
+            let end = t.find("# Account profiles").unwrap();
+            format!("{}{}", &t[..start], &t[end..])
+        })
+        .unwrap();
+        assert!(!c.event_filter.enabled);
     }
 
     #[test]

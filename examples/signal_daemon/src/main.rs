@@ -21,6 +21,7 @@ mod daemon;
 #[cfg(test)]
 #[path = "../../../tests/engine/fake/mod.rs"]
 mod fake;
+mod logging;
 mod policy;
 mod sample_data;
 mod strategies;
@@ -41,6 +42,15 @@ struct Cli {
     /// Configuration file (TOML or JSON); the embedded defaults when absent.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Log lines as text (coloured only on a terminal) or JSON, one object per line.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "SIGNAL_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -128,13 +138,7 @@ async fn main() -> ExitCode {
         Command::Start { .. } | Command::Monitor { .. } => "info",
         _ => "warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init(cli.log_format, level);
     let env = |k: &str| std::env::var(k).ok();
     let cfg = match Config::load(cli.config.as_deref(), &env) {
         Ok(c) => c,

@@ -10,7 +10,8 @@ use crate::daemon::venue::VenueKind;
 use crate::daemon::{Control, Daemon, Options};
 use crate::fake::Fake;
 use alpaca_exec::exec::{entry_client_order_id, exit_client_order_id};
-use alpaca_exec::store::PositionStatus;
+use alpaca_exec::risk::EventBlock;
+use alpaca_exec::store::{PositionStatus, SkipReason};
 use alpaca_exec::strategy::{Intent, Signal};
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::America::New_York;
@@ -273,6 +274,65 @@ async fn scripted_day_queues_the_after_close_signal_and_buys_at_the_open_once() 
     assert!(
         commands::close(&rt, "AAPL", &mut out).await.is_err(),
         "nothing left to close"
+    );
+}
+
+#[tokio::test]
+async fn the_event_filter_keeps_the_queued_entry_out_ahead_of_a_reverse_split() {
+    let fake = Fake::start().await;
+    mount_market(&fake).await;
+    fake.quote("AAPL", dec!(109.95), dec!(110.05));
+    // Asked at Tuesday's open, for the broker's date (the fake's clock always says Monday
+    // 2024-03-04) plus the 3-day window and the month of process-date lag: a 1-for-10 reverse
+    // split on Wednesday.
+    Mock::given(method("GET"))
+        .and(path("/v1/corporate-actions"))
+        .respond_with(|req: &Request| {
+            assert_eq!(query(req, "symbols").as_deref(), Some("AAPL"));
+            assert_eq!(query(req, "start").as_deref(), Some("2024-03-04"));
+            assert_eq!(query(req, "end").as_deref(), Some("2024-04-07"));
+            ResponseTemplate::new(200).set_body_json(json!({
+                "corporate_actions": {"reverse_splits": [{
+                    "id": "rs-aapl", "symbol": "AAPL", "old_rate": 10, "new_rate": 1,
+                    "process_date": "2024-03-06", "ex_date": "2024-03-06"
+                }]},
+                "next_page_token": null
+            }))
+        })
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = trend_only();
+    cfg.event_filter.enabled = true;
+
+    // The 16:05 run queues the entry (no lookup while the market is closed); Tuesday's open
+    // runs it through the filter, which skips it.
+    let daemon = run_between(
+        &cfg,
+        &fake,
+        dir.path(),
+        ny(d(2024, 3, 4), 15, 0),
+        ny(d(2024, 3, 5), 10, 0),
+    )
+    .await;
+    assert_eq!(fake.posts().await, 0, "no order ahead of the split");
+    let st = &daemon.status().strategies["daily_trend"];
+    assert_eq!((st.signals, st.executed, st.skipped), (1, 0, 1), "{st:?}");
+    drop(daemon);
+    let rt = runtime(&cfg, &fake, dir.path());
+    let records = rt.venues["equity"].store.signals().await.unwrap();
+    let decision = records[0].decision.as_ref().unwrap();
+    match &decision.skip {
+        Some(SkipReason::EventAhead {
+            event: EventBlock::CorporateAction { id, date, .. },
+        }) => assert_eq!((id.as_str(), *date), ("rs-aapl", d(2024, 3, 6))),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        decision.detail.contains("reverse split"),
+        "{}",
+        decision.detail
     );
 }
 

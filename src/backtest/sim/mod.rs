@@ -255,13 +255,7 @@ pub struct SimBroker {
 }
 
 fn rejected(msg: impl Into<String>) -> Error {
-    Error::Api(ApiError {
-        status: 422,
-        code: Some(42210000),
-        message: msg.into(),
-        request_id: None,
-        retry_after: None,
-    })
+    ApiError::new(422, Some(42210000), msg).into()
 }
 
 impl SimBroker {

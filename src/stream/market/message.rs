@@ -10,6 +10,7 @@
 
 use super::subscriptions::Subscriptions;
 use crate::data::{Bar, Quote, Trade};
+use crate::stream::frame;
 use crate::stream::value::AnyValue;
 use crate::wire;
 use chrono::{DateTime, Utc};
@@ -149,8 +150,8 @@ fn data_only(codec: Codec, frame: &[u8]) -> Vec<MarketMessage> {
 /// Appends the messages of `frame` to `out`.
 pub(crate) fn decode_frame(codec: Codec, frame: &[u8], out: &mut Vec<Inbound>) {
     let fast: Result<Batch, String> = match codec {
-        Codec::Json => serde_json::from_slice(frame).map_err(|e| e.to_string()),
-        Codec::MsgPack => rmp_serde::from_slice(frame).map_err(|e| e.to_string()),
+        Codec::Json => frame::json(frame),
+        Codec::MsgPack => frame::msgpack(frame),
     };
     match fast {
         Ok(Batch(batch)) => out.extend(batch),
@@ -160,8 +161,8 @@ pub(crate) fn decode_frame(codec: Codec, frame: &[u8], out: &mut Vec<Inbound>) {
 
 fn decode_slowly(codec: Codec, frame: &[u8], fast_error: &str, out: &mut Vec<Inbound>) {
     let tree: Result<AnyValue, String> = match codec {
-        Codec::Json => serde_json::from_slice(frame).map_err(|e| e.to_string()),
-        Codec::MsgPack => rmp_serde::from_slice(frame).map_err(|e| e.to_string()),
+        Codec::Json => frame::json(frame),
+        Codec::MsgPack => frame::msgpack(frame),
     };
     let messages = match tree {
         Ok(AnyValue(Value::Array(items))) => items,
@@ -407,6 +408,71 @@ fn required<E: de::Error>(symbol: Option<String>) -> Result<String, E> {
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    /// Runs `f` on a thread with the stack a Tokio worker gets (2 MiB), where the stream
+    /// decoders run: a decoder without a depth limit overflows it (and aborts the process) on
+    /// a few hundred bytes of nesting in a debug build.
+    fn on_worker_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    /// MessagePack: `levels` one-element arrays (`0x91`) around `inner`.
+    fn nested_msgpack(levels: usize, inner: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x91u8; levels];
+        v.extend_from_slice(inner);
+        v
+    }
+
+    #[test]
+    fn deeply_nested_frames_are_skipped_without_overflowing_the_stack() {
+        on_worker_stack(|| {
+            // 600 bytes, 599 levels: the frame of the fault probe.
+            let frame = nested_msgpack(599, &[0xc0]);
+            assert_eq!(frame.len(), 600);
+            assert!(MarketMessage::decode_msgpack(&frame).is_empty());
+            // The nesting inside a message: {"T": "q", "c": [[[...]]]}.
+            let mut frame = vec![0x91, 0x82, 0xa1, b'T', 0xa1, b'q', 0xa1, b'c'];
+            frame.extend(nested_msgpack(2000, &[0xc0]));
+            assert!(MarketMessage::decode_msgpack(&frame).is_empty());
+            // A map of maps: {"a": {"a": ...}}.
+            let frame: Vec<u8> = std::iter::repeat_n([0x81, 0xa1, b'a'], 3000)
+                .flatten()
+                .chain([0xc0])
+                .collect();
+            assert!(MarketMessage::decode_msgpack(&frame).is_empty());
+            let deep = "[".repeat(5000) + &"]".repeat(5000);
+            assert!(MarketMessage::decode_json(deep.as_bytes()).is_empty());
+            // Just inside the limits: kept as an unknown message with its raw value.
+            let deep = format!(
+                r#"[{{"T":"zz","c":{}1{}}}]"#,
+                "[".repeat(124),
+                "]".repeat(124)
+            );
+            assert_eq!(MarketMessage::decode_json(deep.as_bytes()).len(), 1);
+            let mut frame = vec![0x91, 0x82, 0xa1, b'T', 0xa2, b'z', b'z', 0xa1, b'c'];
+            frame.extend(nested_msgpack(frame::MAX_MSGPACK_DEPTH - 3, &[0xc0]));
+            assert_eq!(MarketMessage::decode_msgpack(&frame).len(), 1);
+            let deep = format!(
+                r#"[{{"T":"q","c":{}1{}}}]"#,
+                "[".repeat(5000),
+                "]".repeat(5000)
+            );
+            assert!(MarketMessage::decode_json(deep.as_bytes()).is_empty());
+        });
+    }
+
+    #[test]
+    fn ordinary_nesting_still_decodes() {
+        // A real message nests three levels (frame, message, conditions); a limit far above
+        // that leaves every message Alpaca sends alone.
+        let frame = br#"[{"T":"t","S":"AAPL","i":1,"x":"V","p":1.5,"s":1,"c":["@","I"],"t":"2024-01-02T15:00:00Z","z":"C"}]"#;
+        assert_eq!(MarketMessage::decode_json(frame).len(), 1);
+    }
 
     fn json(frame: &str) -> Vec<Inbound> {
         let mut out = Vec::new();

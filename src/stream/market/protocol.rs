@@ -81,10 +81,13 @@ impl Protocol for MarketProtocol {
                 Inbound::Success(msg) => tracing::debug!(msg, "market data stream success"),
                 // Requests the server refused without giving up on the connection.
                 Inbound::Error { code, message } if matches!(code, 400 | 403 | 410) => {
+                    let message = self.credentials.redact(&message);
                     tracing::warn!(code, message, "market data stream refused a request");
                     out.push(Action::Emit(MarketMessage::ServerError { code, message }));
                 }
                 Inbound::Error { code, message } => {
+                    // The server's words, which a misbehaving server could fill with the keys.
+                    let message = self.credentials.redact(&message);
                     out.push(Action::Fail(StreamError::from_server(code, message)));
                 }
             }

@@ -88,3 +88,45 @@ impl TradeUpdatesBuilder {
         events
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Client;
+
+    fn stream_url(base: &str) -> String {
+        let c = Client::builder()
+            .credentials("k", "s")
+            .trading_base_url(base)
+            .build()
+            .unwrap();
+        c.trade_updates().url
+    }
+
+    #[test]
+    fn the_stream_url_follows_the_trading_host_and_prefix() {
+        for (base, want) in [
+            (
+                "https://paper-api.alpaca.markets",
+                "wss://paper-api.alpaca.markets/stream",
+            ),
+            (
+                "https://paper-api.alpaca.markets/v2",
+                "wss://paper-api.alpaca.markets/stream",
+            ),
+            (
+                "https://api.alpaca.markets./v2/",
+                "wss://api.alpaca.markets/stream",
+            ),
+            (
+                "http://127.0.0.1:8080/proxy/alpaca",
+                "ws://127.0.0.1:8080/proxy/alpaca/stream",
+            ),
+            (
+                "http://127.0.0.1:8080/proxy/v2",
+                "ws://127.0.0.1:8080/proxy/stream",
+            ),
+        ] {
+            assert_eq!(stream_url(base), want, "{base}");
+        }
+    }
+}

@@ -50,9 +50,11 @@ impl TradeProtocol {
                         .get("message")
                         .and_then(Value::as_str)
                         .unwrap_or_default();
-                    out.push(Action::Fail(StreamError::AuthFailed(format!(
-                        "status {status:?} {message}"
-                    ))));
+                    // The server's words, which a misbehaving server could fill with the keys.
+                    let creds = &self.client.transport().credentials;
+                    out.push(Action::Fail(StreamError::AuthFailed(
+                        creds.redact(&format!("status {status:?} {message}")),
+                    )));
                 }
             }
             "listening" => {
@@ -60,9 +62,11 @@ impl TradeProtocol {
                 if streams.is_some_and(|s| s.iter().any(|s| s == "trade_updates")) {
                     out.push(Action::Ready);
                 } else {
+                    let creds = &self.client.transport().credentials;
                     out.push(Action::Fail(StreamError::Server {
                         code: 0,
-                        message: format!("server did not confirm trade_updates: {data}"),
+                        message: creds
+                            .redact(&format!("server did not confirm trade_updates: {data}")),
                     }));
                 }
             }
@@ -93,7 +97,7 @@ impl TradeProtocol {
             return Ok(Vec::new());
         };
         let lookback = chrono::Duration::from_std(self.recovery_lookback).unwrap_or_default();
-        let mut after = since - lookback;
+        let mut after = since.checked_sub_signed(lookback).unwrap_or(since);
         let mut orders = Vec::new();
         for _ in 0..MAX_RECOVERY_PAGES {
             let page = self
@@ -152,7 +156,7 @@ impl Protocol for TradeProtocol {
     }
 
     fn on_frame(&mut self, frame: &[u8], out: &mut Vec<Action<TradeMessage>>) {
-        match serde_json::from_slice::<Value>(frame) {
+        match crate::stream::frame::json::<Value>(frame) {
             Ok(raw) => self.on_message(raw, out),
             Err(e) if self.authorized => {
                 let text = String::from_utf8_lossy(&frame[..frame.len().min(200)]);

@@ -102,7 +102,7 @@ impl Tracker {
                 "too many open orders to track; this one is recovered only if listed recently"
             );
         }
-        if let Some(t) = u.time() {
+        if let Some(t) = u.time().filter(|t| plausible(*t)) {
             self.last_event = Some(self.last_event.map_or(t, |s| s.max(t)));
         }
         true
@@ -134,7 +134,11 @@ impl Tracker {
             let update = TradeUpdate {
                 timestamp: order.updated_at.or(order.filled_at),
                 price: if fill { order.filled_avg_price } else { None },
-                qty: fill.then(|| order.filled_qty - known.unwrap_or_default()),
+                // Both quantities come from the network: a subtraction that overflows has no
+                // answer, and the update goes out without a quantity rather than panicking.
+                qty: fill
+                    .then(|| order.filled_qty.checked_sub(known.unwrap_or_default()))
+                    .flatten(),
                 position_qty: None,
                 execution_id: None,
                 recovered: true,
@@ -147,6 +151,14 @@ impl Tracker {
         }
         out
     }
+}
+
+/// An event time recovery can start from: not before 2000 (Alpaca did not exist) and not more
+/// than a day ahead of this clock. A server's garbage timestamp would otherwise move the recovery
+/// window out of reach (year 9999: nothing is ever recovered again) or overflow it.
+fn plausible(t: DateTime<Utc>) -> bool {
+    use chrono::Datelike;
+    t.year() >= 2000 && t <= Utc::now() + chrono::TimeDelta::days(1)
 }
 
 #[cfg(test)]
@@ -214,6 +226,41 @@ mod tests {
         );
         assert_eq!(t.since().unwrap().to_rfc3339(), "2024-01-02T15:00:04+00:00");
         assert_eq!(t.open_order_ids().collect::<Vec<_>>(), vec!["o1"]);
+    }
+
+    #[test]
+    fn absurd_event_times_and_quantities_do_not_move_recovery_or_panic() {
+        let mut t = Tracker::new(100);
+        for (i, time) in [
+            "-262143-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "1970-01-01T00:00:00Z",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let u = update("new", &format!("o{i}"), "new", "0", None, time);
+            assert!(t.observe(&u));
+        }
+        assert_eq!(
+            t.since(),
+            None,
+            "no garbage time becomes the recovery start"
+        );
+        let real = update("new", "ok", "new", "0", None, "2024-01-02T15:00:00Z");
+        assert!(t.observe(&real));
+        assert_eq!(t.since().unwrap().to_rfc3339(), "2024-01-02T15:00:00+00:00");
+
+        // A fill whose quantities overflow when subtracted.
+        let mut t = Tracker::new(100);
+        let mut first = update("new", "big", "new", "0", None, "2024-01-02T15:00:00Z");
+        first.order.filled_qty = Decimal::MIN;
+        assert!(t.observe(&first));
+        let mut now = update("fill", "big", "filled", "0", None, "2024-01-02T15:01:00Z").order;
+        now.filled_qty = Decimal::MAX;
+        let got = t.recover(vec![now]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].qty, None);
     }
 
     #[test]

@@ -3,12 +3,13 @@
 mod model;
 mod request;
 pub(crate) mod resolve;
+pub(crate) mod rules;
 
 pub use model::{Order, OrderClass, OrderStatus, OrderType, TimeInForce};
 pub use request::{
-    Leg, MAX_CLIENT_ORDER_ID_LEN, MultiLegBuilder, OrderBuilder, OrderKind, OrderRequest, Qty,
-    ReplaceOrder, StopLoss, Trail,
+    Leg, MultiLegBuilder, OrderBuilder, OrderKind, OrderRequest, Qty, ReplaceOrder, StopLoss, Trail,
 };
+pub use rules::MAX_CLIENT_ORDER_ID_LEN;
 
 use crate::client::Client;
 use crate::client::transport::{Api, Request};
@@ -122,23 +123,32 @@ pub struct ErrorBody {
 }
 
 impl OrderRequest {
-    /// Submits the order. See [`Client::submit_order`].
+    /// Submits the order and settles an unknown outcome by its `client_order_id`: the same as
+    /// [`Client::submit_order_and_resolve`]. Sending the same `OrderRequest` again after an
+    /// error is safe (it keeps its id, and Alpaca refuses a reused id).
     pub async fn send(&self, client: &Client) -> Result<Order> {
-        client.submit_order(self).await
+        client.submit_order_and_resolve(self).await
     }
 }
 
 impl OrderBuilder {
-    /// Builds, validates and submits the order.
+    /// Builds, validates and submits the order, settling an unknown outcome by its
+    /// `client_order_id` (see [`Client::submit_order_and_resolve`]).
+    ///
+    /// Without [`OrderBuilder::client_order_id`], every build draws a fresh random id, so
+    /// building the order again after an error makes a *new* order. To retry safely, either
+    /// keep the built [`OrderRequest`] and call [`OrderRequest::send`] again, or set an id of
+    /// your own that names the intent (e.g. `"aapl-entry-2025-06-02"`): an
+    /// [`Error::OutcomeUnknown`] names the id in [`Error::client_order_id`].
     pub async fn send(self, client: &Client) -> Result<Order> {
-        client.submit_order(&self.build()?).await
+        self.build()?.send(client).await
     }
 }
 
 impl MultiLegBuilder {
-    /// Builds, validates and submits the order.
+    /// Builds, validates and submits the order; see [`OrderBuilder::send`].
     pub async fn send(self, client: &Client) -> Result<Order> {
-        client.submit_order(&self.build()?).await
+        self.build()?.send(client).await
     }
 }
 
@@ -150,9 +160,29 @@ impl Client {
     /// [`Client::submit_order_and_resolve`] (or your own lookup by
     /// [`OrderRequest::client_order_id`]) to find out. A 429 is retried: Alpaca refused it
     /// without acting on it.
+    ///
+    /// An unknown outcome names the order's `client_order_id` ([`Error::client_order_id`]). A
+    /// success whose body cannot be decoded is an unknown outcome too: Alpaca accepted
+    /// *something*, so the order must be looked up, not sent again under a new id.
     pub async fn submit_order(&self, order: &OrderRequest) -> Result<Order> {
+        let id = order.client_order_id();
         let req = Request::post(Api::Trading, &["v2", "orders"], order)?;
-        self.transport().json(&req).await
+        let resp = self
+            .transport()
+            .send(&req)
+            .await
+            .map_err(|e| e.for_order(id))?;
+        self.transport().decode(&resp).map_err(|e| {
+            Error::OutcomeUnknown {
+                method: "POST".into(),
+                path: req.path(),
+                reason: format!("the {} answer could not be read: {e}", resp.status),
+                status: Some(resp.status.as_u16()),
+                timed_out: false,
+                client_order_id: None,
+            }
+            .for_order(id)
+        })
     }
 
     /// Submits an order and, if the outcome is unknown, settles it by its `client_order_id`:
@@ -171,8 +201,12 @@ impl Client {
     ///    the `client_order_id`), never a 404: look it up again later, do not re-send it.
     ///
     /// If the outcome is still unknown after that (the lookup failed, or the re-send failed
-    /// otherwise than as a duplicate), the original [`Error::OutcomeUnknown`] is returned with
-    /// what followed added to its reason.
+    /// otherwise than as a duplicate), the error is the original [`Error::OutcomeUnknown`] with
+    /// what followed added to its reason, naming the `client_order_id`
+    /// ([`Error::client_order_id`]): look the order up by it later, or send this same request
+    /// again (same id), never a rebuilt one with a fresh id.
+    ///
+    /// [`OrderRequest::send`] and the builders' `send` take this path.
     pub async fn submit_order_and_resolve(&self, order: &OrderRequest) -> Result<Order> {
         let id = order.client_order_id();
         let retry = self.transport().retry;
@@ -183,6 +217,7 @@ impl Client {
             |n| (n <= retry.max_retries).then(|| retry.backoff(n)),
         )
         .await
+        .map_err(|e| e.for_order(id))
     }
 
     /// `GET /v2/orders/{order_id}`; `nested` includes legs.

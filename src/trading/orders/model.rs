@@ -237,8 +237,11 @@ impl Order {
         OccSymbol::parse(&self.symbol).ok()
     }
 
-    /// Quantity not yet filled, if the order has a quantity.
+    /// Quantity not yet filled, if the order has a quantity (and `None` for quantities so
+    /// absurd that their difference overflows: both come from the network).
     pub fn remaining_qty(&self) -> Option<Decimal> {
-        self.qty.map(|q| (q - self.filled_qty).max(Decimal::ZERO))
+        self.qty
+            .and_then(|q| q.checked_sub(self.filled_qty))
+            .map(|r| r.max(Decimal::ZERO))
     }
 }

@@ -4,19 +4,22 @@
 //! `POST /v2/orders` description in Alpaca's OpenAPI file): qty xor notional, notional and
 //! fractional quantities only for market day orders, extended hours only for limit day orders,
 //! whole-contract option orders without notional or extended hours, and the multi-leg rules
-//! (2-4 distinct legs, ratios in lowest terms, market or limit only). Refusing early gives a
-//! clear message and spends no rate-limit budget.
+//! (2-4 distinct legs on one underlying, ratios in lowest terms, market or limit only). The
+//! rules on single values (symbol shape, price increments, quantity precision and bounds,
+//! `client_order_id`) live in `rules.rs`. Refusing early gives a clear message and spends no
+//! rate-limit budget.
 
 use super::model::{OrderClass, OrderType, TimeInForce};
-use crate::error::{Error, Result};
+use super::rules::{
+    OrderSymbol, Tick, check_client_order_id, check_net_price, check_notional, check_price,
+    check_qty, invalid, order_symbol, positive,
+};
+use crate::error::Result;
 use crate::options::OccSymbol;
 use crate::trading::common::{OrderSide, PositionIntent};
 use crate::wire::decimal_str;
 use rust_decimal::Decimal;
 use serde::Serialize;
-
-/// Longest `client_order_id` Alpaca accepts.
-pub const MAX_CLIENT_ORDER_ID_LEN: usize = 128;
 
 /// How much to trade: a quantity or a dollar amount, never both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,30 +335,6 @@ pub struct OrderBuilder {
     position_intent: Option<PositionIntent>,
 }
 
-fn invalid<T>(msg: impl Into<String>) -> Result<T> {
-    Err(Error::InvalidRequest(msg.into()))
-}
-
-fn positive(what: &str, v: Decimal) -> Result<()> {
-    if v <= Decimal::ZERO {
-        return invalid(format!("{what} must be positive, got {v}"));
-    }
-    Ok(())
-}
-
-fn check_client_order_id(id: &str) -> Result<()> {
-    if id.trim().is_empty() {
-        return invalid("client_order_id must not be empty");
-    }
-    if id.chars().count() > MAX_CLIENT_ORDER_ID_LEN {
-        return invalid(format!(
-            "client_order_id is {} characters; Alpaca allows at most {MAX_CLIENT_ORDER_ID_LEN}",
-            id.chars().count()
-        ));
-    }
-    Ok(())
-}
-
 /// A fresh random id: `ax-` and 32 hex digits (128 bits).
 fn generate_client_order_id() -> String {
     format!("ax-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
@@ -440,38 +419,42 @@ impl OrderBuilder {
 
     /// Validates and builds the request.
     pub fn build(self) -> Result<OrderRequest> {
-        let symbol = self.symbol.trim().to_owned();
-        if symbol.is_empty() {
-            return invalid("symbol must not be empty");
-        }
-        let is_option = OccSymbol::looks_like(&symbol);
+        let (symbol, is_option) = match order_symbol(&self.symbol)? {
+            OrderSymbol::Option(s) => (s, true),
+            OrderSymbol::Other(s) => (s, false),
+        };
+        let tick = if is_option {
+            Tick::Option
+        } else {
+            Tick::Equity
+        };
         let (qty, notional) = match self.qty {
             Qty::Shares(q) => {
-                positive("qty", q)?;
+                check_qty("qty", q)?;
                 (Some(q), None)
             }
             Qty::Notional(n) => {
-                positive("notional", n)?;
+                check_notional(n)?;
                 (None, Some(n))
             }
         };
         let (order_type, limit_price, stop_price, trail_price, trail_percent) = match self.kind {
             OrderKind::Market => (OrderType::Market, None, None, None, None),
             OrderKind::Limit(l) => {
-                positive("limit_price", l)?;
+                check_price("limit_price", l, tick)?;
                 (OrderType::Limit, Some(l), None, None, None)
             }
             OrderKind::Stop(s) => {
-                positive("stop_price", s)?;
+                check_price("stop_price", s, tick)?;
                 (OrderType::Stop, None, Some(s), None, None)
             }
             OrderKind::StopLimit { stop, limit } => {
-                positive("stop_price", stop)?;
-                positive("limit_price", limit)?;
+                check_price("stop_price", stop, tick)?;
+                check_price("limit_price", limit, tick)?;
                 (OrderType::StopLimit, Some(limit), Some(stop), None, None)
             }
             OrderKind::TrailingStop(Trail::Price(p)) => {
-                positive("trail_price", p)?;
+                check_price("trail_price", p, tick)?;
                 (OrderType::TrailingStop, None, None, Some(p), None)
             }
             OrderKind::TrailingStop(Trail::Percent(p)) => {
@@ -561,7 +544,7 @@ impl OrderBuilder {
                     return invalid("an oto order needs exactly one of take_profit or stop_loss");
                 }
                 if let Some(tp) = self.take_profit {
-                    positive("take_profit.limit_price", tp)?;
+                    check_price("take_profit.limit_price", tp, Tick::Equity)?;
                 }
                 if let Some(sl) = self.stop_loss {
                     check_stop_loss(sl)?;
@@ -612,16 +595,17 @@ impl OrderBuilder {
     }
 }
 
+/// Exits exist only on equity orders (options cannot carry them), so equity increments apply.
 fn check_stop_loss(sl: StopLoss) -> Result<()> {
-    positive("stop_loss.stop_price", sl.stop_price)?;
+    check_price("stop_loss.stop_price", sl.stop_price, Tick::Equity)?;
     if let Some(l) = sl.limit_price {
-        positive("stop_loss.limit_price", l)?;
+        check_price("stop_loss.limit_price", l, Tick::Equity)?;
     }
     Ok(())
 }
 
 fn check_exits(side: &OrderSide, tp: Decimal, sl: StopLoss, class: &OrderClass) -> Result<()> {
-    positive("take_profit.limit_price", tp)?;
+    check_price("take_profit.limit_price", tp, Tick::Equity)?;
     check_stop_loss(sl)?;
     // For a bracket, exits protect the entry side: a long's profit target sits above its stop.
     // For an OCO (itself the exit of a long, so a sell), the same geometry applies.
@@ -704,9 +688,29 @@ impl MultiLegBuilder {
         if self.qty == 0 {
             return invalid("multi-leg qty (strategy units) must be at least 1");
         }
+        check_qty("qty", Decimal::from(self.qty))?;
         let n = self.legs.len();
         if !(2..=4).contains(&n) {
             return invalid(format!("a multi-leg order needs 2 to 4 legs, got {n}"));
+        }
+        // Alpaca's multi-leg orders are strategies on one underlying. Roots stand for it here:
+        // the OCC symbol carries nothing else, so SPX and SPXW legs count as different.
+        if let Some(first) = self.legs.first()
+            && let Some(other) = self
+                .legs
+                .iter()
+                .find(|l| l.symbol.root() != first.symbol.root())
+        {
+            return invalid(format!(
+                "all legs of a multi-leg order must be on one underlying, got {} ({}) and {} ({})",
+                first.symbol.root(),
+                first.symbol,
+                other.symbol.root(),
+                other.symbol
+            ));
+        }
+        if let Some(net) = self.limit_price {
+            check_net_price("limit_price", net)?;
         }
         for (i, leg) in self.legs.iter().enumerate() {
             if leg.ratio_qty == 0 {
@@ -813,15 +817,21 @@ impl ReplaceOrder {
         if self == &ReplaceOrder::default() {
             return invalid("a replace request must change at least one field");
         }
+        if let Some(q) = self.qty {
+            check_qty("qty", q)?;
+        }
+        // The order being replaced is not known here, so an option's limit gets the equity
+        // increments (looser below $1.00); Alpaca refuses the rest.
         for (what, v) in [
-            ("qty", self.qty),
             ("limit_price", self.limit_price),
             ("stop_price", self.stop_price),
-            ("trail", self.trail),
         ] {
             if let Some(v) = v {
-                positive(what, v)?;
+                check_price(what, v, Tick::Equity)?;
             }
+        }
+        if let Some(trail) = self.trail {
+            positive("trail", trail)?;
         }
         if let Some(id) = &self.client_order_id {
             check_client_order_id(id)?;
@@ -833,6 +843,8 @@ impl ReplaceOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+    use crate::trading::orders::MAX_CLIENT_ORDER_ID_LEN;
     use rust_decimal_macros::dec;
     use serde_json::json;
 
@@ -1024,6 +1036,112 @@ mod tests {
                 .build())
             .contains("below 100")
         );
+    }
+
+    #[test]
+    fn refuses_values_alpaca_would_reject() {
+        let eq = |q| OrderRequest::market("AAPL", OrderSide::Buy, q);
+        let one = Qty::Shares(dec!(1));
+        // Sub-penny prices, on every price an order carries.
+        assert!(err(eq(one).limit_price(dec!(150.001)).build()).contains("sub-penny"));
+        assert!(err(eq(one).stop_price(dec!(1.005)).build()).contains("whole cents"));
+        assert!(err(eq(one).stop_limit(dec!(10), dec!(9.999)).build()).contains("limit_price"));
+        assert!(err(eq(one).limit_price(dec!(0.12345)).build()).contains("4 decimals"));
+        assert!(eq(one).limit_price(dec!(0.1234)).build().is_ok());
+        assert!(eq(one).limit_price(dec!(150.10)).build().is_ok());
+        assert!(
+            err(eq(one).trailing_stop(Trail::Price(dec!(1.001))).build()).contains("trail_price")
+        );
+        assert!(
+            err(eq(one)
+                .limit_price(dec!(100))
+                .take_profit(dec!(110.005))
+                .stop_loss(dec!(95), None)
+                .build())
+            .contains("take_profit")
+        );
+        assert!(
+            err(eq(one).stop_loss(dec!(95), Some(dec!(94.999))).build())
+                .contains("stop_loss.limit_price")
+        );
+        assert!(err(eq(one).limit_price(Decimal::MAX).build()).contains("above"));
+        // Option prices: whole cents, even below $1.
+        let occ: OccSymbol = "AAPL250620C00100000".parse().unwrap();
+        let opt = || OrderRequest::option(&occ, OrderSide::Buy, 1, PositionIntent::BuyToOpen);
+        assert!(err(opt().limit_price(dec!(0.125)).build()).contains("option prices"));
+        assert!(opt().limit_price(dec!(0.12)).build().is_ok());
+        // Quantities and notionals.
+        assert!(err(eq(Qty::Shares(Decimal::new(1, 28))).build()).contains("9 decimals"));
+        assert!(err(eq(Qty::Shares(Decimal::MAX)).build()).contains("above"));
+        assert!(err(eq(Qty::Shares(dec!(-1))).build()).contains("positive"));
+        assert!(err(eq(Qty::Notional(dec!(0.5))).build()).contains("minimum of $1"));
+        assert!(err(eq(Qty::Notional(Decimal::MAX)).build()).contains("above"));
+        assert!(eq(Qty::Notional(dec!(1))).build().is_ok());
+        // Symbols.
+        for bad in [
+            "",
+            " ",
+            "AA\0PL",
+            "AA\tPL",
+            "A A",
+            "$$$",
+            "AAPL251320C00100000",
+        ] {
+            let b = OrderRequest::market(bad, OrderSide::Buy, one);
+            assert!(err(b.build()).contains("symbol"), "{bad:?}");
+        }
+        let m = err(OrderRequest::market("AAPL251320C00100000", OrderSide::Buy, one).build());
+        assert!(
+            m.contains("OCC") && m.contains("not a calendar date"),
+            "{m}"
+        );
+        let o = OrderRequest::market("aapl", OrderSide::Buy, one)
+            .build()
+            .unwrap();
+        assert_eq!(o.symbol(), Some("AAPL"), "tickers are upper-cased");
+        // Client order ids.
+        assert!(err(eq(one).client_order_id("x".repeat(129)).build()).contains("128"));
+        assert!(err(eq(one).client_order_id("").build()).contains("empty"));
+        assert!(err(eq(one).client_order_id("a\u{7}b").build()).contains("control"));
+    }
+
+    #[test]
+    fn multi_leg_legs_share_one_underlying_and_price_in_cents() {
+        let spy: OccSymbol = "SPY250620C00500000".parse().unwrap();
+        let qqq: OccSymbol = "QQQ250620C00400000".parse().unwrap();
+        let spy2: OccSymbol = "SPY250620C00510000".parse().unwrap();
+        let m = err(OrderRequest::multi_leg(1)
+            .leg(spy.clone(), OrderSide::Buy, 1, PositionIntent::BuyToOpen)
+            .leg(qqq, OrderSide::Sell, 1, PositionIntent::SellToOpen)
+            .build());
+        assert!(m.contains("one underlying") && m.contains("QQQ"), "{m}");
+        let m = err(OrderRequest::multi_leg(1)
+            .leg(spy.clone(), OrderSide::Buy, 1, PositionIntent::BuyToOpen)
+            .leg(spy2.clone(), OrderSide::Sell, 1, PositionIntent::SellToOpen)
+            .limit_price(dec!(-0.355))
+            .build());
+        assert!(m.contains("sub-penny"), "{m}");
+        assert!(
+            OrderRequest::multi_leg(u32::MAX)
+                .leg(spy, OrderSide::Buy, 1, PositionIntent::BuyToOpen)
+                .leg(spy2, OrderSide::Sell, 1, PositionIntent::SellToOpen)
+                .build()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn replace_refuses_sub_penny_and_absurd_values() {
+        let r = |f: fn(&mut ReplaceOrder)| {
+            let mut r = ReplaceOrder::default();
+            f(&mut r);
+            r.validate()
+        };
+        assert!(r(|r| r.limit_price = Some(dec!(10.001))).is_err());
+        assert!(r(|r| r.stop_price = Some(Decimal::MAX)).is_err());
+        assert!(r(|r| r.qty = Some(Decimal::new(1, 20))).is_err());
+        assert!(r(|r| r.client_order_id = Some("x".repeat(200))).is_err());
+        assert!(r(|r| r.limit_price = Some(dec!(10.01))).is_ok());
     }
 
     #[test]

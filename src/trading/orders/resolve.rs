@@ -17,14 +17,13 @@ fn is_duplicate(e: &Error) -> bool {
 }
 
 /// True when the server may have acted on the request although no usable answer came back:
-/// timeouts and resets, 5xx, 3xx (a redirect is never followed, and a proxy may have passed the
-/// request on before redirecting), a 2xx whose body could not be decoded, and an order known to
-/// exist but not visible yet.
+/// timeouts and resets, 5xx, a 2xx whose body could not be decoded, and an order known to exist
+/// but not visible yet. A redirect is an answer, not an unknown outcome: the client never
+/// follows it nor sends the order again after one.
 pub(crate) fn is_ambiguous(e: &Error) -> bool {
     e.is_outcome_unknown()
         || matches!(e, Error::Decode { .. })
-        || e.status()
-            .is_some_and(|s| s >= 500 || (300..400).contains(&s))
+        || e.status().is_some_and(|s| s >= 500)
 }
 
 /// Submits once; on an ambiguous failure looks the order up by `client_order_id` and re-sends
@@ -143,6 +142,7 @@ mod tests {
             reason: "timed out".into(),
             status: None,
             timed_out: true,
+            client_order_id: None,
         }
     }
 
@@ -210,13 +210,11 @@ mod tests {
 
     #[test]
     fn a_refused_resend_after_an_unknown_outcome_stays_unknown() {
-        let refused = Error::Api(crate::error::ApiError {
-            status: 403,
-            code: Some(40310000),
-            message: "insufficient buying power".into(),
-            request_id: None,
-            retry_after: None,
-        });
+        let refused = Error::from(crate::error::ApiError::new(
+            403,
+            Some(40310000),
+            "insufficient buying power",
+        ));
         let (r, calls) = run(
             vec![Err(unknown()), Err(refused)],
             vec![Err(not_found("o"))],

@@ -26,6 +26,8 @@ pub struct Audit {
     pub trades: usize,
     /// Fills the broker executed.
     pub fills: usize,
+    /// Requests that reached another host (a redirect followed, keys leaked).
+    pub elsewhere: usize,
 }
 
 impl Audit {
@@ -39,6 +41,7 @@ impl Audit {
             intents: intents.len(),
             orders: orders.len(),
             fills: fills.len(),
+            elsewhere: fake.elsewhere_requests().await.len(),
             ..Audit::default()
         };
         let cid_of = |o: &serde_json::Value| o["client_order_id"].as_str().unwrap_or("").to_owned();
@@ -143,14 +146,15 @@ impl Audit {
     }
 
     /// Asserts every figure exact: one order per intent, nothing lost, no disagreement, as
-    /// many trades as fills.
+    /// many trades as fills, nothing sent to another host.
     pub fn assert_exact(&self) {
         assert!(
             self.not_once.is_empty()
                 && self.lost.is_empty()
                 && self.mismatches.is_empty()
                 && self.orders == self.intents
-                && self.trades == self.fills,
+                && self.trades == self.fills
+                && self.elsewhere == 0,
             "{self}\n{self:#?}"
         );
     }
@@ -170,7 +174,8 @@ impl fmt::Display for Audit {
         write!(
             f,
             "intended orders {}, orders at the broker {} ({:.3} per intent), not placed exactly \
-             once {}, executions lost {}, stored-vs-broker mismatches {}, trades {} vs fills {}",
+             once {}, executions lost {}, stored-vs-broker mismatches {}, trades {} vs fills {}, \
+             requests to another host {}",
             self.intents,
             self.orders,
             self.orders_per_intent(),
@@ -178,7 +183,8 @@ impl fmt::Display for Audit {
             self.lost.len(),
             self.mismatches.len(),
             self.trades,
-            self.fills
+            self.fills,
+            self.elsewhere
         )
     }
 }

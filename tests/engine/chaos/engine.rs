@@ -52,12 +52,15 @@ async fn scripted(fault: Fault, lag: Option<Lag>) -> Result<Audit, String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_submit_fault_on_entries_and_exits_leaves_one_order_per_intent_and_the_store_agreeing()
  {
+    // The menu, and the redirects it leaves out.
     let mut faults = Fault::menu();
-    faults.push(Fault::Redirect {
-        status: 307,
-        elsewhere: false,
-        when: When::After,
-    });
+    for (status, elsewhere, when) in [(302, true, When::After), (307, true, When::Before)] {
+        faults.push(Fault::Redirect {
+            status,
+            elsewhere,
+            when,
+        });
+    }
     let runs = faults.iter().enumerate().map(|(i, &f)| {
         // Every other fault with lookups that lag acceptance by one lookup.
         let lag = (i % 2 == 1).then_some(Lag::Lookups(1));

@@ -64,11 +64,25 @@ impl Fault {
         }
     }
 
-    /// Every fault a random plan can draw that a client can survive alone (no redirects to
-    /// another host, no kills): the transport-level menu of the chaos scenarios.
+    /// Every fault a random plan can draw (all but killing the client): the transport-level
+    /// menu of the chaos scenarios.
     pub fn menu() -> Vec<Fault> {
         use When::*;
         vec![
+            Fault::Redirect {
+                status: 307,
+                elsewhere: false,
+                when: After,
+            },
+            Fault::Redirect {
+                status: 302,
+                elsewhere: true,
+                when: Before,
+            },
+            Fault::RateLimited {
+                retry_after: "1e300",
+                reset: "99999999999999999999",
+            },
             Fault::Reset(Before),
             Fault::Reset(After),
             Fault::Status(500, Before),

@@ -584,7 +584,11 @@ impl Daemon {
             return;
         }
         for v in self.rt.venues.values_mut() {
-            v.reconfigure(&new, self.rt.alerter.clone());
+            // `Config::load` validated the settings the engine is built from, so this fails
+            // only on a bug; the venue then keeps its running engine.
+            if let Err(e) = v.reconfigure(&new, self.rt.alerter.clone()) {
+                tracing::error!(account = %v.name, error = %e, "account not reconfigured");
+            }
         }
         let mut kept = BTreeMap::new();
         for (n, s) in enabled(&new) {

@@ -15,6 +15,7 @@ use alpaca_exec::backtest::session::SessionCalendar;
 use alpaca_exec::backtest::sim::{SimBroker, SimConfig};
 use alpaca_exec::broker::{AlpacaBroker, Broker};
 use alpaca_exec::data::Bar;
+use alpaca_exec::risk::EventSource;
 use alpaca_exec::store::SqliteStore;
 use alpaca_exec::{Client, Environment};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -78,6 +79,7 @@ impl Runtime {
         let mut venues = BTreeMap::new();
         for (name, (client, kind)) in clients {
             let broker: Arc<dyn Broker> = Arc::new(AlpacaBroker::new(client.clone()));
+            let events: Arc<dyn EventSource> = Arc::new(client.clone());
             let bars: Arc<dyn BarSource> = Arc::new(AlpacaBars::new(client, None));
             let v = Venue::open(
                 cfg,
@@ -86,6 +88,7 @@ impl Runtime {
                 broker,
                 bars,
                 None,
+                Some(events),
                 alerter.clone(),
                 data_dir,
             )?;
@@ -189,6 +192,7 @@ impl Runtime {
                 sim.clone(),
                 bars.clone(),
                 Some(sim),
+                None,
                 alerter.clone(),
                 data_dir,
             )?;

@@ -1,6 +1,7 @@
 //! One account as the daemon runs it: a broker (Alpaca, or the simulator), its own SQLite store
-//! with a trade journal, an executor with the account's limits, and a position monitor with
-//! each strategy's exit rules. The broker and store live as long as the daemon; the executor
+//! with a trade journal, an executor with the account's limits (and, when `[event_filter]` is
+//! on and the account has Alpaca data, the event filter), and a position monitor with each
+//! strategy's exit rules. The broker and store live as long as the daemon; the executor
 //! and monitor are rebuilt on a configuration reload, over the same store, so open positions
 //! and working orders carry over.
 
@@ -11,6 +12,7 @@ use alpaca_exec::alert::Alerter;
 use alpaca_exec::backtest::sim::SimBroker;
 use alpaca_exec::broker::Broker;
 use alpaca_exec::exec::{Executor, Journal, JournaledStore, PositionMonitor};
+use alpaca_exec::risk::{EventFilter, EventSource};
 use alpaca_exec::store::{ExecutionStore, SqliteStore};
 use std::path::Path;
 use std::sync::Arc;
@@ -55,6 +57,8 @@ pub struct Venue {
     pub bars: Arc<dyn BarSource>,
     /// The simulator, when simulated (the clock feeds it bars).
     pub sim: Option<Arc<SimBroker>>,
+    /// Corporate actions and news for the event filter (Alpaca accounts; none when simulated).
+    pub events: Option<Arc<dyn EventSource>>,
 }
 
 impl Venue {
@@ -67,6 +71,7 @@ impl Venue {
         broker: Arc<dyn Broker>,
         bars: Arc<dyn BarSource>,
         sim: Option<Arc<SimBroker>>,
+        events: Option<Arc<dyn EventSource>>,
         alerter: Arc<dyn Alerter>,
         data_dir: &Path,
     ) -> Result<Self, String> {
@@ -79,7 +84,7 @@ impl Venue {
             SqliteStore::open_or_create(&db).map_err(|e| format!("{}: {e}", db.display()))?;
         let journal = Journal::new(data_dir.join("journal").join(name));
         let store: Arc<dyn ExecutionStore> = Arc::new(JournaledStore::new(sqlite, journal));
-        let (executor, monitor) = engine(cfg, name, &broker, &store, &alerter);
+        let (executor, monitor) = engine(cfg, name, &broker, &store, &events, &alerter)?;
         Ok(Self {
             name: name.to_owned(),
             kind,
@@ -89,15 +94,25 @@ impl Venue {
             monitor,
             bars,
             sim,
+            events,
         })
     }
 
-    /// Applies a new configuration's limits, sizes and exit rules. The monitor's counters
-    /// restart; everything persistent is in the store and stays.
-    pub fn reconfigure(&mut self, cfg: &Config, alerter: Arc<dyn Alerter>) {
-        let (executor, monitor) = engine(cfg, &self.name, &self.broker, &self.store, &alerter);
+    /// Applies a new configuration's limits, sizes, event filter and exit rules. The monitor's
+    /// counters and the event filter's day cache restart; everything persistent is in the store
+    /// and stays.
+    pub fn reconfigure(&mut self, cfg: &Config, alerter: Arc<dyn Alerter>) -> Result<(), String> {
+        let (executor, monitor) = engine(
+            cfg,
+            &self.name,
+            &self.broker,
+            &self.store,
+            &self.events,
+            &alerter,
+        )?;
         self.executor = executor;
         self.monitor = monitor;
+        Ok(())
     }
 }
 
@@ -106,21 +121,34 @@ fn engine(
     account: &str,
     broker: &Arc<dyn Broker>,
     store: &Arc<dyn ExecutionStore>,
+    events: &Option<Arc<dyn EventSource>>,
     alerter: &Arc<dyn Alerter>,
-) -> (Arc<Executor>, Arc<PositionMonitor>) {
-    let executor = Arc::new(
-        Executor::new(
-            broker.clone(),
-            store.clone(),
-            policy::executor_config(cfg, Some(account)),
-        )
-        .with_alerter(alerter.clone()),
-    );
+) -> Result<(Arc<Executor>, Arc<PositionMonitor>), String> {
+    let mut executor = Executor::new(
+        broker.clone(),
+        store.clone(),
+        policy::executor_config(cfg, Some(account)),
+    )
+    .with_alerter(alerter.clone());
+    if cfg.event_filter.enabled {
+        match events {
+            Some(source) => {
+                let filter = EventFilter::new(cfg.event_filter.settings.clone(), source.clone())
+                    .map_err(|e| format!("event_filter.{e}"))?;
+                executor = executor.with_event_filter(Arc::new(filter));
+            }
+            None => tracing::info!(
+                account,
+                "event filter on, but this account has no Alpaca data (simulated): not applied"
+            ),
+        }
+    }
+    let executor = Arc::new(executor);
     let mut monitor = PositionMonitor::new(executor.clone(), policy::default_exit_policy(cfg));
     for (strategy, p) in policy::exit_policies(cfg) {
         if cfg.strategies[&strategy].account() == account {
             monitor = monitor.with_strategy_policy(&strategy, p);
         }
     }
-    (executor, Arc::new(monitor))
+    Ok((executor, Arc::new(monitor)))
 }
