@@ -14,13 +14,19 @@
 //!   `Some(value)`; `value()` returns the same without updating.
 //! - A non-finite input (NaN, infinity) is ignored: the state is left as it was and the current
 //!   value is returned, so one bad tick cannot poison a running sum forever.
-//! - SMA keeps a running sum (add the new value, subtract the one leaving the window). Its
-//!   rounding error stays around 1e-12 relative for prices of ordinary magnitude.
+//! - SMA keeps an *exact* running sum of its window (add the new value, take out the one
+//!   leaving), so it never drifts: for `f64` an error-free expansion rounded once when read,
+//!   which makes the average `fsum(window) / period` exactly (backtrader's definition); for
+//!   `Decimal` a decimal total. See [`Sma`].
 //! - EMA is seeded with the SMA of its first `period` values, then
 //!   `ema += alpha * (x - ema)` with `alpha = 2 / (period + 1)`.
 //! - RSI and ATR use Wilder's smoothing (J. Welles Wilder, *New Concepts in Technical Trading
 //!   Systems*, 1978): the first average is a simple mean of `period` values, then
 //!   `avg = (avg * (period - 1) + x) / period`.
+
+mod window_sum;
+
+pub use window_sum::Summable;
 
 use chrono::NaiveDate;
 
@@ -46,24 +52,47 @@ fn check_period(period: usize) -> Result<usize, IndicatorError> {
     }
 }
 
-/// Simple moving average over the last `period` values.
+/// Simple moving average over the last `period` values, of `f64` (the default) or `Decimal`.
+///
+/// The window's sum is exact (see the module docs): the average is a function of the values in
+/// the window alone, never of how many bars came before, so two averages that are equal in
+/// exact arithmetic stay equal however long the series. Average `Decimal` prices with
+/// `Sma<Decimal>` when ties must be decided exactly in decimal terms (a crossover of two
+/// averages of the same prices): an `f64` average is exact for the doubles it is given, and
+/// a decimal price such as 11.37 is not a double.
+///
+/// ```
+/// use alpaca_exec::indicators::Sma;
+/// use rust_decimal::Decimal;
+///
+/// let mut fast = Sma::new(2)?;
+/// assert_eq!(fast.update(1.0), None);
+/// assert_eq!(fast.update(2.0), Some(1.5));
+///
+/// let mut exact: Sma<Decimal> = Sma::new(3)?;
+/// for p in ["11.41", "11.35", "11.365"] {
+///     exact.update(p.parse()?);
+/// }
+/// assert_eq!(exact.value(), Some("11.375".parse()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
-pub struct Sma {
-    buf: Box<[f64]>,
+pub struct Sma<T: Summable = f64> {
+    buf: Box<[T]>,
     next: usize,
     count: usize,
-    sum: f64,
+    sum: T::Sum,
 }
 
-impl Sma {
+impl<T: Summable> Sma<T> {
     /// An empty average over `period` values.
     pub fn new(period: usize) -> Result<Self, IndicatorError> {
         let p = check_period(period)?;
         Ok(Self {
-            buf: vec![0.0; p].into_boxed_slice(),
+            buf: vec![T::zero(); p].into_boxed_slice(),
             next: 0,
             count: 0,
-            sum: 0.0,
+            sum: T::new_sum(p),
         })
     }
 
@@ -74,13 +103,13 @@ impl Sma {
 
     /// Adds a value; the average once `period` values have been seen.
     #[inline]
-    pub fn update(&mut self, x: f64) -> Option<f64> {
-        if !x.is_finite() {
+    pub fn update(&mut self, x: T) -> Option<T> {
+        if !x.accepts() {
             return self.value();
         }
-        // Slots not yet written hold 0.0, so the same subtraction works during warm-up.
+        // Slots not yet written hold zero, so the same removal works during warm-up.
         let old = std::mem::replace(&mut self.buf[self.next], x);
-        self.sum += x - old;
+        T::slide(&mut self.sum, x, old, &self.buf);
         self.next += 1;
         if self.next == self.buf.len() {
             self.next = 0;
@@ -91,18 +120,22 @@ impl Sma {
         self.value()
     }
 
-    /// The current average, if warmed up.
+    /// The current average, if warmed up (and, for windows of values near the type's limits,
+    /// if their sum is representable).
     #[inline]
-    pub fn value(&self) -> Option<f64> {
-        (self.count == self.buf.len()).then(|| self.sum / self.buf.len() as f64)
+    pub fn value(&self) -> Option<T> {
+        if self.count < self.buf.len() {
+            return None;
+        }
+        T::mean(&self.sum, self.buf.len())
     }
 
     /// Forgets all values.
     pub fn reset(&mut self) {
-        self.buf.fill(0.0);
+        self.buf.fill(T::zero());
         self.next = 0;
         self.count = 0;
-        self.sum = 0.0;
+        self.sum = T::new_sum(self.buf.len());
     }
 }
 
@@ -523,12 +556,20 @@ pub enum Cross {
     Below,
 }
 
-/// Detects when one series crosses another (e.g. a fast average over a slow one).
+/// Detects when one series crosses another (e.g. a fast average over a slow one, or a value
+/// over a fixed level): the crate's one crossover rule, used by every strategy it ships.
 ///
-/// A cross is reported on the bar where the sign of `a - b` changes. Bars where the two are
-/// equal are skipped rather than counted as a side, so touching and turning back is not a
-/// cross, and passing through equality reports once, on the bar that lands on the other side.
-/// The first comparison never reports: there is no earlier side to have crossed from.
+/// A cross is reported on the bar where the sign of `a - b` changes. **A tie is not a cross**:
+/// bars where the two are equal are skipped rather than counted as a side, so touching and
+/// turning back is not a cross, and passing through equality reports once, on the bar that lands
+/// on the other side. The first comparison never reports: there is no earlier side to have
+/// crossed from. This is backtrader's `CrossOver` rule (it compares against the last non-zero
+/// difference).
+///
+/// Any ordered type works: `f64` (values that do not compare, NaN, are skipped like ties),
+/// `Decimal`, integers. Compare decimal prices, or [`Sma<Decimal>`](Sma) averages of them, when a
+/// tie must be recognised as one: two `f64` figures that are equal in decimal arithmetic can
+/// differ in their last bit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Crossover {
     /// -1 below, +1 above, 0 not yet known.
@@ -541,20 +582,14 @@ impl Crossover {
         Self::default()
     }
 
-    /// Compares this bar's values; `Some` on the bar of a cross. Non-finite values are skipped.
+    /// Compares this bar's values; `Some` on the bar of a cross.
     #[inline]
-    pub fn update(&mut self, a: f64, b: f64) -> Option<Cross> {
-        let d = a - b;
-        if !d.is_finite() {
-            return None;
-        }
-        let side = if d > 0.0 {
-            1
-        } else if d < 0.0 {
-            -1
-        } else {
+    pub fn update<T: PartialOrd>(&mut self, a: T, b: T) -> Option<Cross> {
+        let side = match a.partial_cmp(&b)? {
+            std::cmp::Ordering::Greater => 1,
+            std::cmp::Ordering::Less => -1,
             // Equal: no information about the side.
-            return None;
+            std::cmp::Ordering::Equal => return None,
         };
         let cross = match (self.side, side) {
             (-1, 1) => Some(Cross::Above),
@@ -563,6 +598,16 @@ impl Crossover {
         };
         self.side = side;
         cross
+    }
+
+    /// The side `a` was on at the last comparison that was not a tie: `Some(true)` above,
+    /// `Some(false)` below, `None` before any.
+    pub fn above(&self) -> Option<bool> {
+        match self.side {
+            1 => Some(true),
+            -1 => Some(false),
+            _ => None,
+        }
     }
 
     /// Forgets the last side.

@@ -11,14 +11,28 @@
 //! - win rate: trades with positive P&L over all trades; profit factor: gross profit over gross
 //!   loss (`None` without losing trades).
 //!
+//! Annualised figures need a run long enough to mean something: CAGR needs at least a year
+//! ([`MIN_DAYS_FOR_CAGR`] calendar days), Sharpe and Sortino at least [`MIN_SESSIONS_FOR_RATIOS`]
+//! sessions (about six months). A ten-day run compounded to a year, or ten daily returns scaled
+//! by the square root of 252, is noise dressed as a statistic; those fields are `None` and the
+//! report says why.
+//!
 //! Money (equity, P&L) is `Decimal`; ratios are `f64` statistics.
 
+use super::format::{money, percent, signed_money, signed_percent};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// Trading days per year used to annualise daily statistics.
 pub const TRADING_DAYS: f64 = 252.0;
+
+/// Sessions a run needs before Sharpe and Sortino are annualised (about six months).
+pub const MIN_SESSIONS_FOR_RATIOS: usize = 126;
+
+/// Calendar days a run must span before its growth is compounded into a CAGR.
+pub const MIN_DAYS_FOR_CAGR: i64 = 365;
 
 /// Equity at the end of one day.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +66,10 @@ pub struct ClosedTrade {
     pub pnl: Decimal,
     /// Why the position was closed.
     pub exit_reason: String,
+    /// What closed it, for grouping: the exit rule (`dte`, `stop`, `max_loss`, `target`,
+    /// `max_profit`, `time`, `trailing`), `signal`, `manual`, or an ending outside the engine
+    /// (`expired`, `exercised`, `assigned`, ...); `other` when the record has none.
+    pub exit_rule: String,
 }
 
 /// The largest drawdown.
@@ -68,7 +86,7 @@ pub struct Drawdown {
 }
 
 /// Trade statistics.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct TradeStats {
     /// Closed trades.
     pub trades: usize,
@@ -97,13 +115,17 @@ pub struct Metrics {
     pub start_equity: Decimal,
     /// Final equity.
     pub end_equity: Decimal,
+    /// Sessions (points of the equity curve).
+    pub sessions: usize,
     /// Total return as a fraction.
     pub total_return: f64,
-    /// Compound annual growth rate; `None` for a single day.
+    /// Compound annual growth rate; `None` for a run shorter than [`MIN_DAYS_FOR_CAGR`].
     pub cagr: Option<f64>,
-    /// Annualised Sharpe ratio; `None` with no variation.
+    /// Annualised Sharpe ratio; `None` with no variation or fewer than
+    /// [`MIN_SESSIONS_FOR_RATIOS`] sessions.
     pub sharpe: Option<f64>,
-    /// Annualised Sortino ratio; `None` with no down days.
+    /// Annualised Sortino ratio; `None` with no down days or fewer than
+    /// [`MIN_SESSIONS_FOR_RATIOS`] sessions.
     pub sortino: Option<f64>,
     /// Largest drawdown; `None` if equity never fell.
     pub max_drawdown: Option<Drawdown>,
@@ -113,6 +135,8 @@ pub struct Metrics {
     pub trades: TradeStats,
     /// Per strategy, by name.
     pub per_strategy: BTreeMap<String, TradeStats>,
+    /// Per exit rule (see [`ClosedTrade::exit_rule`]).
+    pub exits_by_reason: BTreeMap<String, TradeStats>,
 }
 
 fn f(d: Decimal) -> f64 {
@@ -149,11 +173,41 @@ pub fn trade_stats<'a>(trades: impl IntoIterator<Item = &'a ClosedTrade>) -> Tra
 
 /// Computes the metrics; `None` for an empty curve or a non-positive starting equity.
 pub fn compute(curve: &[EquityPoint], trades: &[ClosedTrade]) -> Option<Metrics> {
+    summarise(curve, curve, trades)
+}
+
+/// [`compute`] for an account that held `start_equity` before the curve's first session: the
+/// first session's own gain or loss counts (a backtest that trades on its first day would
+/// otherwise start from that day's close). `None` as for [`compute`].
+pub fn compute_from(
+    start_equity: Decimal,
+    curve: &[EquityPoint],
+    trades: &[ClosedTrade],
+) -> Option<Metrics> {
     let first = curve.first()?;
-    let last = curve.last()?;
-    if first.equity <= Decimal::ZERO {
+    let mut points = Vec::with_capacity(curve.len() + 1);
+    points.push(EquityPoint {
+        date: first.date,
+        equity: start_equity,
+        invested: false,
+    });
+    points.extend_from_slice(curve);
+    summarise(&points, curve, trades)
+}
+
+/// The metrics of the equity `points` (the first is the start), over the `sessions` of the
+/// curve (for the session count, exposure and whether the run is long enough).
+fn summarise(
+    points: &[EquityPoint],
+    sessions: &[EquityPoint],
+    trades: &[ClosedTrade],
+) -> Option<Metrics> {
+    let first = points.first()?;
+    let last = points.last()?;
+    if first.equity <= Decimal::ZERO || sessions.is_empty() {
         return None;
     }
+    let curve = points;
     // Statistics in f64, converting each point once (Decimal division per point is slow on
     // long curves); money figures stay Decimal.
     let eq: Vec<f64> = curve.iter().map(|p| f(p.equity)).collect();
@@ -172,24 +226,124 @@ pub fn compute(curve: &[EquityPoint], trades: &[ClosedTrade]) -> Option<Metrics>
     let sortino = (!returns.is_empty() && downside > 0.0)
         .then(|| mean / downside.sqrt() * TRADING_DAYS.sqrt());
 
+    let long_enough = sessions.len() >= MIN_SESSIONS_FOR_RATIOS;
     let mut per: BTreeMap<String, Vec<&ClosedTrade>> = BTreeMap::new();
+    let mut by_rule: BTreeMap<String, Vec<&ClosedTrade>> = BTreeMap::new();
     for t in trades {
         per.entry(t.strategy.clone()).or_default().push(t);
+        by_rule.entry(t.exit_rule.clone()).or_default().push(t);
     }
     Some(Metrics {
         start: first.date,
         end: last.date,
         start_equity: first.equity,
         end_equity: last.equity,
+        sessions: sessions.len(),
         total_return: growth - 1.0,
-        cagr: (years > 0.0 && growth > 0.0).then(|| growth.powf(1.0 / years) - 1.0),
-        sharpe,
-        sortino,
+        cagr: ((last.date - first.date).num_days() >= MIN_DAYS_FOR_CAGR && growth > 0.0)
+            .then(|| growth.powf(1.0 / years) - 1.0),
+        sharpe: sharpe.filter(|_| long_enough),
+        sortino: sortino.filter(|_| long_enough),
         max_drawdown: drawdown_of(curve, &eq),
-        exposure: curve.iter().filter(|p| p.invested).count() as f64 / curve.len() as f64,
+        exposure: sessions.iter().filter(|p| p.invested).count() as f64 / sessions.len() as f64,
         trades: trade_stats(trades),
         per_strategy: per.into_iter().map(|(k, v)| (k, trade_stats(v))).collect(),
+        exits_by_reason: by_rule
+            .into_iter()
+            .map(|(k, v)| (k, trade_stats(v)))
+            .collect(),
     })
+}
+
+impl Metrics {
+    /// Why the annualised figures are missing, in words, when the run is too short for them
+    /// (`None` when they are shown, or missing only for lack of variation).
+    pub fn annualised_note(&self) -> Option<String> {
+        let days = (self.end - self.start).num_days();
+        let short_ratios = self.sessions < MIN_SESSIONS_FOR_RATIOS;
+        let short_cagr = days < MIN_DAYS_FOR_CAGR;
+        match (short_cagr, short_ratios) {
+            (false, false) => None,
+            (true, true) => Some(format!(
+                "not annualised: {} sessions over {days} days (CAGR needs a year, Sharpe and \
+                 Sortino {MIN_SESSIONS_FOR_RATIOS} sessions)",
+                self.sessions
+            )),
+            (true, false) => Some(format!(
+                "CAGR not shown: the run spans {days} days, less than a year"
+            )),
+            (false, true) => Some(format!(
+                "Sharpe and Sortino not annualised: {} sessions, fewer than {MIN_SESSIONS_FOR_RATIOS}",
+                self.sessions
+            )),
+        }
+    }
+}
+
+impl fmt::Display for TradeStats {
+    /// `83 round trips, win rate 42.17%, profit factor 2.62, net P&L +$32,729.05`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} round trip{}, win rate {}, profit factor {}, net P&L {}",
+            self.trades,
+            if self.trades == 1 { "" } else { "s" },
+            self.win_rate.map_or("n/a".into(), percent),
+            self.profit_factor
+                .map_or("n/a".into(), |p| format!("{p:.2}")),
+            signed_money(self.net_pnl)
+        )
+    }
+}
+
+impl fmt::Display for Metrics {
+    /// A few lines a trader can read: the period, equity in dollars and the return, the
+    /// annualised figures (or why there are none), the drawdown, exposure and the trades.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} to {}, {} sessions",
+            self.start, self.end, self.sessions
+        )?;
+        writeln!(
+            f,
+            "equity {} -> {} ({})",
+            money(self.start_equity),
+            money(self.end_equity),
+            signed_percent(self.total_return)
+        )?;
+        let ratio = |r: Option<f64>| r.map_or("n/a".to_owned(), |v| format!("{v:.2}"));
+        match self.annualised_note() {
+            Some(note) if self.cagr.is_none() && self.sharpe.is_none() => writeln!(f, "{note}")?,
+            note => {
+                write!(
+                    f,
+                    "CAGR {}, Sharpe {}, Sortino {}",
+                    self.cagr.map_or("n/a".into(), percent),
+                    ratio(self.sharpe),
+                    ratio(self.sortino)
+                )?;
+                match note {
+                    Some(n) => writeln!(f, " ({n})")?,
+                    None => writeln!(f)?,
+                }
+            }
+        }
+        match &self.max_drawdown {
+            Some(d) => writeln!(
+                f,
+                "max drawdown {} (peak {}, trough {}, {})",
+                percent(d.depth),
+                d.peak,
+                d.trough,
+                d.recovered
+                    .map_or("not recovered".to_owned(), |r| format!("recovered {r}"))
+            )?,
+            None => writeln!(f, "no drawdown")?,
+        }
+        writeln!(f, "exposure {} of sessions", percent(self.exposure))?;
+        write!(f, "{}", self.trades)
+    }
 }
 
 /// The largest peak-to-trough fall of the curve.
@@ -261,6 +415,7 @@ mod tests {
             exit_price: dec!(1),
             pnl,
             exit_reason: "test".into(),
+            exit_rule: "target".into(),
         }
     }
 
@@ -275,21 +430,151 @@ mod tests {
         ]);
         let m = compute(&c, &[]).unwrap();
         assert!((m.total_return - 0.21).abs() < 1e-12);
-        let r = [0.1, -0.1, 121.0 / 99.0 - 1.0];
-        let mean = r.iter().sum::<f64>() / 3.0;
-        let sd = (r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
-        assert!((m.sharpe.unwrap() - mean / sd * 252f64.sqrt()).abs() < 1e-12);
-        let dd = (0.01f64 / 3.0).sqrt(); // only -10% is a down day: sqrt(0.1^2 / 3)
-        assert!((m.sortino.unwrap() - mean / dd * 252f64.sqrt()).abs() < 1e-12);
-        let d = m.max_drawdown.unwrap();
+        assert_eq!(m.sessions, 4);
+        let d = m.max_drawdown.clone().unwrap();
         assert!((d.depth - 0.1).abs() < 1e-12);
         assert_eq!(
             (d.peak, d.trough, d.recovered),
             (day(2), day(3), Some(day(4)))
         );
         assert_eq!(m.exposure, 0.5);
-        // 3 calendar days: CAGR = 1.21^(365.25/3) - 1.
-        assert!((m.cagr.unwrap() - (1.21f64.powf(365.25 / 3.0) - 1.0)).abs() < 1e-6);
+        // Four sessions over three days: nothing is annualised, and the report says why.
+        assert_eq!((m.cagr, m.sharpe, m.sortino), (None, None, None));
+        let note = m.annualised_note().unwrap();
+        assert!(note.contains("4 sessions over 3 days"), "{note}");
+    }
+
+    /// A curve of `n` sessions two calendar days apart, cycling through `returns`.
+    fn long_curve(n: usize, returns: &[f64]) -> (Vec<EquityPoint>, Vec<f64>) {
+        let start = day(1);
+        let mut eq = 100_000.0f64;
+        let mut points = Vec::new();
+        let mut rs = Vec::new();
+        for i in 0..n {
+            if i > 0 {
+                let r = returns[(i - 1) % returns.len()];
+                eq *= 1.0 + r;
+                rs.push(r);
+            }
+            points.push(EquityPoint {
+                date: start + chrono::Days::new(2 * i as u64),
+                equity: Decimal::from_f64_retain(eq).unwrap().round_dp(6),
+                invested: true,
+            });
+        }
+        (points, rs)
+    }
+
+    #[test]
+    fn long_runs_are_annualised_by_the_documented_formulas() {
+        use rust_decimal::prelude::ToPrimitive;
+        let (c, _) = long_curve(200, &[0.01, -0.005, 0.002, -0.012, 0.008]);
+        // The stored equity is rounded: recompute the returns from what the curve holds.
+        let eq: Vec<f64> = c.iter().map(|p| p.equity.to_f64().unwrap()).collect();
+        let r: Vec<f64> = eq.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+        let n = r.len() as f64;
+        let mean = r.iter().sum::<f64>() / n;
+        let sd = (r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let down = (r.iter().map(|x| x.min(0.0).powi(2)).sum::<f64>() / n).sqrt();
+        let m = compute(&c, &[]).unwrap();
+        assert_eq!(m.sessions, 200);
+        assert!((m.sharpe.unwrap() - mean / sd * 252f64.sqrt()).abs() < 1e-9);
+        assert!((m.sortino.unwrap() - mean / down * 252f64.sqrt()).abs() < 1e-9);
+        let years = (c[199].date - c[0].date).num_days() as f64 / 365.25;
+        let growth = eq[199] / eq[0];
+        assert!((m.cagr.unwrap() - (growth.powf(1.0 / years) - 1.0)).abs() < 1e-9);
+        assert_eq!(m.annualised_note(), None);
+    }
+
+    #[test]
+    fn each_annualised_figure_waits_for_its_own_minimum() {
+        // 130 sessions one day apart: enough sessions for the ratios, not a year for CAGR.
+        let (mut c, _) = long_curve(130, &[0.01, -0.004]);
+        for (i, p) in c.iter_mut().enumerate() {
+            p.date = day(1) + chrono::Days::new(i as u64);
+        }
+        let m = compute(&c, &[]).unwrap();
+        assert!(m.sharpe.is_some() && m.sortino.is_some());
+        assert_eq!(m.cagr, None);
+        assert!(m.annualised_note().unwrap().contains("CAGR not shown"));
+        // 100 sessions over 198 days: neither.
+        let (c, _) = long_curve(100, &[0.01, -0.004]);
+        let m = compute(&c, &[]).unwrap();
+        assert_eq!((m.cagr, m.sharpe, m.sortino), (None, None, None));
+        // 125 sessions spread over more than a year: CAGR but no ratios.
+        let (mut c, _) = long_curve(125, &[0.01, -0.004]);
+        for (i, p) in c.iter_mut().enumerate() {
+            p.date = day(1) + chrono::Days::new(3 * i as u64);
+        }
+        let m = compute(&c, &[]).unwrap();
+        assert!(m.cagr.is_some());
+        assert_eq!((m.sharpe, m.sortino), (None, None));
+        assert!(m.annualised_note().unwrap().contains("fewer than 126"));
+    }
+
+    #[test]
+    fn display_prints_money_and_percentages() {
+        let c = curve(&[
+            (1, dec!(100000), false),
+            (2, dec!(110000.123456789), true),
+            (3, dec!(99000), true),
+            (4, dec!(136887.0849), false),
+        ]);
+        let trades = [trade("a", dec!(32729.0512345)), trade("a", dec!(-420.7166))];
+        let text = compute(&c, &trades).unwrap().to_string();
+        assert!(
+            text.contains("2024-01-01 to 2024-01-04, 4 sessions"),
+            "{text}"
+        );
+        assert!(
+            text.contains("equity $100,000.00 -> $136,887.08 (+36.89%)"),
+            "{text}"
+        );
+        assert!(text.contains("not annualised"), "{text}");
+        assert!(!text.contains("CAGR 1"), "no CAGR for four days: {text}");
+        assert!(
+            text.contains("max drawdown 10.00% (peak 2024-01-02"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2 round trips, win rate 50.00%") && text.contains("+$32,308.33"),
+            "{text}"
+        );
+        for line in text.lines() {
+            assert!(
+                !line.chars().any(|c| c.is_ascii_digit())
+                    || !line
+                        .split(|c: char| !c.is_ascii_digit())
+                        .any(|d| d.len() > 9),
+                "a long run of digits (an unformatted decimal) in: {line}"
+            );
+        }
+        let (c, _) = long_curve(300, &[0.01, -0.005]);
+        let long = compute(&c, &[]).unwrap().to_string();
+        assert!(long.contains("CAGR ") && long.contains("Sharpe "), "{long}");
+        assert!(!long.contains("not annualised"), "{long}");
+    }
+
+    #[test]
+    fn from_a_starting_equity_the_first_session_counts() {
+        // 100,000 of cash, a first session that loses 1,000, then a gain of 2,000.
+        let c = curve(&[(2, dec!(99000), true), (3, dec!(101000), false)]);
+        let m = compute_from(dec!(100000), &c, &[]).unwrap();
+        assert_eq!(
+            (m.start_equity, m.end_equity, m.sessions),
+            (dec!(100000), dec!(101000), 2)
+        );
+        assert!((m.total_return - 0.01).abs() < 1e-12);
+        let d = m.max_drawdown.unwrap();
+        assert!(
+            (d.depth - 0.01).abs() < 1e-12,
+            "the first day's loss is a drawdown"
+        );
+        assert_eq!((d.trough, d.recovered), (day(2), Some(day(3))));
+        assert_eq!(m.exposure, 0.5);
+        // From the first close instead, the first day's loss is invisible.
+        let m = compute(&c, &[]).unwrap();
+        assert_eq!(m.start_equity, dec!(99000));
     }
 
     #[test]

@@ -50,11 +50,15 @@
 //! ```
 
 pub mod bars;
+pub mod benchmark;
 pub mod download;
+pub mod format;
 pub mod metrics;
 pub mod report;
 pub mod runner;
 pub mod session;
 pub mod sim;
 pub mod sma_cross;
+pub mod summary;
 pub mod sweep;
+pub mod walk_forward;

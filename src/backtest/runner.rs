@@ -3,8 +3,9 @@
 //!
 //! For each bar, in time order (ties by symbol):
 //! 1. on a new New York date: close the previous session ([`SimBroker::end_of_day`], after the
-//!    strategies saw any daily bar), then open the new one and send the signals queued overnight
-//!    ([`Executor::execute_queued`]);
+//!    strategies saw any daily bar; options expiring that day settle, and the engine closes
+//!    their positions with [`Executor::close_ended_positions`]), then open the new one and send
+//!    the signals queued overnight ([`Executor::execute_queued`]);
 //! 2. [`SimBroker::on_bar`] fills the orders the bar triggers; the executor polls them;
 //! 3. the clock moves to the bar's close (the session's 16:00 for a daily bar);
 //! 4. the position monitor, if configured, evaluates exit rules on the open positions (also at
@@ -18,18 +19,19 @@
 //! is deterministic: the same bars and strategies give the same trades, byte for byte.
 
 use super::bars::{absorb, bucket_start, merge_order};
-use super::metrics::{ClosedTrade, EquityPoint, Metrics, compute};
-use super::report;
+use super::benchmark::buy_and_hold;
+use super::metrics::{ClosedTrade, EquityPoint, Metrics, compute_from};
+use super::report::{self, ReportInfo};
 use super::session::{Hours, SessionCalendar};
 use super::sim::{SimBroker, SimConfig, SimFill};
+use super::summary::{OpenPosition, SignalFunnel, open_positions, signal_funnels};
 use crate::broker::Broker;
 use crate::data::{Bar, TimeFrame, TimeFrameUnit};
 use crate::exec::{ExecError, Executor, ExecutorConfig, PositionMonitor};
 use crate::risk::ExitPolicy;
-use crate::store::{ExecutionStore, MemoryStore, Outcome, PositionStatus};
+use crate::store::{ExecutionStore, MemoryStore, Outcome};
 use crate::strategy::{Strategy, StrategyContext};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use rust_decimal::Decimal;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -91,7 +93,7 @@ pub struct BacktestResult {
     pub trades: Vec<ClosedTrade>,
     /// Every simulated fill.
     pub fills: Vec<SimFill>,
-    /// Statistics; `None` without any session.
+    /// Statistics from the starting cash (the first session counts); `None` without any session.
     pub metrics: Option<Metrics>,
     /// Bars replayed.
     pub bars: u64,
@@ -103,6 +105,18 @@ pub struct BacktestResult {
     /// that received no bar at all (its watchlist names symbols no series has, or its timeframe
     /// is finer than the data), a series no strategy watches.
     pub warnings: Vec<String>,
+    /// Per strategy (every strategy of the run, with or without signals): its signals and
+    /// what became of them.
+    pub funnels: BTreeMap<String, SignalFunnel>,
+    /// Positions still open when the data ended, at their last marks.
+    pub open_positions: Vec<OpenPosition>,
+    /// Buy and hold of the replayed symbols at each session close (see
+    /// [`buy_and_hold`]).
+    pub benchmark: Vec<EquityPoint>,
+    /// The symbols replayed.
+    pub symbols: Vec<String>,
+    /// The simulator's settings: the report states them as its assumptions.
+    pub sim: SimConfig,
 }
 
 /// Files written by [`BacktestResult::write_report`].
@@ -119,8 +133,15 @@ pub struct ReportFiles {
 }
 
 impl BacktestResult {
-    /// Writes `report.md`, `report.html`, `equity.svg` and `trades.csv` into `dir`.
+    /// Writes `report.md`, `report.html`, `equity.svg` and `trades.csv` into `dir`, titled
+    /// `title` (see [`write_report_with`](Self::write_report_with) to state the data's origin
+    /// and further assumptions).
     pub fn write_report(&self, dir: &Path, title: &str) -> std::io::Result<ReportFiles> {
+        self.write_report_with(dir, &ReportInfo::new(title))
+    }
+
+    /// Writes the report files into `dir`, with what `info` says about the data and the rules.
+    pub fn write_report_with(&self, dir: &Path, info: &ReportInfo) -> std::io::Result<ReportFiles> {
         std::fs::create_dir_all(dir)?;
         let files = ReportFiles {
             markdown: dir.join("report.md"),
@@ -128,23 +149,16 @@ impl BacktestResult {
             svg: dir.join("equity.svg"),
             trades_csv: dir.join("trades.csv"),
         };
-        let svg = report::equity_svg(&self.equity);
+        let svg = report::equity_svg(
+            &self.equity,
+            &self.benchmark,
+            &self.trades,
+            &self.open_positions,
+        );
         std::fs::write(&files.svg, &svg)?;
         std::fs::write(&files.trades_csv, report::trades_csv(&self.trades))?;
-        match &self.metrics {
-            Some(m) => {
-                std::fs::write(&files.markdown, report::markdown(title, m, "equity.svg"))?;
-                std::fs::write(&files.html, report::html(title, m, &svg))?;
-            }
-            None => {
-                let empty = format!("# {title}\n\nNo sessions were replayed.\n");
-                std::fs::write(&files.markdown, &empty)?;
-                std::fs::write(
-                    &files.html,
-                    format!("<html><body><pre>{empty}</pre></body></html>"),
-                )?;
-            }
-        }
+        std::fs::write(&files.markdown, report::markdown(info, self, "equity.svg"))?;
+        std::fs::write(&files.html, report::html(info, self, &svg))?;
         Ok(files)
     }
 }
@@ -303,10 +317,20 @@ impl Runner {
         for ((idx, symbol), bar) in flushed {
             self.deliver(idx, &symbol, &bar).await?;
         }
-        let settled = self.sim.end_of_day(date);
+        let end = self.sim.end_of_day(date);
         debug_assert_eq!(self.now, self.sim.now(), "end_of_day moved the clock");
-        if settled > 0 {
-            self.ctx = None; // options settled
+        if end.orders_expired > 0 {
+            // Day orders that did not fill end with the session: an entry that never filled
+            // frees its symbol, an exit hands its position back to the monitor.
+            self.exec.poll_orders().await?;
+        }
+        if end.options_settled > 0 {
+            // Options expired, were exercised or assigned: the engine closes their positions
+            // from the activities, as a live monitor pass would.
+            self.exec.close_ended_positions().await?;
+        }
+        if end.options_settled > 0 || end.orders_expired > 0 {
+            self.ctx = None;
         } else if let Some(c) = &mut self.ctx {
             c.account.last_equity = Some(c.account.equity);
         }
@@ -406,6 +430,7 @@ impl Backtest {
         let series = &self.series;
         let calendar =
             SessionCalendar::from_times(order.iter().map(|&(s, i)| series[s].1[i].timestamp));
+        let sim_config = self.config.sim.clone();
         let sim = Arc::new(SimBroker::new(self.config.sim.clone(), calendar));
         let store = self
             .store
@@ -528,9 +553,17 @@ impl Backtest {
         for w in &warnings {
             tracing::warn!("backtest: {w}");
         }
+        let names: Vec<String> = r.strategies.iter().map(|s| s.name().to_owned()).collect();
+        let funnels = signal_funnels(store.as_ref(), &names, &r.pending).await?;
+        let open_positions = open_positions(store.as_ref(), &sim.positions().await?).await?;
         let (equity, fills) = sim.take_results();
         let trades = closed_trades(store.as_ref()).await?;
-        let metrics = compute(&equity, &trades);
+        let metrics = compute_from(sim_config.starting_cash, &equity, &trades);
+        let dates: Vec<NaiveDate> = equity.iter().map(|p| p.date).collect();
+        let benchmark = buy_and_hold(series, &dates, sim_config.starting_cash);
+        let mut symbols: Vec<String> = series.iter().map(|(s, _)| s.to_string()).collect();
+        symbols.sort();
+        symbols.dedup();
         Ok(BacktestResult {
             equity,
             trades,
@@ -540,6 +573,11 @@ impl Backtest {
             signals: r.signals,
             executed: r.executed,
             warnings,
+            funnels,
+            open_positions,
+            benchmark,
+            symbols,
+            sim: sim_config,
         })
     }
 }
@@ -654,45 +692,16 @@ fn coverage_warnings(
     out
 }
 
-/// Round trips from the store's closed positions, in exit order.
+/// Round trips from the store's closed positions, in exit order. A position whose figures do
+/// not compute (see [`crate::exec::ledger::closed_trade`]) is logged and left out.
 pub async fn closed_trades(store: &dyn ExecutionStore) -> Result<Vec<ClosedTrade>, ExecError> {
     let mut out = Vec::new();
     for p in store.positions(false).await? {
-        let (PositionStatus::Closed, Some(entry)) = (p.status, p.entry_price) else {
-            continue;
-        };
-        // Stored figures are checked: a store edited by hand must not panic a report.
-        let figures = || {
-            let (qty, value) =
-                p.exit_fills
-                    .values()
-                    .try_fold((Decimal::ZERO, Decimal::ZERO), |(q, v), f| {
-                        Some((
-                            q.checked_add(f.qty)?,
-                            v.checked_add(f.price.checked_mul(f.qty)?)?,
-                        ))
-                    })?;
-            let exit = if qty.is_zero() {
-                entry
-            } else {
-                value.checked_div(qty)?
-            };
-            Some((exit, p.realized_pnl()?))
-        };
-        let (exit, pnl) = figures().ok_or_else(|| {
-            ExecError::Invalid(format!("position {}: stored fill figures overflow", p.id))
-        })?;
-        out.push(ClosedTrade {
-            strategy: p.strategy,
-            symbol: p.symbol,
-            qty: p.entry_qty,
-            entry_time: p.opened_at,
-            entry_price: entry,
-            exit_time: p.closed_at.unwrap_or(p.opened_at),
-            exit_price: exit,
-            pnl,
-            exit_reason: p.exit_reason.unwrap_or_default(),
-        });
+        match crate::exec::ledger::closed_trade(&p) {
+            Ok(Some(t)) => out.push(t),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("backtest: round trip left out: {e}"),
+        }
     }
     out.sort_by(|a, b| {
         a.exit_time

@@ -228,6 +228,19 @@ impl SessionCalendar {
             .map_or_else(|| ny(date, NaiveTime::MIN), |t| t.with_timezone(&Utc))
     }
 
+    /// The expiration date of contracts listed for Friday `friday`: the Friday itself, or the
+    /// last trading day before it in the same week when the market was closed on it (the OCC
+    /// moves a holiday expiration to the previous business day). `None` when the whole week
+    /// was closed. Dates after the calendar's last day are taken as trading days.
+    pub fn expiration_for(&self, friday: NaiveDate) -> Option<NaiveDate> {
+        if self.days.last().is_none_or(|d| friday > d.date) {
+            return Some(friday);
+        }
+        (0..5u64)
+            .filter_map(|back| friday.checked_sub_days(chrono::Days::new(back)))
+            .find(|&d| self.is_trading_day(d))
+    }
+
     /// Whether `date` is a trading day.
     pub fn is_trading_day(&self, date: NaiveDate) -> bool {
         self.index(date).is_some()

@@ -3,12 +3,20 @@
 //! Goes long when the fast average crosses above the slow one and exits when it crosses back
 //! below. Small enough to read in a minute, it is what the backtester's tests and benchmark run,
 //! and a template for a first strategy of one's own.
+//!
+//! The averages are exact decimal averages of the closes ([`Sma<Decimal>`](Sma)) and the cross
+//! is the crate's one rule ([`Crossover`]: a tie is not a cross), so a day on which the two
+//! averages are equal is never taken for a cross however long the history. With market orders
+//! filling at the next bar's open this is the textbook backtrader SMA-crossover strategy
+//! (`bt.ind.CrossOver(SMA(fast), SMA(slow))`, buy on +1 when flat, close on -1 when long), and
+//! it produces the same trades.
 
 use crate::data::TimeFrame;
 use crate::hash::FastMap;
-use crate::indicators::Sma;
+use crate::indicators::{Cross, Crossover, Sma};
 use crate::strategy::{Bar, Intent, Signal, Strategy, StrategyContext};
 use async_trait::async_trait;
+use rust_decimal::Decimal;
 
 /// SMA crossover, long or flat, on each watched symbol.
 #[derive(Debug, Clone)]
@@ -19,7 +27,7 @@ pub struct SmaCross {
     fast: usize,
     slow: usize,
     /// Per symbol; looked up on every bar, hence the fast hasher.
-    state: FastMap<String, (Sma, Sma, Option<bool>)>,
+    state: FastMap<String, (Sma<Decimal>, Sma<Decimal>, Crossover)>,
 }
 
 impl SmaCross {
@@ -61,28 +69,26 @@ impl Strategy for SmaCross {
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
         let (fast, slow) = (self.fast, self.slow);
         // One lookup per bar; the key is allocated only for a symbol's first bar.
-        let (f, s, above) = match self.state.get_mut(symbol) {
+        let (f, s, cross) = match self.state.get_mut(symbol) {
             Some(state) => state,
             None => self.state.entry(symbol.to_owned()).or_insert_with(|| {
                 (
                     Sma::new(fast).expect("checked in new"),
                     Sma::new(slow).expect("checked in new"),
-                    None,
+                    Crossover::new(),
                 )
             }),
         };
-        let close = crate::num::to_f64(bar.close);
-        let (Some(fv), Some(sv)) = (f.update(close), s.update(close)) else {
+        let (Some(fv), Some(sv)) = (f.update(bar.close), s.update(bar.close)) else {
             return Vec::new();
         };
-        let now_above = fv > sv;
-        let was_above = above.replace(now_above);
-        let held = ctx
-            .position(symbol)
-            .is_some_and(|p| p.qty > rust_decimal::Decimal::ZERO);
-        let intent = match (was_above, now_above) {
-            (Some(false), true) if !held => Intent::EnterLong,
-            (Some(true), false) if held => Intent::Exit,
+        let Some(direction) = cross.update(fv, sv) else {
+            return Vec::new();
+        };
+        let held = ctx.position(symbol).is_some_and(|p| p.qty > Decimal::ZERO);
+        let intent = match direction {
+            Cross::Above if !held => Intent::EnterLong,
+            Cross::Below if held => Intent::Exit,
             _ => return Vec::new(),
         };
         vec![Signal::new(

@@ -1,18 +1,23 @@
 //! [`AlpacaBroker`]: the [`Broker`] trait over the crate's [`Client`].
 
 use super::{
-    AccountSnapshot, Broker, BrokerOrder, BrokerPosition, ChainQuery, LatestPrice, MarketClock,
-    Session,
+    AccountSnapshot, ActivityKind, Broker, BrokerActivity, BrokerOrder, BrokerPosition, ChainQuery,
+    LatestPrice, MarketClock, Session,
 };
 use crate::data::{OptionChainRequest, OptionSnapshotsRequest};
 use crate::error::{Error, Result};
 use crate::options::OccSymbol;
 use crate::options::select::ContractQuote;
+use crate::trading::activities::{Activity, ActivityType, ListActivities, MAX_ACTIVITIES_PAGE};
 use crate::trading::option_contracts::MAX_CONTRACTS_PAGE;
 use crate::trading::orders::{ListOrders, OrderQueryStatus};
-use crate::{Account, CalendarRequest, Client, ListOptionContracts, Order, OrderRequest, Position};
+use crate::{
+    Account, CalendarRequest, Client, ListOptionContracts, Order, OrderRequest, OrderSide,
+    Position, SortDirection,
+};
 use async_trait::async_trait;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::America::New_York;
 use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -218,8 +223,175 @@ impl Broker for AlpacaBroker {
             })
             .collect())
     }
+
+    /// `GET /v2/account/activities` for fills, expiries, exercises, assignments, cash
+    /// settlements and deliveries after `after`, oldest first, every page.
+    async fn activities(&self, after: DateTime<Utc>) -> Result<Vec<BrokerActivity>> {
+        let req = ListActivities {
+            activity_types: POSITION_ACTIVITIES.to_vec(),
+            after: Some(after),
+            direction: Some(SortDirection::Asc),
+            page_size: Some(MAX_ACTIVITIES_PAGE),
+            ..ListActivities::default()
+        };
+        let all: Vec<Activity> = req.stream(&self.client).try_collect().await?;
+        Ok(all.into_iter().filter_map(to_broker_activity).collect())
+    }
+}
+
+/// The activity types that change positions (see [`Broker::activities`]).
+const POSITION_ACTIVITIES: [ActivityType; 6] = [
+    ActivityType::Fill,
+    ActivityType::Opexp,
+    ActivityType::Opexc,
+    ActivityType::Opasn,
+    ActivityType::Opcsh,
+    ActivityType::Optrd,
+];
+
+/// An activity in the engine's terms; `None` for one that changes no position (or a non-trade
+/// activity Alpaca marked canceled).
+fn to_broker_activity(a: Activity) -> Option<BrokerActivity> {
+    match a {
+        Activity::Trade(t) => {
+            let qty = match &t.side {
+                OrderSide::Buy => t.qty,
+                // `sell`, and `sell_short` (kept as an unknown side): both take shares out.
+                OrderSide::Sell => -t.qty,
+                OrderSide::Unknown(s) if s.starts_with("sell") => -t.qty,
+                OrderSide::Unknown(s) => {
+                    tracing::warn!(id = %t.id, side = %s, "fill activity with an unknown side ignored");
+                    return None;
+                }
+            };
+            Some(BrokerActivity {
+                id: t.id,
+                kind: ActivityKind::Fill,
+                symbol: t.symbol,
+                qty,
+                price: Some(t.price),
+                net_amount: None,
+                order_id: Some(t.order_id),
+                time: t.transaction_time,
+            })
+        }
+        Activity::NonTrade(n) => {
+            let kind = match n.activity_type {
+                ActivityType::Opexp => ActivityKind::OptionExpired,
+                ActivityType::Opexc => ActivityKind::OptionExercised,
+                ActivityType::Opasn => ActivityKind::OptionAssigned,
+                ActivityType::Opcsh => ActivityKind::OptionCashSettled,
+                ActivityType::Optrd => ActivityKind::OptionDelivery,
+                _ => return None,
+            };
+            if n.status
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("canceled"))
+            {
+                return None;
+            }
+            let (Some(symbol), Some(qty)) = (n.symbol, n.qty) else {
+                tracing::warn!(id = %n.id, ?kind, "option activity without a symbol or quantity ignored");
+                return None;
+            };
+            // A delivery's price is its cash over its shares (the strike).
+            let price = match (kind, n.net_amount) {
+                (ActivityKind::OptionDelivery, Some(net)) if !qty.is_zero() => {
+                    net.abs().checked_div(qty.abs())
+                }
+                _ => None,
+            };
+            let time = n
+                .created_at
+                .or_else(|| n.date.and_then(after_the_close))
+                .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            Some(BrokerActivity {
+                id: n.id,
+                kind,
+                symbol,
+                qty,
+                price,
+                net_amount: n.net_amount,
+                order_id: None,
+                time,
+            })
+        }
+    }
+}
+
+/// 16:00 New York on `date`: when an event known only by its date (an expiry) happened.
+fn after_the_close(date: NaiveDate) -> Option<DateTime<Utc>> {
+    New_York
+        .from_local_datetime(&date.and_hms_opt(16, 0, 0)?)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn no_data(symbol: &str) -> Error {
     super::not_found(format!("no market data for {symbol}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    fn decode(v: serde_json::Value) -> Option<BrokerActivity> {
+        to_broker_activity(serde_json::from_value(v).unwrap())
+    }
+
+    #[test]
+    fn activities_become_signed_position_changes() {
+        let fill = |side: &str| {
+            json!({"id": "f", "activity_type": "FILL", "transaction_time": "2024-03-04T15:30:00Z",
+                   "type": "fill", "price": "1.5", "qty": "3", "side": side, "symbol": "X",
+                   "order_id": "o-1"})
+        };
+        let buy = decode(fill("buy")).unwrap();
+        assert_eq!(
+            (buy.kind, buy.qty, buy.price, buy.order_id.as_deref()),
+            (ActivityKind::Fill, dec!(3), Some(dec!(1.5)), Some("o-1"))
+        );
+        assert_eq!(decode(fill("sell")).unwrap().qty, dec!(-3));
+        assert_eq!(decode(fill("sell_short")).unwrap().qty, dec!(-3));
+        assert_eq!(
+            decode(fill("lend")),
+            None,
+            "a side that moves nothing known"
+        );
+
+        let nta = |kind: &str, qty: &str, net: &str, status: &str| {
+            json!({"id": "n", "activity_type": kind, "date": "2024-03-15", "net_amount": net,
+                   "symbol": "AAPL240315C00150000", "qty": qty, "status": status})
+        };
+        let exp = decode(nta("OPEXP", "-2", "0", "executed")).unwrap();
+        assert_eq!(
+            (exp.kind, exp.qty, exp.price),
+            (ActivityKind::OptionExpired, dec!(-2), None)
+        );
+        // Known only by date: 16:00 New York (EDT) that day.
+        assert_eq!(exp.time.to_rfc3339(), "2024-03-15T20:00:00+00:00");
+        let cash = decode(nta("OPCSH", "-1", "250", "executed")).unwrap();
+        assert_eq!(
+            (cash.kind, cash.net_amount),
+            (ActivityKind::OptionCashSettled, Some(dec!(250)))
+        );
+        let delivery = decode(nta("OPTRD", "200", "-30000", "executed")).unwrap();
+        assert_eq!(
+            (delivery.kind, delivery.price),
+            (ActivityKind::OptionDelivery, Some(dec!(150)))
+        );
+        assert_eq!(decode(nta("OPASN", "1", "0", "canceled")), None, "canceled");
+        assert_eq!(
+            decode(nta("DIV", "10", "5", "executed")),
+            None,
+            "moves no position"
+        );
+        assert_eq!(
+            decode(json!({"id": "n", "activity_type": "OPEXP", "date": "2024-03-15"})),
+            None,
+            "no symbol or quantity"
+        );
+    }
 }

@@ -139,6 +139,63 @@ impl LatestPrice {
     }
 }
 
+/// What an account activity did to a position, in the terms the engine needs (see
+/// [`Broker::activities`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// An order filled: one of the engine's, or one it did not place (a close from the broker's
+    /// dashboard, a liquidation by the broker).
+    Fill,
+    /// An option expired and was removed (Alpaca's `OPEXP`).
+    OptionExpired,
+    /// A long option was exercised (`OPEXC`).
+    OptionExercised,
+    /// A short option was assigned (`OPASN`).
+    OptionAssigned,
+    /// An option was settled in cash (`OPCSH`).
+    OptionCashSettled,
+    /// Shares bought or sold at the strike because of an exercise or an assignment (`OPTRD`).
+    OptionDelivery,
+}
+
+impl ActivityKind {
+    /// snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::Fill => "fill",
+            ActivityKind::OptionExpired => "option_expired",
+            ActivityKind::OptionExercised => "option_exercised",
+            ActivityKind::OptionAssigned => "option_assigned",
+            ActivityKind::OptionCashSettled => "option_cash_settled",
+            ActivityKind::OptionDelivery => "option_delivery",
+        }
+    }
+}
+
+/// One account activity that changed a position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerActivity {
+    /// The broker's activity id (unique; the engine records each activity once by it).
+    pub id: String,
+    /// What happened.
+    pub kind: ActivityKind,
+    /// The symbol whose position changed (an OCC symbol for option events).
+    pub symbol: String,
+    /// Signed change of the position: positive when bought or received (or a short option
+    /// removed), negative when sold, delivered, or a long option removed.
+    pub qty: Decimal,
+    /// Price per unit (per share of premium for options), when the activity has one: fills and
+    /// deliveries.
+    pub price: Option<Decimal>,
+    /// Cash the activity moved (negative for a debit), when the broker reports it.
+    pub net_amount: Option<Decimal>,
+    /// The order a fill belongs to.
+    pub order_id: Option<String>,
+    /// When it happened (for events known only by date: 16:00 New York that day).
+    pub time: DateTime<Utc>,
+}
+
 /// Which part of an option chain to fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainQuery {
@@ -188,6 +245,19 @@ pub trait Broker: Send + Sync {
 
     /// The option chain for a query, with the market data contract selection needs.
     async fn option_chain(&self, query: &ChainQuery) -> Result<Vec<ContractQuote>>;
+
+    /// Activities after `after` that changed positions, oldest first: fills, and the option
+    /// events that never appear as orders (expiry, exercise, assignment, cash settlement, and
+    /// the share deliveries of the last two). The engine reads them to close, with their real
+    /// P&L, positions that ended outside it.
+    ///
+    /// The default reports none, for a venue without an activity feed: the engine then still
+    /// closes a position the broker no longer holds, priced from the contract's expiry or the
+    /// latest quote.
+    async fn activities(&self, after: DateTime<Utc>) -> Result<Vec<BrokerActivity>> {
+        let _ = after;
+        Ok(Vec::new())
+    }
 }
 
 /// A 404 "not found" error, as a non-Alpaca broker reports a missing order.

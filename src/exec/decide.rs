@@ -476,10 +476,11 @@ async fn decide(
             _ => {
                 // The store's copy is the freshest (a poll may have filled more since the batch
                 // was loaded).
-                let pos = match ex.store.position(&pos.id).await? {
+                let mut pos = match ex.store.position(&pos.id).await? {
                     Some(p) => p,
                     None => pos.clone(),
                 };
+                pos.exit_rule = Some("signal".into());
                 let exec = place_exit(ex, pos, &format!("exit signal {id}")).await?;
                 if let Some(p) = batch
                     .positions
@@ -603,6 +604,7 @@ async fn decide(
         exit_attempts: 0,
         exit_client_order_id: None,
         exit_reason: None,
+        exit_rule: None,
         opened_at: now(),
         closed_at: None,
     };

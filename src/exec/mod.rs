@@ -30,12 +30,16 @@
 //! answer the engine cannot apply (figures that overflow, a fill larger than its order) moves
 //! that one execution to [`ExecState::NeedsAttention`], alerted, and the engine goes on.
 //! [`Executor::reconcile`] on start resumes what a previous process left unfinished.
-//! [`PositionMonitor`] manages open positions to their exit.
+//! [`PositionMonitor`] manages open positions to their exit, and on every pass
+//! [`Executor::close_ended_positions`] closes, from the broker's account activities, those that
+//! ended outside the engine (expiry, exercise, assignment, a manual close).
 
 mod attention;
 mod decide;
 mod ids;
 mod journal;
+pub mod ledger;
+mod lifecycle;
 mod monitor;
 mod reconcile;
 mod state;
@@ -48,6 +52,7 @@ mod updates;
 
 pub use ids::{entry_client_order_id, exit_client_order_id};
 pub use journal::{Journal, JournaledStore};
+pub use lifecycle::{EndedPosition, EndedReport, UNEXPLAINED_GRACE};
 pub use monitor::{DEFAULT_INTERVAL, MonitorReport, MonitorStats, PositionMonitor};
 pub use reconcile::ReconcileReport;
 pub use state::ExecState;
@@ -224,6 +229,9 @@ pub struct Executor {
     pub(crate) config: ExecutorConfig,
     pub(crate) guard: Mutex<DailyLossGuard>,
     pub(crate) lookups: unconfirmed::LookupSchedule,
+    /// Since when each tracked position has been short at the broker with nothing explaining
+    /// it (see `lifecycle`).
+    pub(crate) missing_since: Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
     pub(crate) event_filter: Option<Arc<EventFilter>>,
     failpoint: Option<Failpoint>,
 }
@@ -253,6 +261,7 @@ impl Executor {
             config,
             guard,
             lookups: unconfirmed::LookupSchedule::default(),
+            missing_since: Mutex::new(std::collections::HashMap::new()),
             event_filter: None,
             failpoint: None,
         }

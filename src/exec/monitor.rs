@@ -1,5 +1,6 @@
 //! The position monitor: exit rules on an interval, with fresh prices.
 
+use super::lifecycle::EndedPosition;
 use super::submit::place_exit;
 use super::{ExecError, Executor};
 use crate::risk::{ExitInput, ExitPolicy, ExitRule, Side, evaluate_exit};
@@ -22,7 +23,8 @@ pub struct MonitorStats {
     pub checks: u64,
     /// Checks skipped because the market was closed.
     pub skipped_closed: u64,
-    /// Exits placed, by the rule that fired (`manual` for manual closes).
+    /// Positions closed, by what closed them: the exit rule that fired (`manual` for manual
+    /// closes), or an ending outside the engine (`expired`, `exercised`, `assigned`, ...).
     pub exits_by_reason: BTreeMap<String, u64>,
     /// Positions that could not be evaluated or exited.
     pub errors: u64,
@@ -35,6 +37,10 @@ pub struct MonitorReport {
     pub evaluated: usize,
     /// Exits placed: `(position id, reason)`.
     pub exits: Vec<(String, String)>,
+    /// Positions that ended outside the engine (expiry, exercise, assignment, a close in the
+    /// broker's dashboard), closed by this pass from the account activities.
+    #[serde(default)]
+    pub ended: Vec<EndedPosition>,
     /// Per-position errors; the other positions were still checked.
     pub errors: Vec<String>,
 }
@@ -98,13 +104,29 @@ impl PositionMonitor {
         f(&mut self.stats.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
-    /// One pass: polls working orders (so fills are current), then, if the market is open,
+    /// One pass: polls working orders (so fills are current), closes the positions that ended
+    /// outside the engine ([`Executor::close_ended_positions`]; this runs whether or not the
+    /// market is open, since expiries settle after the close), then, if the market is open,
     /// evaluates every open position and places the exits that fire.
     pub async fn check_once(&self) -> Result<MonitorReport, ExecError> {
         let ex = &self.exec;
         let mut report = MonitorReport::default();
         let polled = ex.poll_orders().await?;
         report.errors.extend(polled.errors);
+        match ex.close_ended_positions().await {
+            Ok(ended) => {
+                for e in ended.ended.iter().filter(|e| e.closed) {
+                    self.count(|s| *s.exits_by_reason.entry(e.rule.clone()).or_default() += 1);
+                }
+                report.ended = ended.ended;
+                report.errors.extend(ended.errors);
+            }
+            Err(e) => {
+                let msg = format!("positions ended outside the engine: {e}");
+                ex.report_error(None, None, msg.clone()).await;
+                report.errors.push(msg);
+            }
+        }
         let clock = ex.broker.clock().await?;
         self.count(|s| s.checks += 1);
         if !clock.is_open {
@@ -173,7 +195,12 @@ impl PositionMonitor {
         })?;
         let quote = ex.broker.latest_price(&pos.symbol).await?;
         let current = match pos.side {
-            Side::Long => quote.exit_price_long(),
+            // A quote with an ask but a zero bid (a worthless contract on any screen) is worth
+            // nothing to a seller: the rules see zero, not "no price".
+            Side::Long => quote.exit_price_long().or_else(|| {
+                (quote.bid == Some(Decimal::ZERO) && quote.ask.is_some_and(|a| a > Decimal::ZERO))
+                    .then_some(Decimal::ZERO)
+            }),
             Side::Short => quote.ask.filter(|a| *a > Decimal::ZERO).or(quote.price()),
         }
         .ok_or_else(|| ExecError::Invalid(format!("no price for {}", pos.symbol)))?;
@@ -211,6 +238,7 @@ impl PositionMonitor {
         if !place {
             return Ok(Some((rule.to_owned(), text)));
         }
+        pos.exit_rule = Some(rule.to_owned());
         ex.event(
             EventKind::Exit,
             Some(&pos.strategy),
@@ -231,6 +259,10 @@ impl PositionMonitor {
             .await?
             .ok_or_else(|| ExecError::Invalid(format!("no tracked position {position_id}")))?;
         let already_closing = pos.status == PositionStatus::Closing;
+        let mut pos = pos;
+        if !already_closing {
+            pos.exit_rule = Some("manual".into());
+        }
         let e = place_exit(&self.exec, pos, "manual close").await?;
         if !already_closing {
             self.count(|s| *s.exits_by_reason.entry("manual".into()).or_default() += 1);

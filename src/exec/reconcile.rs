@@ -1,7 +1,7 @@
 //! Start-up reconciliation: finish what the previous process left, and sync positions.
 
-use super::{ExecError, Executor, now};
-use crate::store::{EventKind, PositionStatus};
+use super::{ExecError, Executor};
+use crate::store::EventKind;
 use serde::Serialize;
 use serde_json::json;
 
@@ -39,26 +39,26 @@ impl Executor {
     /// Run on start: brings every non-terminal execution in the store up to date with the
     /// broker by client order id (adopting orders that were sent but not recorded, sending
     /// recent ones that never left, abandoning stale ones), then syncs positions: tracked
-    /// positions the broker no longer holds are closed, broker positions nothing tracks are
+    /// positions the broker no longer holds are closed from the account activities with their
+    /// real P&L ([`Executor::close_ended_positions`]), broker positions nothing tracks are
     /// reported. Everything found is recorded as a `reconcile` event.
     pub async fn reconcile(&self) -> Result<ReconcileReport, ExecError> {
         // Nothing of ours can be in flight on start, so pending orders are settled at any age,
         // and every order waiting to show is looked up now.
         let mut report = self.poll_with(chrono::Duration::zero(), true).await?;
+        // Positions that ended while the process was down, closed from the account activities
+        // with their real P&L; nothing can be in flight on start, so no grace.
+        let ended = self.close_ended_with(chrono::Duration::zero()).await?;
+        report.closed_externally.extend(
+            ended
+                .ended
+                .iter()
+                .filter(|e| e.closed)
+                .map(|e| e.symbol.clone()),
+        );
+        report.errors.extend(ended.errors);
         let held = self.broker.positions().await?;
-        let mut tracked = self.store.positions(true).await?;
-        for pos in tracked.iter_mut() {
-            let at_broker = held.iter().any(|h| h.symbol == pos.symbol);
-            // Only Open positions are judged: Opening/Closing ones have a working order whose
-            // poll above already moved them if it filled.
-            if pos.status == PositionStatus::Open && !at_broker {
-                pos.status = PositionStatus::Closed;
-                pos.closed_at = Some(now());
-                pos.exit_reason = Some("closed outside the engine while it was down".into());
-                self.store.upsert_position(pos).await?;
-                report.closed_externally.push(pos.symbol.clone());
-            }
-        }
+        let tracked = self.store.positions(true).await?;
         for h in &held {
             if !tracked
                 .iter()

@@ -285,14 +285,31 @@ fn crossover_hand_worked() {
 }
 
 #[test]
+fn crossover_compares_decimals_and_reports_its_side() {
+    use rust_decimal_macros::dec;
+    let mut c = Crossover::new();
+    assert_eq!(c.above(), None);
+    assert_eq!(c.update(dec!(11.37), dec!(11.38)), None);
+    assert_eq!(c.above(), Some(false));
+    // An exact tie after "below" is not a cross, and does not change the side.
+    assert_eq!(c.update(dec!(11.375), dec!(11.3750)), None);
+    assert_eq!(c.above(), Some(false));
+    assert_eq!(c.update(dec!(11.433), dec!(11.394)), Some(Cross::Above));
+    // A tie after "above" is not a cross down either.
+    assert_eq!(c.update(dec!(2), dec!(2)), None);
+    assert_eq!(c.update(dec!(3), dec!(2)), None);
+    assert_eq!(c.above(), Some(true));
+}
+
+#[test]
 fn zero_and_huge_periods_are_errors() {
-    assert_eq!(Sma::new(0).unwrap_err(), IndicatorError::ZeroPeriod);
+    assert_eq!(Sma::<f64>::new(0).unwrap_err(), IndicatorError::ZeroPeriod);
     assert_eq!(Ema::new(0).unwrap_err(), IndicatorError::ZeroPeriod);
     assert_eq!(Rsi::new(0).unwrap_err(), IndicatorError::ZeroPeriod);
     assert_eq!(Atr::new(0).unwrap_err(), IndicatorError::ZeroPeriod);
     assert!(Highest::new(0).is_err() && Lowest::new(0).is_err());
     assert_eq!(
-        Sma::new(usize::MAX).unwrap_err(),
+        Sma::<f64>::new(usize::MAX).unwrap_err(),
         IndicatorError::PeriodTooLarge(usize::MAX)
     );
 }
@@ -377,15 +394,106 @@ fn streaming_matches_batch_on_a_long_series() {
     }
 }
 
+/// The exact sum of some doubles of at least 2^-52 in magnitude, in units of 2^-52, rounded
+/// once to a double: an independent reference for the average of a window.
+fn exact_mean(xs: &[f64]) -> f64 {
+    let units: i128 = xs
+        .iter()
+        .map(|&x| {
+            let scaled = x * 2f64.powi(52); // exact: a power of two
+            assert_eq!(scaled.fract(), 0.0, "{x} is not a multiple of 2^-52");
+            scaled as i128
+        })
+        .sum();
+    // i128 -> f64 rounds to nearest, ties to even; the scaling back is exact again.
+    (units as f64) * 2f64.powi(-52) / xs.len() as f64
+}
+
 #[test]
-fn sma_running_sum_does_not_drift() {
+fn sma_is_the_correctly_rounded_mean_of_its_window_however_long_the_series() {
+    // A million steps of a thousandth: none of the prices is a short binary fraction, so a
+    // running total would have picked up rounding errors at every step.
     let xs = walk(1_000_000, 7);
-    let mut sma = Sma::new(20).unwrap();
-    for &x in &xs {
+    for p in [3, 10, 20, 30] {
+        let mut sma = Sma::new(p).unwrap();
+        for (i, &x) in xs.iter().enumerate() {
+            let got = sma.update(x);
+            if i + 1 >= p && (i % 49_999 == 0 || i + 1 == xs.len()) {
+                let want = exact_mean(&xs[i + 1 - p..=i]);
+                assert_eq!(
+                    got.map(f64::to_bits),
+                    Some(want.to_bits()),
+                    "period {p}, bar {i}: {got:?} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn sma_rounds_halfway_sums_to_even() {
+    // 2^53 + 1 is halfway between two doubles: the exact sum must round to the even one, and
+    // a component further down (+2^-20) must push it up instead.
+    let big = 2f64.powi(53);
+    let mut sma = Sma::new(3).unwrap();
+    sma.update(big);
+    sma.update(1.0);
+    assert_eq!(sma.update(0.0).unwrap() * 3.0, big);
+    let mut sma = Sma::new(3).unwrap();
+    sma.update(big);
+    sma.update(1.0);
+    assert_eq!(sma.update(2f64.powi(-20)).unwrap() * 3.0, big + 2.0);
+    // Cancellation leaves no residue: the window forgets a huge value entirely.
+    let mut sma = Sma::new(2).unwrap();
+    for x in [1e300, 1.0, 2.0] {
         sma.update(x);
     }
-    let exact = xs[xs.len() - 20..].iter().sum::<f64>() / 20.0;
-    assert!((sma.value().unwrap() - exact).abs() < 1e-9 * exact);
+    assert_eq!(sma.value(), Some(1.5));
+}
+
+#[test]
+fn sma_of_a_sum_beyond_f64_max_has_no_value_and_recovers() {
+    let mut sma = Sma::new(2).unwrap();
+    sma.update(f64::MAX);
+    assert_eq!(sma.update(f64::MAX), None, "the sum overflows f64");
+    assert_eq!(sma.update(1.0), Some((f64::MAX + 1.0) / 2.0));
+    assert_eq!(sma.update(3.0), Some(2.0));
+}
+
+#[test]
+fn decimal_sma_is_exact_and_ties_are_ties() {
+    use rust_decimal::Decimal;
+    use rust_decimal_macros::dec;
+    // Closes whose 2-bar and 4-bar averages are both exactly 11.6 on the last bar.
+    let closes = [dec!(11.26), dec!(11.94), dec!(11.15), dec!(12.05)];
+    let mut fast: Sma<Decimal> = Sma::new(2).unwrap();
+    let mut slow: Sma<Decimal> = Sma::new(4).unwrap();
+    let mut last = None;
+    for c in closes {
+        last = fast.update(c).zip(slow.update(c));
+    }
+    assert_eq!(last, Some((dec!(11.6), dec!(11.6))));
+    // The same prices as doubles: each average is correctly rounded, yet 11.6 is no double
+    // and the two land on different sides of it.
+    let (mut f, mut s) = (Sma::new(2).unwrap(), Sma::new(4).unwrap());
+    for c in closes {
+        f.update(crate::num::to_f64(c));
+        s.update(crate::num::to_f64(c));
+    }
+    assert_eq!(f.value(), Some(11.600000000000001));
+    assert_eq!(s.value(), Some(11.6));
+
+    // A sum too large for 28 digits has no exact value; it comes back once the window allows.
+    let mut big: Sma<Decimal> = Sma::new(2).unwrap();
+    big.update(Decimal::MAX);
+    assert_eq!(big.update(Decimal::MAX), None);
+    assert_eq!(big.update(dec!(1)), None, "MAX + 1 overflows too");
+    assert_eq!(big.update(dec!(3)), Some(dec!(2)));
+    // Adding 0.1 to 28 digits would round it away: no inexact figure is carried forward.
+    let mut fine: Sma<Decimal> = Sma::new(2).unwrap();
+    fine.update(dec!(10000000000000000000000000000));
+    assert_eq!(fine.update(dec!(0.1)), None);
+    assert_eq!(fine.update(dec!(0.3)), Some(dec!(0.2)));
 }
 
 #[test]
@@ -423,6 +531,30 @@ proptest! {
         assert_series(&run(&xs, |x| lo.update(x)), &naive_extreme(&xs, p, false), 0.0, "lowest");
         if let Some(v) = rsi.value() {
             prop_assert!((0.0..=100.0).contains(&v), "rsi {v}");
+        }
+    }
+
+    /// Values from 2^-60 to 2^60 in magnitude, so that the grid and the expansion both take
+    /// part, against an exact sum in units of 2^-60.
+    #[test]
+    fn sma_is_exact_across_magnitudes(
+        xs in proptest::collection::vec((-(1i64 << 20)..(1i64 << 20), -60i32..40), 1..60),
+        p in 1usize..8,
+    ) {
+        let values: Vec<f64> = xs.iter().map(|&(k, e)| k as f64 * 2f64.powi(e)).collect();
+        let mut sma = Sma::new(p).unwrap();
+        for (i, &x) in values.iter().enumerate() {
+            let got = sma.update(x);
+            if i + 1 < p {
+                prop_assert_eq!(got, None);
+                continue;
+            }
+            let units: i128 = xs[i + 1 - p..=i]
+                .iter()
+                .map(|&(k, e)| i128::from(k) << (e + 60))
+                .sum();
+            let want = (units as f64) * 2f64.powi(-60) / p as f64;
+            prop_assert_eq!(got.map(f64::to_bits), Some(want.to_bits()), "{:?} vs {}", got, want);
         }
     }
 

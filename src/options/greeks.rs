@@ -210,6 +210,16 @@ impl BlackScholes {
     }
 }
 
+/// The intrinsic value per share of `symbol` with the underlying at `spot`: what exercising it
+/// is worth, and what it settles at on expiry (never negative).
+pub fn intrinsic(symbol: &super::OccSymbol, spot: rust_decimal::Decimal) -> rust_decimal::Decimal {
+    let zero = rust_decimal::Decimal::ZERO;
+    match symbol.option_type() {
+        OptionType::Call => (spot - symbol.strike()).max(zero),
+        OptionType::Put => (symbol.strike() - spot).max(zero),
+    }
+}
+
 /// Standard normal density.
 pub fn normal_pdf(x: f64) -> f64 {
     // 1 / sqrt(2 pi)

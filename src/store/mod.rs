@@ -17,6 +17,8 @@
 //! Each open store holds an exclusive lock on `<file>.lock`: a second opener, in the same
 //! process or another, gets [`StoreError::Locked`] naming the holder (process id, host, since
 //! when). The operating system releases the lock when the process ends, however it ends.
+//! `SqliteStore::open_read_only` reads a store beside its writer (a report while a daemon runs)
+//! without the lock: it can write nothing.
 //!
 //! Plug anything else (Postgres, a key-value service) by implementing the trait. The contract:
 //! every `upsert_*` is idempotent (writing the same record twice leaves the state of writing it

@@ -400,6 +400,12 @@ pub struct TrackedPosition {
     pub exit_client_order_id: Option<String>,
     /// Why the exit was placed.
     pub exit_reason: Option<String>,
+    /// The rule that closed (or is closing) the position, for grouping: an exit rule's name
+    /// (`dte`, `stop`, `max_loss`, `target`, `max_profit`, `time`, `trailing`), `signal`,
+    /// `manual`, or an ending outside the engine (`expired`, `exercised`, `assigned`,
+    /// `cash_settled`, `external`). Absent in records written before it existed.
+    #[serde(default)]
+    pub exit_rule: Option<String>,
     /// When created.
     pub opened_at: DateTime<Utc>,
     /// When closed.
@@ -428,6 +434,7 @@ clone_in_place!(TrackedPosition {
     exit_attempts,
     exit_client_order_id,
     exit_reason,
+    exit_rule,
     opened_at,
     closed_at,
 });

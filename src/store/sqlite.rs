@@ -81,7 +81,9 @@ pub struct SqliteStore {
     path: PathBuf,
     conn: Mutex<Connection>,
     keep_events: bool,
-    _lock: StoreLock,
+    /// The store's exclusive lock; `None` when opened read-only (SQLite lets readers in
+    /// beside the one writer).
+    _lock: Option<StoreLock>,
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -233,7 +235,20 @@ impl SqliteStore {
         Self::open_locked(path, lock, target)
     }
 
+    /// Opens the existing store at `path` to read it only, beside the process that has it open
+    /// (a report while the daemon runs): no lock is taken, nothing is migrated, and every write
+    /// fails with [`StoreError::Backend`]. The same checks as [`SqliteStore::open`] otherwise.
+    pub fn open_read_only(path: impl AsRef<Path>) -> StoreResult<Self> {
+        Self::open_checked(path.as_ref(), None, SCHEMA_VERSION)
+    }
+
     fn open_locked(path: &Path, lock: StoreLock, target: i64) -> StoreResult<Self> {
+        Self::open_checked(path, Some(lock), target)
+    }
+
+    /// Opens an existing store, read-write under `lock` (migrated to `target`) or read-only
+    /// without one.
+    fn open_checked(path: &Path, lock: Option<StoreLock>, target: i64) -> StoreResult<Self> {
         let corrupt = |detail: String| StoreError::Corrupt {
             path: path.to_path_buf(),
             detail,
@@ -260,7 +275,11 @@ impl SqliteStore {
             ));
         }
         // Without CREATE: a file that vanished is not silently made again.
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let access = match lock {
+            Some(_) => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            None => OpenFlags::SQLITE_OPEN_READ_ONLY,
+        };
+        let flags = access | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e))?;
         // Reading the header first: on a file that is not a database this fails with
         // NOTADB before any pragma below could write to it.
@@ -287,11 +306,13 @@ impl SqliteStore {
             return Err(corrupt(format!("integrity check failed: {check}")));
         }
         conn.busy_timeout(Duration::from_secs(5)).map_err(backend)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| classify(path, e))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(backend)?;
-        migrate(&mut conn, version, target).map_err(|e| classify(path, e))?;
+        if lock.is_some() {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(|e| classify(path, e))?;
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(backend)?;
+            migrate(&mut conn, version, target).map_err(|e| classify(path, e))?;
+        }
         Ok(Self {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),

@@ -1,4 +1,8 @@
-//! Backtester tests: the real executor over the simulated broker, on series built here.
+//! Backtester tests: the real executor over the simulated broker, on series built here and on
+//! the real daily prices in `tests/fixtures/` (NVDA and ORCL).
+
+mod options;
+mod sma_reference;
 
 use alpaca_exec::backtest::runner::{Backtest, BacktestConfig};
 use alpaca_exec::backtest::sim::{MarketFill, SimConfig};
@@ -112,22 +116,29 @@ async fn buy_and_hold_equals_close_to_close_return() {
     assert_eq!(r.equity.len(), closes.len());
 }
 
-/// Closes for a clean up-then-down cycle: flat, rising, falling, flat.
+/// Closes for a clean up-then-down cycle: flat with a small dip (so the fast average starts
+/// below the slow one: equal averages are no side), rising, falling, flat.
 fn cycle() -> Vec<Decimal> {
-    let mut v = vec![dec!(100); 35];
+    let mut v = vec![dec!(100); 30];
+    v.extend(vec![dec!(99); 5]);
     v.extend((1..=20).map(|i| dec!(100) + Decimal::from(i * 2)));
     v.extend((1..=30).map(|i| dec!(140) - Decimal::from(i * 2)));
     v.extend(vec![dec!(80); 10]);
     v
 }
 
-/// The crossings worked out without the crate: naive averages over slices.
+/// The crossings worked out without the crate: naive averages over slices; a bar on which the
+/// averages are equal is not a side, so it neither crosses nor changes the side.
 fn expected_crossings(closes: &[Decimal], fast: usize, slow: usize) -> Vec<(usize, bool)> {
     let sma = |i: usize, n: usize| closes[i + 1 - n..=i].iter().sum::<Decimal>() / Decimal::from(n);
     let mut out = Vec::new();
     let mut prev: Option<bool> = None;
     for i in slow - 1..closes.len() {
-        let above = sma(i, fast) > sma(i, slow);
+        let (f, s) = (sma(i, fast), sma(i, slow));
+        if f == s {
+            continue;
+        }
+        let above = f > s;
         if let Some(p) = prev
             && p != above
         {
@@ -288,30 +299,6 @@ fn sweep_runs_every_point_in_grid_order_and_picks_the_best() {
     );
 }
 
-struct BuyCallOnce {
-    done: bool,
-}
-
-#[async_trait]
-impl Strategy for BuyCallOnce {
-    fn name(&self) -> &str {
-        "calls"
-    }
-    fn watchlist(&self) -> Vec<String> {
-        vec!["SPY".into()]
-    }
-    fn timeframe(&self) -> TimeFrame {
-        TimeFrame::DAY
-    }
-    async fn on_bar(&mut self, _ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
-        if std::mem::replace(&mut self.done, true) {
-            return Vec::new();
-        }
-        let spec = alpaca_exec::strategy::OptionSpec::new(alpaca_exec::OptionType::Call);
-        vec![Signal::new("calls", symbol, Intent::EnterLong, bar.close, bar.timestamp).option(spec)]
-    }
-}
-
 #[tokio::test]
 async fn option_positions_on_daily_bars_exit_by_dte_before_expiry() {
     // A cheap underlying so $300 buys a contract; flat prices for a month.
@@ -321,7 +308,7 @@ async fn option_positions_on_daily_bars_exit_by_dte_before_expiry() {
         ..BacktestConfig::default()
     };
     let r = Backtest::new(config)
-        .strategy(Box::new(BuyCallOnce { done: false }))
+        .strategy(Box::new(options::CallsOn::at(&[0])))
         .bars("SPY", daily(&closes))
         .run()
         .await
@@ -355,7 +342,7 @@ async fn per_strategy_exit_policies_apply_only_to_their_strategy() {
             ..BacktestConfig::default()
         };
         Backtest::new(config)
-            .strategy(Box::new(BuyCallOnce { done: false }))
+            .strategy(Box::new(options::CallsOn::at(&[0])))
             .bars("SPY", daily(&closes))
             .run()
     };
@@ -408,4 +395,63 @@ async fn symbols_match_whatever_their_case_and_gaps_are_reported() {
             "no strategy watches SPY: their bars only move the clock".to_owned(),
         ]
     );
+}
+
+#[tokio::test]
+async fn every_strategy_is_accounted_for_and_equity_reconciles_with_trades_and_open_positions() {
+    // Prices between 240 and 420: the SMA strategy completes round trips in QQQ, the holder
+    // never sells its SPY, and a call on a $300 stock costs more than the default $300 cap.
+    let closes: Vec<Decimal> = cycle().iter().map(|c| c * dec!(3)).collect();
+    let r = Backtest::new(BacktestConfig::default())
+        .strategy(Box::new(SmaCross::new("sma", &["QQQ"], 10, 30)))
+        .strategy(Box::new(BuyAndHold { bought: false }))
+        .strategy(Box::new(options::CallsOn::at(&[0])))
+        .bars("SPY", daily(&closes))
+        .bars("QQQ", daily(&closes))
+        .run()
+        .await
+        .unwrap();
+    let names: Vec<&str> = r.funnels.keys().map(|s| s.as_str()).collect();
+    assert_eq!(names, ["calls", "hold", "sma"]);
+    let calls = &r.funnels["calls"];
+    assert_eq!((calls.signals, calls.executed), (1, 0));
+    assert_eq!(calls.skipped["too_small"].count, 1, "{calls:?}");
+    assert!(calls.skipped["too_small"].example.contains("too small"));
+    let hold = &r.funnels["hold"];
+    assert_eq!((hold.signals, hold.entries, hold.executed), (1, 1, 1));
+    let sma = &r.funnels["sma"];
+    assert!(sma.executed >= 2 && sma.exits >= 1, "{sma:?}");
+
+    // The holder's position is open at the end, marked at the last close.
+    let last = *closes.last().unwrap();
+    assert_eq!(r.open_positions.len(), 1, "{:?}", r.open_positions);
+    let p = &r.open_positions[0];
+    assert_eq!((p.strategy.as_str(), p.symbol.as_str()), ("hold", "SPY"));
+    assert_eq!(p.mark, Some(last));
+    assert_eq!(p.pnl, Some((last - p.entry_price) * p.qty));
+
+    // Round trips plus open positions explain the whole change in equity (no costs here).
+    let m = r.metrics.as_ref().unwrap();
+    let closed: Decimal = r.trades.iter().map(|t| t.pnl).sum();
+    assert_eq!(closed + p.pnl.unwrap(), m.end_equity - m.start_equity);
+
+    // The benchmark holds half in each symbol from the first close.
+    assert_eq!(r.benchmark.len(), r.equity.len());
+    assert_eq!(r.benchmark[0].equity, dec!(100000));
+    let half = dec!(50000) / closes[0] * last;
+    assert_eq!(r.benchmark.last().unwrap().equity, half + half);
+    assert_eq!(r.symbols, ["QQQ", "SPY"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let files = r.write_report(dir.path(), "accounting").unwrap();
+    let html = std::fs::read_to_string(files.html).unwrap();
+    for s in [
+        "calls",
+        "hold",
+        "sma",
+        "too small",
+        "Positions open at the end",
+    ] {
+        assert!(html.contains(s), "{s}");
+    }
 }

@@ -88,6 +88,7 @@ fn position(id: &str, symbol: &str, multiplier: Decimal) -> TrackedPosition {
         exit_attempts: 0,
         exit_client_order_id: None,
         exit_reason: None,
+        exit_rule: None,
         opened_at: at(),
         closed_at: None,
     }

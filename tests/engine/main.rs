@@ -12,6 +12,7 @@ mod fake;
 mod fuzz;
 mod journal;
 mod lag;
+mod lifecycle;
 mod options;
 mod overflow;
 mod repeat;

@@ -22,7 +22,7 @@ fn contract(symbol: &'static str, delta: f64) -> Contract {
 }
 
 /// Calls on AAPL: the 0.45-delta one expiring in 11 days is the only one in the default window.
-fn chain(fake: &Fake) {
+pub fn chain(fake: &Fake) {
     let contracts = vec![
         contract("AAPL240315C00160000", 0.30),
         contract("AAPL240315C00150000", 0.45),

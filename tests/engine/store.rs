@@ -81,7 +81,7 @@ fn execution() -> Execution {
     }
 }
 
-fn position() -> TrackedPosition {
+pub fn position() -> TrackedPosition {
     TrackedPosition {
         id: "trend-abc-e".into(),
         strategy: "trend".into(),
@@ -104,6 +104,7 @@ fn position() -> TrackedPosition {
         exit_attempts: 0,
         exit_client_order_id: None,
         exit_reason: None,
+        exit_rule: None,
         opened_at: at(),
         closed_at: None,
     }
@@ -424,6 +425,18 @@ async fn a_second_store_on_the_same_file_is_refused_with_who_holds_it() {
         assert!(matches!(e, StoreError::Locked { .. }), "{msg}");
         assert!(msg.contains(&me) && msg.contains("since"), "{msg}");
     }
+    // A reader may open the SQLite store beside its writer (a report while the daemon runs),
+    // sees what it wrote, and cannot write.
+    first_db.upsert_position(&position()).await.unwrap();
+    let reader = SqliteStore::open_read_only(&db).unwrap();
+    assert_eq!(reader.positions(false).await.unwrap(), vec![position()]);
+    let e = reader.upsert_trade(&trade()).await.unwrap_err();
+    assert!(matches!(e, StoreError::Backend(_)), "{e}");
+    assert!(matches!(
+        SqliteStore::open_read_only(dir.path().join("none.db")).unwrap_err(),
+        StoreError::NotFound { .. }
+    ));
+    drop(reader);
     // The first store's writes are all there: nobody else could write over them.
     first_json.upsert_position(&position()).await.unwrap();
     drop((first_db, first_json));

@@ -35,6 +35,9 @@ pub fn status(path: &Path, out: &mut dyn Write) -> Result<(), String> {
         w(out, format!("last reload refused: {e}"))?;
     }
     for (name, a) in &s.accounts {
+        if let Some(e) = &a.endpoint {
+            w(out, format!("account {name}: {e}"))?;
+        }
         w(
             out,
             format!(
@@ -50,6 +53,12 @@ pub fn status(path: &Path, out: &mut dyn Write) -> Result<(), String> {
                     .map_or(String::new(), |e| format!(", error: {e}"))
             ),
         )?;
+    }
+    if let Some(at) = s.proposals_at {
+        w(out, format!("proposals of {}:", at.to_rfc3339()))?;
+        for (name, line) in &s.proposals {
+            w(out, format!("  {name}: {line}"))?;
+        }
     }
     for (name, st) in &s.strategies {
         w(
@@ -291,9 +300,9 @@ fn merge_stats(
     saved
 }
 
-/// `monitor-stats`: the running daemon's monitor counters (from status.json) and the
-/// standalone monitor's (from monitor-stats.json).
-pub fn monitor_stats(data_dir: &Path, out: &mut dyn Write) -> Result<(), String> {
+/// `monitor-stats`: the daemon's monitor counters (from its status file, `status`: the live
+/// daemon's, or a simulated run's) and the standalone monitor's (from monitor-stats.json).
+pub fn monitor_stats(status: &Path, data_dir: &Path, out: &mut dyn Write) -> Result<(), String> {
     let mut any = false;
     let mut print = |who: &str, stats: &BTreeMap<String, MonitorStats>| -> Result<(), String> {
         for (name, s) in stats {
@@ -319,13 +328,21 @@ pub fn monitor_stats(data_dir: &Path, out: &mut dyn Write) -> Result<(), String>
         }
         Ok(())
     };
-    if let Ok(s) = Status::read(&data_dir.join("status.json")) {
+    if let Ok(s) = Status::read(status) {
+        let simulated = s.accounts.values().any(|a| a.kind == "simulated");
         let daemon: BTreeMap<String, MonitorStats> = s
             .accounts
             .into_iter()
             .map(|(n, a)| (n, a.monitor))
             .collect();
-        print("daemon", &daemon)?;
+        print(
+            if simulated {
+                "simulated daemon"
+            } else {
+                "daemon"
+            },
+            &daemon,
+        )?;
     }
     print(
         "monitor",

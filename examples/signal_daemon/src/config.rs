@@ -1,13 +1,23 @@
-//! The daemon's configuration: a TOML (or JSON) file, the embedded defaults when none is given,
-//! and environment overrides. Everything is validated at load, and an error names the key.
+//! The daemon's configuration: a TOML (or JSON) file laid over the embedded defaults (see
+//! [`crate::config_file`]), and environment overrides. Everything is validated at load, and an
+//! error names the key.
 
+use crate::endpoints::{Endpoints, UrlOverrides};
 use alpaca_exec::data::TimeFrame;
 use alpaca_exec::risk::EventFilterConfig;
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+mod mean_reversion;
+mod momentum;
+mod proposals;
+
+pub use mean_reversion::MeanReversionConfig;
+pub use momentum::MomentumConfig;
+pub use proposals::{MAX_GRID_POINTS, ProposalsConfig, param, with_param};
 
 /// The configuration compiled into the binary.
 pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
@@ -27,6 +37,11 @@ pub struct Config {
     pub accounts: BTreeMap<String, AccountProfile>,
     #[serde(default)]
     pub strategies: BTreeMap<String, StrategyConfig>,
+    #[serde(default)]
+    pub proposals: ProposalsConfig,
+    /// `APCA_API_BASE_URL` / `APCA_API_DATA_URL`, read by [`Config::apply_env`].
+    #[serde(skip)]
+    pub url_overrides: UrlOverrides,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -97,6 +112,48 @@ pub struct BacktestConfig {
     pub seed: u64,
     pub days: u32,
     pub start_equity: Decimal,
+    /// How the simulator prices and settles options (`[backtest.options]`; defaults if absent).
+    #[serde(default)]
+    pub options: OptionSimConfig,
+}
+
+/// The simulator's option model (see `alpaca_exec::backtest::sim::options`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptionSimConfig {
+    /// Sessions of daily returns in the underlying's realised volatility.
+    pub volatility_window: usize,
+    /// The least volatility options are priced with.
+    pub volatility_floor: Decimal,
+    /// The volatility until `volatility_window` returns are known.
+    pub initial_volatility: Decimal,
+    /// Bid/ask spread as a fraction of the option's price.
+    pub spread: Decimal,
+    /// The narrowest spread, in dollars per share.
+    pub min_spread: Decimal,
+    /// How exercised and assigned options settle: shares at the strike, or cash.
+    pub exercise: ExerciseName,
+}
+
+impl Default for OptionSimConfig {
+    fn default() -> Self {
+        Self {
+            volatility_window: 20,
+            volatility_floor: Decimal::new(15, 2),
+            initial_volatility: Decimal::new(30, 2),
+            spread: Decimal::new(4, 2),
+            min_spread: Decimal::new(1, 2),
+            exercise: ExerciseName::Shares,
+        }
+    }
+}
+
+/// `backtest.options.exercise`, as written in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExerciseName {
+    Shares,
+    Cash,
 }
 
 /// Paper or live, as written in the file.
@@ -128,17 +185,26 @@ pub struct AccountProfile {
     /// Override of `execution.max_capital_per_trade`.
     #[serde(default)]
     pub max_capital_per_trade: Option<Decimal>,
+    /// The trading API's base URL (a proxy or a mock); Alpaca's host for the environment when
+    /// absent. `APCA_API_BASE_URL` overrides it.
+    #[serde(default)]
+    pub trading_base_url: Option<String>,
+    /// The market data API's base URL; `APCA_API_DATA_URL` overrides it.
+    #[serde(default)]
+    pub data_base_url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StrategyConfig {
     TrendHysteresis(TrendConfig),
     BearTrap(BearTrapConfig),
     StratOptions(StratConfig),
+    Momentum(MomentumConfig),
+    MeanReversion(MeanReversionConfig),
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrendConfig {
     pub account: String,
@@ -155,7 +221,7 @@ pub struct TrendConfig {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BearTrapConfig {
     pub account: String,
@@ -173,7 +239,7 @@ pub struct BearTrapConfig {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StratConfig {
     pub account: String,
@@ -189,7 +255,7 @@ pub struct StratConfig {
     pub enabled: bool,
 }
 
-fn yes() -> bool {
+pub(crate) fn yes() -> bool {
     true
 }
 
@@ -199,6 +265,8 @@ impl StrategyConfig {
             StrategyConfig::TrendHysteresis(c) => &c.account,
             StrategyConfig::BearTrap(c) => &c.account,
             StrategyConfig::StratOptions(c) => &c.account,
+            StrategyConfig::Momentum(c) => &c.account,
+            StrategyConfig::MeanReversion(c) => &c.account,
         }
     }
 
@@ -207,6 +275,8 @@ impl StrategyConfig {
             StrategyConfig::TrendHysteresis(c) => c.enabled,
             StrategyConfig::BearTrap(c) => c.enabled,
             StrategyConfig::StratOptions(c) => c.enabled,
+            StrategyConfig::Momentum(c) => c.enabled,
+            StrategyConfig::MeanReversion(c) => c.enabled,
         }
     }
 
@@ -215,6 +285,19 @@ impl StrategyConfig {
             StrategyConfig::TrendHysteresis(c) => &c.symbols,
             StrategyConfig::BearTrap(c) => &c.symbols,
             StrategyConfig::StratOptions(c) => &c.symbols,
+            StrategyConfig::Momentum(c) => &c.symbols,
+            StrategyConfig::MeanReversion(c) => &c.symbols,
+        }
+    }
+
+    /// The symbol list, to edit (e.g. a backtest restricted to the symbols it has data for).
+    pub fn symbols_mut(&mut self) -> &mut Vec<String> {
+        match self {
+            StrategyConfig::TrendHysteresis(c) => &mut c.symbols,
+            StrategyConfig::BearTrap(c) => &mut c.symbols,
+            StrategyConfig::StratOptions(c) => &mut c.symbols,
+            StrategyConfig::Momentum(c) => &mut c.symbols,
+            StrategyConfig::MeanReversion(c) => &mut c.symbols,
         }
     }
 }
@@ -231,35 +314,25 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
+pub(crate) fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(msg.into()))
 }
 
-/// Keys that would put a secret in the file: refused with a pointer to the safe alternatives.
-const SECRET_KEYS: [&str; 4] = ["key_id", "secret_key", "api_key", "secret"];
-
 impl Config {
-    /// Parses TOML, or JSON when the text starts with `{`.
+    /// Every symbol an enabled strategy trades, sorted, once each.
+    pub fn enabled_symbols(&self) -> Vec<String> {
+        let set: std::collections::BTreeSet<&String> = self
+            .strategies
+            .values()
+            .filter(|s| s.enabled())
+            .flat_map(|s| s.symbols())
+            .collect();
+        set.into_iter().cloned().collect()
+    }
+
+    /// Parses TOML, or JSON when the text starts with `{`, over the embedded defaults.
     pub fn parse(text: &str, source: &str) -> Result<Config, ConfigError> {
-        for line in text.lines() {
-            let key = line
-                .split('=')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .trim_matches('"');
-            if line.contains('=') && SECRET_KEYS.contains(&key) {
-                return err(format!(
-                    "{source}: `{key}` must not be in the config file; name where the key comes from with key_id_env / secret_key_env, credentials_file, or key_id_command / secret_key_command"
-                ));
-            }
-        }
-        let cfg: Config = if text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|e| ConfigError(format!("{source}: {e}")))?
-        } else {
-            toml::from_str(text).map_err(|e| ConfigError(format!("{source}: {e}")))?
-        };
-        Ok(cfg)
+        crate::config_file::parse(text, source)
     }
 
     /// Loads `path` (or the embedded defaults), applies environment overrides and validates.
@@ -322,6 +395,7 @@ impl Config {
         if let Some(v) = get("DISCORD_WEBHOOK_URL") {
             self.alerts.discord_webhook_url = v;
         }
+        self.url_overrides = UrlOverrides::from_env(env);
         Ok(())
     }
 
@@ -354,6 +428,15 @@ impl Config {
             return err("paths.data_dir must not be empty");
         }
         positive("backtest.start_equity", self.backtest.start_equity)?;
+        let o = &self.backtest.options;
+        if o.volatility_window < 2 {
+            return err("backtest.options.volatility_window must be at least 2 sessions");
+        }
+        positive("backtest.options.volatility_floor", o.volatility_floor)?;
+        positive("backtest.options.initial_volatility", o.initial_volatility)?;
+        if o.spread < Decimal::ZERO || o.min_spread < Decimal::ZERO {
+            return err("backtest.options.spread and min_spread must not be negative");
+        }
         self.event_filter
             .settings
             .validate()
@@ -384,6 +467,10 @@ impl Config {
             if a.key_id_env.is_some() != a.secret_key_env.is_some() {
                 return err(format!("{key} needs both key_id_env and secret_key_env"));
             }
+            crate::credentials::check_variable_names(&key, a).map_err(ConfigError)?;
+            Endpoints::of(self, name)
+                .check(name, a)
+                .map_err(ConfigError)?;
             if a.key_id_command.is_some() != a.secret_key_command.is_some() {
                 return err(format!(
                     "{key} needs both key_id_command and secret_key_command"
@@ -397,103 +484,113 @@ impl Config {
             }
         }
         for (name, s) in &self.strategies {
-            let key = format!("strategies.{name}");
-            if !self.accounts.contains_key(s.account()) {
-                return err(format!(
-                    "{key}.account names unknown account {:?}",
-                    s.account()
-                ));
-            }
-            if s.symbols().is_empty() {
-                return err(format!("{key}.symbols must not be empty"));
-            }
-            if let Some(bad) = s
-                .symbols()
-                .iter()
-                .find(|x| x.trim().is_empty() || x.contains(char::is_whitespace))
-            {
-                return err(format!("{key}.symbols has an invalid symbol {bad:?}"));
-            }
-            match s {
-                StrategyConfig::TrendHysteresis(c) => {
-                    timeframe(&format!("{key}.timeframe"), &c.timeframe)?;
-                    if c.fast == 0 || c.slow <= c.fast {
-                        return err(format!(
-                            "{key}: slow ({}) must be greater than fast ({}), and fast at least 1",
-                            c.slow, c.fast
-                        ));
-                    }
-                    if c.upper_band <= c.lower_band {
-                        return err(format!(
-                            "{key}.upper_band ({}) must be greater than lower_band ({}): the gap is the hysteresis",
-                            c.upper_band, c.lower_band
-                        ));
-                    }
-                    fraction(&format!("{key}.position_pct"), c.position_pct)?;
-                    for (sym, p) in &c.position_pct_by_symbol {
-                        fraction(&format!("{key}.position_pct_by_symbol.{sym}"), *p)?;
-                    }
+            self.validate_strategy(name, s)?;
+        }
+        self.proposals.validate(self)?;
+        Ok(())
+    }
+
+    /// Checks one strategy's table (as `validate` does for each); errors name
+    /// `strategies.NAME.KEY`.
+    pub fn validate_strategy(&self, name: &str, s: &StrategyConfig) -> Result<(), ConfigError> {
+        let key = format!("strategies.{name}");
+        if !self.accounts.contains_key(s.account()) {
+            return err(format!(
+                "{key}.account names unknown account {:?}",
+                s.account()
+            ));
+        }
+        if s.symbols().is_empty() {
+            return err(format!("{key}.symbols must not be empty"));
+        }
+        if let Some(bad) = s
+            .symbols()
+            .iter()
+            .find(|x| x.trim().is_empty() || x.contains(char::is_whitespace))
+        {
+            return err(format!("{key}.symbols has an invalid symbol {bad:?}"));
+        }
+        match s {
+            StrategyConfig::TrendHysteresis(c) => {
+                timeframe(&format!("{key}.timeframe"), &c.timeframe)?;
+                if c.fast == 0 || c.slow <= c.fast {
+                    return err(format!(
+                        "{key}: slow ({}) must be greater than fast ({}), and fast at least 1",
+                        c.slow, c.fast
+                    ));
                 }
-                StrategyConfig::BearTrap(c) => {
-                    let tf = timeframe(&format!("{key}.timeframe"), &c.timeframe)?;
-                    if tf.unit() != alpaca_exec::data::TimeFrameUnit::Minute {
-                        return err(format!(
-                            "{key}.timeframe must be minutes: the bear trap is intraday"
-                        ));
-                    }
-                    fraction(&format!("{key}.min_drop"), c.min_drop)?;
-                    for (k, v) in [
-                        ("reclaim_margin", c.reclaim_margin),
-                        ("stop_buffer", c.stop_buffer),
-                        ("target_pct", c.target_pct),
-                        ("trailing_activation", c.trailing_activation),
-                        ("trailing_pct", c.trailing_pct),
-                        ("position_pct", c.position_pct),
-                    ] {
-                        fraction(&format!("{key}.{k}"), v)?;
-                    }
-                    if c.exit_before_close_minutes > 390 {
-                        return err(format!(
-                            "{key}.exit_before_close_minutes must be within the 390-minute session"
-                        ));
-                    }
+                if c.upper_band <= c.lower_band {
+                    return err(format!(
+                        "{key}.upper_band ({}) must be greater than lower_band ({}): the gap is the hysteresis",
+                        c.upper_band, c.lower_band
+                    ));
                 }
-                StrategyConfig::StratOptions(c) => {
-                    if c.timeframes.is_empty() {
-                        return err(format!("{key}.timeframes must not be empty"));
-                    }
-                    for (i, t) in c.timeframes.iter().enumerate() {
-                        timeframe(&format!("{key}.timeframes[{i}]"), t)?;
-                    }
-                    positive(&format!("{key}.min_magnitude"), c.min_magnitude)?;
-                    positive(&format!("{key}.min_reward_risk"), c.min_reward_risk)?;
-                    if !(0.0 < c.min_delta && c.min_delta <= c.max_delta && c.max_delta < 1.0) {
-                        return err(format!(
-                            "{key}: need 0 < min_delta <= max_delta < 1, got {} and {}",
-                            c.min_delta, c.max_delta
-                        ));
-                    }
-                    if c.min_dte < 0 || c.min_dte > c.max_dte {
-                        return err(format!(
-                            "{key}: need 0 <= min_dte <= max_dte, got {} and {}",
-                            c.min_dte, c.max_dte
-                        ));
-                    }
+                fraction(&format!("{key}.position_pct"), c.position_pct)?;
+                for (sym, p) in &c.position_pct_by_symbol {
+                    fraction(&format!("{key}.position_pct_by_symbol.{sym}"), *p)?;
                 }
             }
+            StrategyConfig::BearTrap(c) => {
+                let tf = timeframe(&format!("{key}.timeframe"), &c.timeframe)?;
+                if tf.unit() != alpaca_exec::data::TimeFrameUnit::Minute {
+                    return err(format!(
+                        "{key}.timeframe must be minutes: the bear trap is intraday"
+                    ));
+                }
+                fraction(&format!("{key}.min_drop"), c.min_drop)?;
+                for (k, v) in [
+                    ("reclaim_margin", c.reclaim_margin),
+                    ("stop_buffer", c.stop_buffer),
+                    ("target_pct", c.target_pct),
+                    ("trailing_activation", c.trailing_activation),
+                    ("trailing_pct", c.trailing_pct),
+                    ("position_pct", c.position_pct),
+                ] {
+                    fraction(&format!("{key}.{k}"), v)?;
+                }
+                if c.exit_before_close_minutes > 390 {
+                    return err(format!(
+                        "{key}.exit_before_close_minutes must be within the 390-minute session"
+                    ));
+                }
+            }
+            StrategyConfig::StratOptions(c) => {
+                if c.timeframes.is_empty() {
+                    return err(format!("{key}.timeframes must not be empty"));
+                }
+                for (i, t) in c.timeframes.iter().enumerate() {
+                    timeframe(&format!("{key}.timeframes[{i}]"), t)?;
+                }
+                positive(&format!("{key}.min_magnitude"), c.min_magnitude)?;
+                positive(&format!("{key}.min_reward_risk"), c.min_reward_risk)?;
+                if !(0.0 < c.min_delta && c.min_delta <= c.max_delta && c.max_delta < 1.0) {
+                    return err(format!(
+                        "{key}: need 0 < min_delta <= max_delta < 1, got {} and {}",
+                        c.min_delta, c.max_delta
+                    ));
+                }
+                if c.min_dte < 0 || c.min_dte > c.max_dte {
+                    return err(format!(
+                        "{key}: need 0 <= min_dte <= max_dte, got {} and {}",
+                        c.min_dte, c.max_dte
+                    ));
+                }
+            }
+            StrategyConfig::Momentum(c) => c.validate(&key)?,
+            StrategyConfig::MeanReversion(c) => c.validate(&key)?,
         }
         Ok(())
     }
 }
 
-fn positive(key: &str, v: Decimal) -> Result<(), ConfigError> {
+pub(crate) fn positive(key: &str, v: Decimal) -> Result<(), ConfigError> {
     if v <= Decimal::ZERO {
         return err(format!("{key} must be positive, got {v}"));
     }
     Ok(())
 }
 
-fn fraction(key: &str, v: Decimal) -> Result<(), ConfigError> {
+pub(crate) fn fraction(key: &str, v: Decimal) -> Result<(), ConfigError> {
     if v <= Decimal::ZERO || v > Decimal::ONE {
         return err(format!(
             "{key} is a fraction and must be in (0, 1], got {v}"
@@ -527,7 +624,7 @@ mod tests {
         let c = Config::load(None, &no_env).unwrap();
         assert!(!c.execution.enabled, "execution is off by default");
         assert_eq!(c.execution.max_capital_per_trade, Decimal::from(300));
-        assert_eq!(c.strategies.len(), 4);
+        assert_eq!(c.strategies.len(), 6);
         match &c.strategies["hourly_swing"] {
             StrategyConfig::TrendHysteresis(t) => {
                 assert_eq!(t.position_pct_by_symbol["NVDA"], Decimal::new(6, 2));
@@ -560,7 +657,7 @@ mod tests {
 
     #[test]
     fn invalid_values_name_their_key() {
-        let cases: [(&str, &str, &str); 9] = [
+        let cases: [(&str, &str, &str); 20] = [
             (
                 "upper_band = 0.01\nlower_band = -0.01\nposition_pct = 0.10\n\n[strategies.hourly_swing]",
                 "upper_band = -0.02\nlower_band = -0.01\nposition_pct = 0.10\n\n[strategies.hourly_swing]",
@@ -601,6 +698,61 @@ mod tests {
                 "discord_webhook_url = \"\"",
                 "discord_webhook_url = \"discord\"",
                 "alerts.discord_webhook_url",
+            ),
+            (
+                "timeframe = \"5Min\"",
+                "timeframe = \"1Day\"",
+                "strategies.momentum.timeframe",
+            ),
+            (
+                "volume_lookback = 12",
+                "volume_lookback = 0",
+                "strategies.momentum.volume_lookback",
+            ),
+            (
+                "volume_multiple = 1.5",
+                "volume_multiple = -1",
+                "strategies.momentum.volume_multiple",
+            ),
+            (
+                "min_vwap_distance = 0.001",
+                "min_vwap_distance = -0.001",
+                "strategies.momentum.min_vwap_distance",
+            ),
+            (
+                "stop_pct = 0.01",
+                "stop_pct = 1",
+                "strategies.momentum.stop_pct",
+            ),
+            (
+                "start_after_minutes = 15",
+                "start_after_minutes = 385",
+                "strategies.momentum",
+            ),
+            (
+                "oversold = 30",
+                "oversold = 75",
+                "strategies.mean_reversion",
+            ),
+            (
+                "rsi_period = 14",
+                "rsi_period = 0",
+                "strategies.mean_reversion.rsi_period",
+            ),
+            (
+                "# trend_period = 50",
+                "trend_period = 0",
+                "strategies.mean_reversion.trend_period",
+            ),
+            (
+                "timeframe = \"15Min\"",
+                "timeframe = \"1Day\"",
+                "strategies.mean_reversion.exit_before_close_minutes",
+            ),
+            (
+                "intraday_in_sample = 20",
+                "intraday_in_sample = 0",
+                "proposals.intraday_in_sample",
             ),
         ];
         for (from, to, key) in cases {
@@ -657,11 +809,101 @@ mod tests {
     }
 
     #[test]
+    fn the_new_strategies_and_proposals_load_with_their_defaults() {
+        let c = Config::load(None, &no_env).unwrap();
+        match &c.strategies["momentum"] {
+            StrategyConfig::Momentum(m) => {
+                assert_eq!(m.timeframe, "5Min");
+                assert_eq!(
+                    (m.volume_lookback, m.volume_multiple),
+                    (12, Decimal::new(15, 1))
+                );
+                assert_eq!(
+                    (m.trailing_activation, m.trailing_pct),
+                    (Decimal::new(2, 2), Decimal::new(1, 2))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match &c.strategies["mean_reversion"] {
+            StrategyConfig::MeanReversion(m) => {
+                assert_eq!((m.rsi_period, m.band_period), (14, 20));
+                assert_eq!(
+                    (m.oversold, m.overbought),
+                    (Decimal::from(30), Decimal::from(70))
+                );
+                assert!(m.exit_at_middle_band);
+                assert_eq!(m.trend_period, None, "the filter is off by default");
+                assert_eq!(m.exit_before_close_minutes, Some(10));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(c.proposals.enabled);
+        assert_eq!(
+            c.proposals.metric,
+            alpaca_exec::backtest::walk_forward::Objective::NetPnl
+        );
+        // The trend filter turned on.
+        let c = with(|t| t.replace("# trend_period = 50", "trend_period = 50")).unwrap();
+        match &c.strategies["mean_reversion"] {
+            StrategyConfig::MeanReversion(m) => assert_eq!(m.trend_period, Some(50)),
+            other => panic!("{other:?}"),
+        }
+        // A file without [proposals] loads with the defaults.
+        let c = with(|t| {
+            let start = t.find("[proposals]").unwrap();
+            let end = t.find("# Account profiles").unwrap();
+            format!("{}{}", &t[..start], &t[end..])
+        })
+        .unwrap();
+        assert_eq!(c.proposals, ProposalsConfig::default());
+    }
+
+    #[test]
+    fn proposal_grids_are_checked_against_their_strategy() {
+        let grid = |body: &str| {
+            with(|t| {
+                t.replace(
+                    "# Account profiles.",
+                    &format!("[proposals.grid.momentum]\n{body}\n\n# Account profiles."),
+                )
+            })
+        };
+        let c = grid("volume_multiple = [1.25, 1.5, 2.0]").unwrap();
+        assert_eq!(c.proposals.grid["momentum"]["volume_multiple"].len(), 3);
+        let e = grid("volume_multiple = [1.5, -2.0]").unwrap_err();
+        assert!(
+            e.0.contains("proposals.grid.momentum.volume_multiple[1]")
+                && e.0.contains("strategies.momentum.volume_multiple"),
+            "{e}"
+        );
+        let e = grid("rsi_period = [10]").unwrap_err();
+        assert!(e.0.contains("not a parameter"), "{e}");
+        let e = grid("symbols = [[\"SPY\"]]").unwrap_err();
+        assert!(e.0.contains("not a parameter"), "{e}");
+        let e = grid("volume_lookback = [\"many\"]").unwrap_err();
+        assert!(
+            e.0.contains("proposals.grid.momentum.volume_lookback[0]"),
+            "{e}"
+        );
+        let e = grid("volume_lookback = []").unwrap_err();
+        assert!(e.0.contains("at least one value"), "{e}");
+        let e = with(|t| {
+            t.replace(
+                "# Account profiles.",
+                "[proposals.grid.nope]\nfast = [1]\n\n# Account profiles.",
+            )
+        })
+        .unwrap_err();
+        assert!(e.0.contains("proposals.grid.nope names no strategy"), "{e}");
+    }
+
+    #[test]
     fn json_config_is_accepted() {
         let toml_cfg: toml::Value = toml::from_str(DEFAULT_CONFIG).unwrap();
         let json = serde_json::to_string(&toml_cfg).unwrap();
         let c = Config::parse(&json, "json").unwrap();
         c.validate().unwrap();
-        assert_eq!(c.strategies.len(), 4);
+        assert_eq!(c.strategies.len(), 6);
     }
 }

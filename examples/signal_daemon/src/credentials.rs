@@ -1,6 +1,7 @@
 //! Where an account's keys come from: environment variables, a file only its owner can read, or
 //! a command (a password manager's CLI such as `op read op://vault/alpaca/secret`). Never the
-//! config file, and never logged.
+//! config file, and never logged: every value resolved here is registered with
+//! [`crate::redact`], and messages name variables, never their values.
 
 use crate::config::AccountProfile;
 use alpaca_exec::Credentials;
@@ -18,6 +19,9 @@ pub fn resolve(
     if let (Some(k), Some(s)) = (&profile.key_id_env, &profile.secret_key_env) {
         let key = env(k).filter(|v| !v.trim().is_empty());
         let secret = env(s).filter(|v| !v.trim().is_empty());
+        for v in key.iter().chain(&secret) {
+            crate::redact::register(v);
+        }
         return match (key, secret) {
             (Some(k), Some(s)) => Credentials::new(k, s)
                 .map(Some)
@@ -32,12 +36,55 @@ pub fn resolve(
     }
     if let (Some(k), Some(s)) = (&profile.key_id_command, &profile.secret_key_command) {
         let key = run(k).map_err(ctx)?;
+        crate::redact::register(&key);
         let secret = run(s).map_err(ctx)?;
+        crate::redact::register(&secret);
         return Credentials::new(key, secret)
             .map(Some)
             .map_err(|e| ctx(e.to_string()));
     }
     Err(ctx("no credentials source".into()))
+}
+
+/// The environment variables a profile reads its keys from (empty for a file or a command):
+/// what an operator must set when they are missing.
+pub fn variables(profile: &AccountProfile) -> Vec<String> {
+    profile
+        .key_id_env
+        .iter()
+        .chain(&profile.secret_key_env)
+        .cloned()
+        .collect()
+}
+
+/// Checks that `key_id_env` and `secret_key_env` hold variable names, not keys: upper-case
+/// letters, digits and `_`, and not shaped like an Alpaca key id (`PK…`, `AK…`, `CK…` with no
+/// `_`). The message never shows the value, since it may be a key pasted in the wrong place.
+pub fn check_variable_names(key: &str, profile: &AccountProfile) -> Result<(), String> {
+    for (field, value) in [
+        ("key_id_env", &profile.key_id_env),
+        ("secret_key_env", &profile.secret_key_env),
+    ] {
+        if let Some(v) = value
+            && !is_variable_name(v)
+        {
+            return Err(format!(
+                "{key}.{field} must be the name of an environment variable (upper-case letters, digits and _, such as APCA_API_SECRET_KEY), not a key; the value is not shown in case it is one"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_variable_name(v: &str) -> bool {
+    let shaped = !v.is_empty()
+        && v.len() <= 128
+        && v.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && v.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let like_key_id =
+        ["PK", "AK", "CK"].iter().any(|p| v.starts_with(p)) && v.len() >= 16 && !v.contains('_');
+    shaped && !like_key_id
 }
 
 /// Reads `key_id` and `secret_key` from a TOML file that must not be readable by group or others.
@@ -64,6 +111,12 @@ pub fn from_file(path: &Path) -> Result<Credentials, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read credentials file {}: {e}", path.display()))?;
     // The parse error could quote the file; report only its position.
+    // Registered before anything can fail: a message about the file must not show them.
+    for line in text.lines() {
+        if let Some((_, v)) = line.split_once('=') {
+            crate::redact::register(v.trim().trim_matches(['"', '\'']));
+        }
+    }
     let k: KeyFile = toml::from_str(&text).map_err(|e| {
         format!(
             "credentials file {} is not TOML with key_id and secret_key (at {:?})",
@@ -109,6 +162,8 @@ mod tests {
             secret_key_command: None,
             max_concurrent_positions: None,
             max_capital_per_trade: None,
+            trading_base_url: None,
+            data_base_url: None,
         }
     }
 
@@ -125,6 +180,31 @@ mod tests {
         assert!(resolve("a", &p, &|_| None).unwrap().is_none());
         let half = |k: &str| (k == "K").then(|| "x".to_string());
         assert!(resolve("a", &p, &half).unwrap_err().contains("S is not"));
+    }
+
+    #[test]
+    fn a_key_pasted_where_a_variable_name_belongs_is_refused_without_showing_it() {
+        for pasted in [
+            "aBcD1234eFgH5678iJkL9012mNoP3456qRsT7890",
+            "PKABCDEFGHIJ12345678",
+            "my secret",
+            "",
+        ] {
+            let p = AccountProfile {
+                key_id_env: Some("APCA_API_KEY_ID".into()),
+                secret_key_env: Some(pasted.into()),
+                ..profile()
+            };
+            let e = check_variable_names("accounts.equity", &p).unwrap_err();
+            assert!(e.contains("accounts.equity.secret_key_env"), "{e}");
+            assert!(pasted.is_empty() || !e.contains(pasted), "{e}");
+        }
+        let p = AccountProfile {
+            key_id_env: Some("APCA_API_KEY_ID".into()),
+            secret_key_env: Some("PAPER_SECRET_2".into()),
+            ..profile()
+        };
+        check_variable_names("accounts.equity", &p).unwrap();
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! Under systemd, stderr goes to journald, which stores ANSI escape codes as they are; a log
 //! collector wants JSON. So colour is decided by whether stderr is a terminal, and `--log-format
-//! json` (or `SIGNAL_LOG_FORMAT=json`) switches to JSON lines.
+//! json` (or `SIGNAL_LOG_FORMAT=json`) switches to JSON lines. Every line goes through
+//! [`crate::redact`], so a key echoed by a server or a library never reaches the log.
 
 use std::io::IsTerminal;
 
@@ -21,7 +22,7 @@ pub fn init(format: LogFormat, default_level: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| crate::redact::Redacting::new(std::io::stderr()));
     match format {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         LogFormat::Json => builder.json().with_ansi(false).init(),

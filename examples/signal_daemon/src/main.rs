@@ -1,42 +1,69 @@
-//! The signal daemon: runs the reference strategies against Alpaca (paper by default) or, with
-//! no keys, against the simulated broker on generated sample data.
+//! The signal daemon: runs the reference strategies against Alpaca (paper by default), or
+//! against the simulated broker on generated sample data when told to (`--simulate`).
 //!
 //! ```text
-//! cargo run --release -p signal-daemon -- backtest          # no keys needed
-//! cargo run --release -p signal-daemon -- start             # simulated without keys
-//! cargo run --release -p signal-daemon -- start --execute   # paper-trades with keys
+//! cargo run --release -p signal-daemon -- backtest              # no keys needed
+//! cargo run --release -p signal-daemon -- backtest --download --from 2022-01-03
+//! cargo run --release -p signal-daemon -- start --simulate      # no keys needed
+//! cargo run --release -p signal-daemon -- start --execute       # paper-trades with keys
+//! cargo run --release -p signal-daemon -- test                  # keys, URLs, clock, alerts
 //! cargo run --release -p signal-daemon -- status
 //! cargo run --release -p signal-daemon -- validate-config --config my.toml
-//! cargo run --release -p signal-daemon -- scan --timeframe 1D
+//! cargo run --release -p signal-daemon -- scan --timeframe 1Day
+//! cargo run --release -p signal-daemon -- performance [--json]
+//! cargo run --release -p signal-daemon -- propose
+//! cargo run --release -p signal-daemon -- apply-proposal FILE --config my.toml
 //! ```
+//!
+//! Exit status: 0 done, 1 failed while running, 2 the configuration or the environment must be
+//! fixed first (see [`failure`]).
 
 mod backtest_cmd;
+mod backtest_data;
+mod backtest_report;
+mod check;
 mod commands;
 #[cfg(test)]
 #[path = "../../../tests/common/mod.rs"]
 mod common;
 mod config;
+mod config_file;
 mod credentials;
 mod daemon;
+#[cfg(test)]
+mod deploy_tests;
+mod endpoints;
+mod failure;
 #[cfg(test)]
 #[path = "../../../tests/engine/fake/mod.rs"]
 mod fake;
 mod logging;
+mod performance;
 mod policy;
+mod proposals;
+mod redact;
 mod sample_data;
+mod scan;
 mod strategies;
+#[cfg(test)]
+#[allow(dead_code)] // the engine tests use all of it; the daemon tests a part
+#[path = "../../../tests/engine/support.rs"]
+mod support;
 #[cfg(test)]
 mod tests;
 
 use clap::{Parser, Subcommand};
 use config::Config;
+use failure::Failure;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     name = "signal-daemon",
-    about = "Reference deployment of alpaca-exec strategies"
+    about = "Reference deployment of alpaca-exec strategies",
+    version
 )]
 struct Cli {
     /// Configuration file (TOML or JSON); the embedded defaults when absent.
@@ -57,36 +84,61 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Backtest every enabled strategy: generated sample data, or daily CSV files.
+    /// Backtest every enabled strategy: generated sample data, daily CSV files, or Alpaca's
+    /// history with --download.
     Backtest {
         /// Daily bars from a CSV file, as SYMBOL=path (repeatable).
-        #[arg(long, value_parser = parse_csv_arg)]
+        #[arg(long, value_parser = parse_csv_arg, conflicts_with = "download")]
         csv: Vec<(String, PathBuf)>,
         /// Where to write the reports and stores (default: <data_dir>/backtest).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Days of sample data (default from the config).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "download")]
         days: Option<u32>,
+        /// Use Alpaca's history (needs keys), cached on disk for the next run.
+        #[arg(long)]
+        download: bool,
+        /// First day of the downloaded history, YYYY-MM-DD (default: backtest.days weekdays
+        /// before --to).
+        #[arg(long, requires = "download")]
+        from: Option<chrono::NaiveDate>,
+        /// Last day of the downloaded history, YYYY-MM-DD (default: yesterday).
+        #[arg(long, requires = "download")]
+        to: Option<chrono::NaiveDate>,
+        /// Where downloaded bars are cached (default: <data_dir>/bars-cache).
+        #[arg(long, requires = "download")]
+        cache: Option<PathBuf>,
+        /// Weekdays of minute bars for the intraday strategies, ending at --to.
+        #[arg(long, default_value_t = 10, requires = "download")]
+        intraday_days: u32,
     },
     /// Check the configuration and print the strategies it defines.
     ValidateConfig,
-    /// Print the signals the strategies give on the sample data's last bars; places nothing.
+    /// Print the STRAT setups on the last completed bars, with the configured filters; places
+    /// nothing. Reads Alpaca's bars (needs keys) unless --sample.
     Scan {
-        /// 1D, 1W or 1H.
-        #[arg(long, default_value = "1D")]
-        timeframe: String,
+        /// Only this timeframe (1Day, 1Week, 1Hour, ...; default: the strategy's timeframes).
+        #[arg(long)]
+        timeframe: Option<String>,
+        /// Scan generated sample data instead of Alpaca's bars.
+        #[arg(long)]
+        sample: bool,
     },
-    /// Check each account's credentials and the market clock.
+    /// Check each account: where its requests go, its keys, the market clock; and the alerts.
     Test,
     /// Run the scheduler: strategies on their schedules, the monitor, the daily summary.
-    /// Without keys it runs on the simulated broker over the sample sessions and stops at
-    /// their end.
+    /// Needs keys; with --simulate it runs on the simulated broker over the sample sessions
+    /// instead and stops at their end.
     Start {
         /// Place orders (also SIGNAL_EXECUTION_ENABLED=true); otherwise signals are recorded
         /// as pending for `execute`.
         #[arg(long)]
         execute: bool,
+        /// Run on the simulated broker over generated sample sessions (no keys needed, no
+        /// orders reach Alpaca, keys are ignored).
+        #[arg(long)]
+        simulate: bool,
     },
     /// Print the running daemon's status.json.
     Status,
@@ -120,6 +172,37 @@ enum Command {
     },
     /// Print the position monitor's counters.
     MonitorStats,
+    /// Per-strategy performance from the stores: signals by outcome and skip reason, round
+    /// trips, win rate, average win and loss, expectancy, profit factor and drawdown, all time
+    /// and by week.
+    Performance {
+        /// JSON (every signal included) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Weeks shown per strategy in the table.
+        #[arg(long, default_value_t = 4)]
+        weeks: usize,
+        /// A store to read instead of the daemon's (repeatable), e.g. a backtest's
+        /// store.sqlite.
+        #[arg(long)]
+        store: Vec<PathBuf>,
+    },
+    /// Walk-forward sweep of each enabled strategy's parameters; writes proposal files and
+    /// changes nothing.
+    Propose {
+        /// Only these strategies (repeatable; default: every enabled one).
+        #[arg(long)]
+        strategy: Vec<String>,
+        /// Where the proposals go (default: <data_dir>/proposals).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Apply a reviewed proposal to the configuration file given with --config (a running
+    /// daemon reloads it).
+    ApplyProposal {
+        /// The proposal file.
+        file: PathBuf,
+    },
 }
 
 fn parse_csv_arg(s: &str) -> Result<(String, PathBuf), String> {
@@ -139,91 +222,180 @@ async fn main() -> ExitCode {
         _ => "warn",
     };
     logging::init(cli.log_format, level);
-    let env = |k: &str| std::env::var(k).ok();
-    let cfg = match Config::load(cli.config.as_deref(), &env) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("invalid configuration: {e}");
-            return ExitCode::from(2);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("{}", redact::redact(f.message()));
+            ExitCode::from(f.code())
         }
-    };
-    let result = match cli.command {
-        Command::Backtest { csv, out, days } => {
-            backtest_cmd::run(&cfg, backtest_cmd::Options { csv, out, days }).await
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let env = |k: &str| std::env::var(k).ok();
+    let cfg = Config::load(cli.config.as_deref(), &env)
+        .map_err(|e| Failure::Setup(format!("invalid configuration: {e}")))?;
+    // Whatever a command prints passes the redaction too: an error may quote a server's page.
+    let mut out = redact::Redacting::new(std::io::stdout());
+    match cli.command {
+        Command::Backtest {
+            csv,
+            out: dir,
+            days,
+            download,
+            from,
+            to,
+            cache,
+            intraday_days,
+        } => {
+            let download = download.then(|| {
+                let to = to.unwrap_or_else(|| {
+                    chrono::Utc::now()
+                        .with_timezone(&chrono_tz::America::New_York)
+                        .date_naive()
+                        .pred_opt()
+                        .unwrap_or(chrono::NaiveDate::MIN)
+                });
+                backtest_data::Download {
+                    from: from.unwrap_or_else(|| weekdays_before(to, cfg.backtest.days)),
+                    to,
+                    cache: cache.unwrap_or_else(|| cfg.paths.data_dir.join("bars-cache")),
+                    intraday_days,
+                }
+            });
+            backtest_cmd::run(
+                &cfg,
+                backtest_cmd::Options {
+                    csv,
+                    out: dir,
+                    days,
+                    download,
+                },
+                &env,
+            )
+            .await
         }
         Command::ValidateConfig => {
-            println!(
-                "configuration ok: execution {}, {} account(s), {} strateg{}",
-                if cfg.execution.enabled {
-                    "enabled"
-                } else {
-                    "disabled"
-                },
-                cfg.accounts.len(),
-                cfg.strategies.len(),
-                if cfg.strategies.len() == 1 {
-                    "y"
-                } else {
-                    "ies"
-                }
-            );
-            for (name, s) in &cfg.strategies {
-                println!(
-                    "  {name}: account {}, {} symbols",
-                    s.account(),
-                    s.symbols().len()
-                );
+            validate_config(&cfg, &mut out);
+            Ok(())
+        }
+        Command::Scan { timeframe, sample } => {
+            scan::run(&cfg, timeframe.as_deref(), sample, &env, &mut out)
+                .await
+                .map(|_| ())
+                .map_err(|e| match e {
+                    scan::ScanError::NoKeys(_) => Failure::Setup(e.to_string()),
+                    scan::ScanError::Other(_) => Failure::Run(e.to_string()),
+                })
+        }
+        Command::Test => Ok(check::run(&cfg, &env, &mut out).await?),
+        Command::Start { execute, simulate } => start(cfg, cli.config, execute, simulate).await,
+        Command::Status => {
+            let dir = performance::state_dir(&cfg);
+            commands::status(&dir.join("status.json"), &mut out)?;
+            if let Err(e) = performance::status(&cfg, &dir, &mut out).await {
+                // The heartbeat was shown; a store that cannot be read is a note, not a failure.
+                let _ = writeln!(out, "performance: {e}");
             }
             Ok(())
         }
-        Command::Scan { timeframe } => scan(&cfg, &timeframe).await,
-        Command::Test => test_accounts(&cfg).await,
-        Command::Start { execute } => start(cfg, cli.config, execute).await,
-        Command::Status => {
-            let live = cfg.paths.data_dir.join("status.json");
-            let path = if live.exists() {
-                live
-            } else {
-                cfg.paths.data_dir.join("sim").join("status.json")
-            };
-            commands::status(&path, &mut std::io::stdout())
+        Command::Performance { json, weeks, store } => {
+            Ok(performance::command(&cfg, json, weeks, store).await?)
         }
-        Command::MonitorStats => {
-            commands::monitor_stats(&cfg.paths.data_dir, &mut std::io::stdout())
+        Command::Propose { strategy, out } => {
+            Ok(proposals::command::propose(&cfg, &strategy, out).await?)
         }
+        Command::ApplyProposal { file } => Ok(proposals::command::apply_proposal(
+            cli.config.as_deref(),
+            &file,
+        )?),
+        Command::MonitorStats => Ok(commands::monitor_stats(
+            &performance::state_dir(&cfg).join("status.json"),
+            &cfg.paths.data_dir,
+            &mut out,
+        )?),
         command @ (Command::Positions
         | Command::Close { .. }
         | Command::CloseAll { .. }
         | Command::Execute { .. }
         | Command::Monitor { .. }) => account_command(&cfg, command).await,
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+    }
+}
+
+/// The weekday `n` weekdays before `to` (holidays count as weekdays).
+fn weekdays_before(to: chrono::NaiveDate, n: u32) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let mut d = to;
+    let mut left = n;
+    while left > 0 {
+        match d.pred_opt() {
+            Some(p) => d = p,
+            None => break,
         }
+        if !matches!(d.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    d
+}
+
+fn validate_config(cfg: &Config, out: &mut dyn std::io::Write) {
+    let _ = writeln!(
+        out,
+        "configuration ok: execution {}, {} account(s), {} strateg{}",
+        if cfg.execution.enabled {
+            "enabled"
+        } else {
+            "disabled"
+        },
+        cfg.accounts.len(),
+        cfg.strategies.len(),
+        if cfg.strategies.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        }
+    );
+    for (name, a) in &cfg.accounts {
+        let _ = writeln!(
+            out,
+            "  account {name} ({}): {}",
+            match a.environment {
+                config::EnvironmentName::Paper => "paper",
+                config::EnvironmentName::Live => "live",
+            },
+            endpoints::Endpoints::of(cfg, name).describe(a)
+        );
+    }
+    for (name, s) in &cfg.strategies {
+        let _ = writeln!(
+            out,
+            "  {name}: {}, account {}, {} symbols",
+            if s.enabled() { "enabled" } else { "disabled" },
+            s.account(),
+            s.symbols().len()
+        );
     }
 }
 
 /// The Alpaca accounts, for the commands that act on them (the simulated broker lives only
-/// inside `start` and `backtest`).
-fn accounts(cfg: &Config) -> Result<daemon::runtime::Runtime, String> {
+/// inside `start --simulate` and `backtest`).
+fn accounts(cfg: &Config) -> Result<daemon::runtime::Runtime, Failure> {
     let env = |k: &str| std::env::var(k).ok();
     match daemon::runtime::Runtime::open(cfg, &env)? {
         daemon::runtime::Opened::Live(rt) => Ok(rt),
-        daemon::runtime::Opened::NoKeys => Err(
-            "no keys are set: this command acts on an Alpaca account (the simulated broker runs only inside `start` and `backtest`)".into(),
-        ),
+        daemon::runtime::Opened::NoKeys(missing) => Err(Failure::Setup(format!(
+            "{missing}: this command acts on an Alpaca account (the simulated broker runs only inside `start --simulate` and `backtest`)"
+        ))),
     }
 }
 
 /// The commands that act on the Alpaca accounts.
-async fn account_command(cfg: &Config, command: Command) -> Result<(), String> {
+async fn account_command(cfg: &Config, command: Command) -> Result<(), Failure> {
     let rt = accounts(cfg)?;
-    let mut out = std::io::stdout();
+    let mut out = redact::Redacting::new(std::io::stdout());
     match command {
-        Command::Positions => commands::positions(&rt, &mut out).await,
+        Command::Positions => Ok(commands::positions(&rt, &mut out).await?),
         Command::Close { symbol } => {
             let n = commands::close(&rt, &symbol, &mut out).await?;
             println!("{n} exit order(s) placed");
@@ -245,31 +417,48 @@ async fn account_command(cfg: &Config, command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Monitor { execute, once } => {
-            monitor(cfg, &rt, execute || cfg.execution.enabled, once).await
+            Ok(monitor(cfg, &rt, execute || cfg.execution.enabled, once).await?)
         }
-        _ => Err("not a command on the accounts".into()),
+        _ => Err(Failure::Run("not a command on the accounts".into())),
     }
 }
 
-async fn start(cfg: Config, config_path: Option<PathBuf>, execute: bool) -> Result<(), String> {
+async fn start(
+    cfg: Config,
+    config_path: Option<PathBuf>,
+    execute: bool,
+    simulate: bool,
+) -> Result<(), Failure> {
     use daemon::runtime::{Opened, Runtime};
     let env = |k: &str| std::env::var(k).ok();
+    let opened = if simulate {
+        None
+    } else {
+        match Runtime::open(&cfg, &env)? {
+            Opened::Live(rt) => Some(rt),
+            Opened::NoKeys(missing) => {
+                return Err(Failure::Setup(format!(
+                    "{missing}: `start` trades an Alpaca account and needs its keys; `start --simulate` runs on the simulated broker without them"
+                )));
+            }
+        }
+    };
     let (rt, clock, until, execute): (
         Runtime,
         std::sync::Arc<dyn daemon::clock::DaemonClock>,
         _,
         _,
-    ) = match Runtime::open(&cfg, &env)? {
-        Opened::Live(rt) => (
+    ) = match opened {
+        Some(rt) => (
             rt,
             std::sync::Arc::new(daemon::clock::WallClock),
             None,
             execute || cfg.execution.enabled,
         ),
-        Opened::NoKeys => {
+        None => {
             let (rt, clock, until) = Runtime::simulated(&cfg, &cfg.paths.data_dir.join("sim"))?;
             println!(
-                "No keys set: running on the simulated broker over {} sample sessions (orders are simulated).",
+                "Simulating: the simulated broker over {} sample sessions (orders are simulated; no request reaches Alpaca).",
                 daemon::runtime::SIM_SESSIONS
             );
             (rt, clock, Some(until), true)
@@ -293,7 +482,7 @@ async fn start(cfg: Config, config_path: Option<PathBuf>, execute: bool) -> Resu
                 "account {}: {} simulated fill(s), final equity {}",
                 v.name,
                 sim.fills().len(),
-                sim.equity().round_dp(2)
+                alpaca_exec::backtest::format::money(sim.equity())
             );
         }
     }
@@ -343,7 +532,7 @@ async fn monitor(
     execute: bool,
     once: bool,
 ) -> Result<(), String> {
-    let mut out = std::io::stdout();
+    let mut out = redact::Redacting::new(std::io::stdout());
     let saved = commands::SavedMonitorStats::load(&rt.data_dir);
     if once {
         return commands::monitor_once(rt, execute, &saved, &mut out)
@@ -353,133 +542,11 @@ async fn monitor(
     let every = std::time::Duration::from_secs(cfg.monitor.check_interval.max(1));
     loop {
         if let Err(e) = commands::monitor_once(rt, execute, &saved, &mut out).await {
-            eprintln!("monitor: {e}");
+            eprintln!("monitor: {}", redact::redact(&e));
         }
         tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
             _ = tokio::time::sleep(every) => {}
         }
     }
-}
-
-async fn scan(cfg: &Config, timeframe: &str) -> Result<(), String> {
-    let tf = config::timeframe("--timeframe", timeframe).map_err(|e| e.to_string())?;
-    if !matches!(tf.to_string().as_str(), "1Day" | "1Week" | "1Hour") {
-        return Err("scan takes --timeframe 1D, 1W or 1H".into());
-    }
-    let symbols: Vec<String> = {
-        let mut v: Vec<String> = cfg
-            .strategies
-            .values()
-            .flat_map(|s| s.symbols().to_vec())
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    let sample = sample_data::generate(&symbols, cfg.backtest.seed, cfg.backtest.days as usize, 10);
-    let mut rules = strategies::strat::StratRules::new(
-        rust_decimal::Decimal::new(5, 3),
-        rust_decimal::Decimal::ONE,
-    );
-    let mut found = 0;
-    for s in &sample {
-        let bars = match tf.to_string().as_str() {
-            "1Hour" => alpaca_exec::backtest::bars::resample(&s.minutes, tf),
-            "1Week" => alpaca_exec::backtest::bars::resample(&s.daily, tf),
-            _ => s.daily.clone(),
-        };
-        let mut last = None;
-        for b in &bars {
-            last = rules
-                .on_bar(&s.symbol, &tf.to_string(), b.high, b.low)
-                .map(|r| (b.timestamp, r));
-        }
-        if let Some((t, r)) = last {
-            found += 1;
-            match r {
-                Ok(sig) => println!(
-                    "{} {} {} {:?}: entry {} target {} stop {} (magnitude {:.2}%, R:R {:.2})",
-                    t.date_naive(),
-                    s.symbol,
-                    tf,
-                    sig.setup.kind,
-                    sig.setup.entry,
-                    sig.setup.target,
-                    sig.setup.stop,
-                    sig.magnitude * rust_decimal::Decimal::ONE_HUNDRED,
-                    sig.reward_risk
-                ),
-                Err(why) => println!(
-                    "{} {} {}: setup filtered out: {why:?}",
-                    t.date_naive(),
-                    s.symbol,
-                    tf
-                ),
-            }
-        }
-    }
-    println!(
-        "{found} setup(s) on the last {tf} bar of {} symbols (sample data; nothing placed)",
-        sample.len()
-    );
-    Ok(())
-}
-
-async fn test_accounts(cfg: &Config) -> Result<(), String> {
-    let env = |k: &str| std::env::var(k).ok();
-    let mut failures = 0;
-    for (name, profile) in &cfg.accounts {
-        match credentials::resolve(name, profile, &env) {
-            Ok(None) => println!("{name}: no keys set: the daemon uses the simulated broker"),
-            Err(e) => {
-                failures += 1;
-                println!("{name}: {e}");
-            }
-            Ok(Some(creds)) => {
-                let env_kind = match profile.environment {
-                    config::EnvironmentName::Paper => alpaca_exec::Environment::Paper,
-                    config::EnvironmentName::Live => alpaca_exec::Environment::Live,
-                };
-                let client = alpaca_exec::Client::builder()
-                    .credentials_value(&creds)
-                    .environment(env_kind)
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                match (client.account().await, client.clock().await) {
-                    (Ok(a), Ok(c)) => println!(
-                        "{name}: ok ({:?}), equity {}, market {}",
-                        env_kind,
-                        a.equity,
-                        if c.is_open { "open" } else { "closed" }
-                    ),
-                    (Err(e), _) | (_, Err(e)) => {
-                        failures += 1;
-                        println!("{name}: {e}");
-                    }
-                }
-            }
-        }
-    }
-    let alerter = daemon::runtime::alerter(cfg)?;
-    let target = if cfg.alerts.discord_webhook_url.trim().is_empty() {
-        "the log"
-    } else {
-        "Discord"
-    };
-    let notice = alpaca_exec::alert::Alert::Notice {
-        message: "signal daemon: alert test".into(),
-        time: chrono::Utc::now(),
-    };
-    match alerter.send(&notice).await {
-        Ok(()) => println!("alerts: test notice delivered to {target}"),
-        Err(e) => {
-            failures += 1;
-            println!("alerts: {e}");
-        }
-    }
-    if failures > 0 {
-        return Err(format!("{failures} check(s) failed"));
-    }
-    Ok(())
 }

@@ -42,6 +42,22 @@ fn cents(x: f64) -> Decimal {
     Decimal::new((x * 100.0).round() as i64, 2)
 }
 
+/// The sample's first session.
+fn first_session() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2022, 1, 3).expect("valid date")
+}
+
+/// Sessions of the sample up to and including `date` (weekdays from the first session).
+pub fn sessions_until(date: NaiveDate) -> usize {
+    let days = (date - first_session()).num_days() + 1;
+    if days <= 0 {
+        return 0;
+    }
+    // The first session is a Monday: whole weeks hold five, the rest of a week up to five.
+    let (weeks, rest) = (days / 7, days % 7);
+    usize::try_from(weeks * 5 + rest.min(5)).unwrap_or(usize::MAX)
+}
+
 /// Weekdays from `start`, `n` of them (the sample has no holidays).
 pub fn trading_days(start: NaiveDate, n: usize) -> Vec<NaiveDate> {
     let mut out = Vec::with_capacity(n);
@@ -125,8 +141,7 @@ pub fn generate(
     days: usize,
     intraday_days: usize,
 ) -> Vec<SymbolSample> {
-    let start = NaiveDate::from_ymd_opt(2022, 1, 3).expect("valid date");
-    let dates = trading_days(start, days);
+    let dates = trading_days(first_session(), days);
     symbols
         .iter()
         .enumerate()
@@ -222,6 +237,19 @@ mod tests {
             }
             assert!(s.daily.windows(2).all(|w| w[0].timestamp < w[1].timestamp));
         }
+    }
+
+    #[test]
+    fn sessions_until_counts_the_sample_weekdays() {
+        let dates = trading_days(first_session(), 30);
+        assert_eq!(sessions_until(dates[29]), 30);
+        assert_eq!(sessions_until(first_session()), 1);
+        assert_eq!(sessions_until(first_session() - Days::new(1)), 0);
+        // A Saturday counts the week's five sessions.
+        assert_eq!(
+            sessions_until(NaiveDate::from_ymd_opt(2022, 1, 8).unwrap()),
+            5
+        );
     }
 
     #[test]

@@ -434,7 +434,7 @@ async fn monitor_reports_without_execute_and_places_the_stop_exit_with_it() {
         .unwrap();
     assert!(exits.is_empty());
     let mut stats = Vec::new();
-    commands::monitor_stats(dir.path(), &mut stats).unwrap();
+    commands::monitor_stats(&dir.path().join("status.json"), dir.path(), &mut stats).unwrap();
     let stats = String::from_utf8_lossy(&stats);
     assert!(stats.contains("monitor equity: 2 checks"), "{stats}");
     assert!(stats.contains("stop 1"), "{stats}");
@@ -453,7 +453,7 @@ async fn monitor_reports_without_execute_and_places_the_stop_exit_with_it() {
         .await
         .unwrap();
     let mut stats = Vec::new();
-    commands::monitor_stats(dir.path(), &mut stats).unwrap();
+    commands::monitor_stats(&dir.path().join("status.json"), dir.path(), &mut stats).unwrap();
     let stats = String::from_utf8_lossy(&stats);
     assert!(stats.contains("monitor equity: 3 checks"), "{stats}");
 }
@@ -507,11 +507,17 @@ async fn start_without_keys_runs_the_simulated_day_and_trades() {
             StrategyConfig::BearTrap(b) => {
                 b.symbols = vec!["SPY".into(), "QQQ".into(), "TSLA".into()]
             }
-            StrategyConfig::StratOptions(_) => {}
+            _ => {}
         }
     }
     let opened = Runtime::open(&cfg, &|_| None).unwrap();
-    assert!(matches!(opened, crate::daemon::runtime::Opened::NoKeys));
+    let crate::daemon::runtime::Opened::NoKeys(missing) = opened else {
+        panic!("keys found")
+    };
+    assert_eq!(
+        missing.to_string(),
+        "no API keys: APCA_API_KEY_ID and APCA_API_SECRET_KEY are not set (read by accounts.equity)"
+    );
     assert!(
         !dir.path().join("sim").exists(),
         "finding no keys creates nothing"
@@ -543,6 +549,17 @@ async fn start_without_keys_runs_the_simulated_day_and_trades() {
         .fills();
     assert!(!fills.is_empty(), "the simulator filled the orders");
     assert!(dir.path().join("sim/equity.sqlite").exists());
+    // `monitor-stats` finds the simulated run's counters (it used to say no monitor had run).
+    let mut out = Vec::new();
+    commands::monitor_stats(
+        &crate::performance::state_dir(&cfg).join("status.json"),
+        dir.path(),
+        &mut out,
+    )
+    .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.starts_with("simulated daemon equity: "), "{out}");
+    assert!(!out.contains("equity: 0 checks"), "the monitor ran: {out}");
 }
 
 /// The default config file with only the daily trend strategy on AAPL, and `edit` applied.
@@ -556,6 +573,18 @@ fn trend_only_file(edit: impl Fn(String) -> String) -> String {
         text = text.replace(&header, &format!("{header}enabled = false\n"));
     }
     edit(text)
+}
+
+/// The fake with the market mounted and AAPL quoted, and a config file holding
+/// [`trend_only_file`] in a fresh directory.
+async fn trend_market_with_file() -> (Fake, tempfile::TempDir, std::path::PathBuf) {
+    let fake = Fake::start().await;
+    mount_market(&fake).await;
+    fake.quote("AAPL", dec!(109.95), dec!(110.05));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("daemon.toml");
+    std::fs::write(&file, trend_only_file(|t| t)).unwrap();
+    (fake, dir, file)
 }
 
 fn daemon_with_file(fake: &Fake, dir: &Path, file: &Path, until: DateTime<Utc>) -> Daemon {
@@ -577,12 +606,7 @@ fn daemon_with_file(fake: &Fake, dir: &Path, file: &Path, until: DateTime<Utc>) 
 
 #[tokio::test]
 async fn a_changed_config_file_is_reloaded_and_its_new_parameters_trade() {
-    let fake = Fake::start().await;
-    mount_market(&fake).await;
-    fake.quote("AAPL", dec!(109.95), dec!(110.05));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("daemon.toml");
-    std::fs::write(&file, trend_only_file(|t| t)).unwrap();
+    let (fake, dir, file) = trend_market_with_file().await;
     let mut daemon = daemon_with_file(&fake, dir.path(), &file, ny(d(2024, 3, 5), 10, 0));
     // A wider band, written after start: the 1.2% move no longer crosses it.
     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -604,12 +628,7 @@ async fn a_changed_config_file_is_reloaded_and_its_new_parameters_trade() {
 
 #[tokio::test]
 async fn shutdown_stops_after_the_current_step_and_writes_the_final_status() {
-    let fake = Fake::start().await;
-    mount_market(&fake).await;
-    fake.quote("AAPL", dec!(109.95), dec!(110.05));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("daemon.toml");
-    std::fs::write(&file, trend_only_file(|t| t)).unwrap();
+    let (fake, dir, file) = trend_market_with_file().await;
     let mut daemon = daemon_with_file(&fake, dir.path(), &file, ny(d(2024, 3, 6), 10, 0));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tx.send(Control::Shutdown).unwrap();
@@ -624,5 +643,48 @@ async fn shutdown_stops_after_the_current_step_and_writes_the_final_status() {
         fake.posts().await,
         0,
         "stopped before the 16:05 run and the open"
+    );
+}
+
+#[tokio::test]
+async fn a_reload_may_not_move_an_account_to_other_urls() {
+    let (fake, dir, file) = trend_market_with_file().await;
+    let cfg = Config::parse(&trend_only_file(|t| t), "test").unwrap();
+    let mut rt = runtime(&cfg, &fake, dir.path());
+    rt.venues.get_mut("equity").unwrap().endpoints =
+        Some(crate::endpoints::Endpoints::of(&cfg, "equity"));
+    let opts = Options {
+        execute: true,
+        config_path: Some(file.clone()),
+        until: Some(ny(d(2024, 3, 4), 15, 30)),
+        status_path: dir.path().join("status.json"),
+    };
+    let start = ny(d(2024, 3, 4), 15, 0);
+    let mut daemon = Daemon::new(cfg, Box::new(|_| None), opts, rt, clock(&fake, start));
+    std::fs::write(
+        &file,
+        trend_only_file(|t| {
+            t.replace(
+                "[accounts.equity]\n",
+                "[accounts.equity]\ntrading_base_url = \"http://127.0.0.1:1\"\n",
+            )
+        }),
+    )
+    .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tx.send(Control::Reload).unwrap();
+    daemon.run(rx).await.unwrap();
+    let err = daemon.status().config_error.clone().unwrap_or_default();
+    assert_eq!(
+        err,
+        "accounts.equity: the base URLs changed; restart the daemon to use them"
+    );
+    // `status` shows where the account's requests go.
+    let mut out = Vec::new();
+    commands::status(&dir.path().join("status.json"), &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("account equity: trading https://paper-api.alpaca.markets (default), data https://data.alpaca.markets (default)"),
+        "{out}"
     );
 }

@@ -16,21 +16,30 @@
 //!   bracket or OCO cancel each other;
 //! - commission per share and per contract, and slippage in basis points against the trader
 //!   (default zero);
-//! - options are priced by Black-Scholes from their underlying (the OCC root) with a configured
-//!   volatility; an option order is checked against its underlying's bars; positions expiring on
-//!   a session's date settle in cash at intrinsic value at its close;
+//! - options are quoted on every bar by the [`options`] model (Black-Scholes from the
+//!   underlying, the OCC root, with its realised volatility, a bid/ask spread, greeks): quotes,
+//!   chains, marks and fills all come from it, and an option order is checked against its
+//!   underlying's bars (buyers pay the ask, sellers get the bid; a sell never fills at a zero
+//!   bid, since nobody is buying);
+//! - at the close of a contract's last session it expires, is exercised or is assigned by
+//!   Alpaca's rules, settled as [`ExerciseSettlement`] says (see the `expiry` module);
+//! - every fill and every option event is an account activity ([`Broker::activities`]), as
+//!   Alpaca reports them, so the engine learns of expiries the way it does live;
 //! - an account with cash only: buying power is the cash, with no margin.
 
+mod expiry;
 mod fills;
 pub mod options;
+mod volatility;
 
-pub use options::OptionModel;
+pub use expiry::ExerciseSettlement;
+pub use options::{OptionModel, OptionQuote, SpreadModel, VolatilityModel};
 
 use super::metrics::EquityPoint;
 use super::session::SessionCalendar;
 use crate::broker::{
-    AccountSnapshot, Broker, BrokerOrder, BrokerPosition, ChainQuery, LatestPrice, MarketClock,
-    Session, duplicate_client_order_id, not_found,
+    AccountSnapshot, ActivityKind, Broker, BrokerActivity, BrokerOrder, BrokerPosition, ChainQuery,
+    LatestPrice, MarketClock, Session, duplicate_client_order_id, not_found,
 };
 use crate::data::Bar;
 use crate::error::{ApiError, Error, Result};
@@ -40,7 +49,7 @@ use crate::options::select::ContractQuote;
 use crate::trading::orders::{OrderType, TimeInForce};
 use crate::{OrderRequest, OrderSide, OrderStatus};
 use async_trait::async_trait;
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
 use fills::{Range, Working, try_fill};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -72,6 +81,8 @@ pub struct SimConfig {
     pub slippage_bps: Decimal,
     /// Option pricing model.
     pub options: OptionModel,
+    /// How exercised and assigned options settle (default: shares at the strike, as Alpaca).
+    pub exercise: ExerciseSettlement,
 }
 
 impl Default for SimConfig {
@@ -83,8 +94,18 @@ impl Default for SimConfig {
             commission_per_contract: Decimal::ZERO,
             slippage_bps: Decimal::ZERO,
             options: OptionModel::default(),
+            exercise: ExerciseSettlement::default(),
         }
     }
+}
+
+/// What closing a session changed ([`SimBroker::end_of_day`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionEnd {
+    /// Option positions that expired, were exercised or were assigned.
+    pub options_settled: usize,
+    /// Orders that expired: `day` orders, and orders in a contract that expired.
+    pub orders_expired: usize,
 }
 
 /// One fill the simulator made.
@@ -92,7 +113,9 @@ impl Default for SimConfig {
 pub struct SimFill {
     /// When.
     pub time: DateTime<Utc>,
-    /// Order id (`expiry` for option settlement).
+    /// Order id; for option events `expiry`, `exercise`, `assignment`, `delivery` (the shares
+    /// of an exercise or assignment) or `liquidation` (a contract the account could not
+    /// exercise, sold at the close).
     pub order_id: String,
     /// Symbol.
     pub symbol: String,
@@ -220,6 +243,8 @@ impl SimClock {
 struct LastBar {
     timestamp: DateTime<Utc>,
     close: Decimal,
+    /// Not yet taken into the volatility estimate (set by each bar, cleared at the close).
+    fresh: bool,
 }
 
 #[derive(Debug)]
@@ -235,6 +260,12 @@ struct State {
     next_id: u64,
     fills: Vec<SimFill>,
     curve: Vec<EquityPoint>,
+    /// Each symbol's session closes, for the realised volatility of options on it.
+    volatility: FastMap<String, volatility::RealizedVolatility>,
+    /// Fills and option events, oldest first, as [`Broker::activities`] reports them.
+    activities: Vec<BrokerActivity>,
+    /// Contracts whose holder asked not to exercise them.
+    do_not_exercise: std::collections::BTreeSet<String>,
 }
 
 impl State {
@@ -280,6 +311,9 @@ impl SimBroker {
                 next_id: 1,
                 fills: Vec::new(),
                 curve,
+                volatility: FastMap::default(),
+                activities: Vec::new(),
+                do_not_exercise: std::collections::BTreeSet::new(),
             }),
         }
     }
@@ -353,12 +387,50 @@ impl SimBroker {
                 let spot = Self::spot(st, occ.root())?;
                 let now = *now.get_or_insert_with(|| self.now());
                 Some((
-                    self.config.options.value(&occ, spot, now).0,
+                    self.price_option(st, &occ, spot, now).price,
                     Decimal::ONE_HUNDRED,
                 ))
             }
             None => Self::spot(st, symbol).map(|p| (p, Decimal::ONE)),
         }
+    }
+
+    /// The volatility options on `underlying` are priced with now.
+    fn volatility_of(&self, st: &State, underlying: &str) -> f64 {
+        let model = self.config.options.volatility;
+        let realized = st
+            .volatility
+            .get(underlying)
+            .and_then(|v| v.annualized(model.window()));
+        model.resolve(realized)
+    }
+
+    /// `occ` priced by the model at `spot` as of `now`.
+    fn price_option(
+        &self,
+        st: &State,
+        occ: &OccSymbol,
+        spot: Decimal,
+        now: DateTime<Utc>,
+    ) -> OptionQuote {
+        let vol = self.volatility_of(st, occ.root());
+        self.config.options.quote(occ, spot, now, vol)
+    }
+
+    /// The model's quote of an option contract now, with its greeks and volatility: what a
+    /// strategy or a test can read besides [`Broker::latest_price`].
+    pub fn option_quote(&self, symbol: &str) -> Result<OptionQuote> {
+        let occ = OccSymbol::parse(symbol)?;
+        let st = self.lock();
+        let spot = Self::spot(&st, occ.root())
+            .ok_or_else(|| not_found(format!("no price for {}", occ.root())))?;
+        Ok(self.price_option(&st, &occ, spot, self.now()))
+    }
+
+    /// Instructs the simulator not to exercise `symbol` at expiry even if it is in the money
+    /// (Alpaca's do-not-exercise request): the contract expires worthless instead.
+    pub fn do_not_exercise(&self, symbol: &str) {
+        self.lock().do_not_exercise.insert(symbol.to_owned());
     }
 
     fn equity_of(&self, st: &State) -> Decimal {
@@ -412,19 +484,17 @@ impl SimBroker {
         };
         let signed = if side == OrderSide::Sell { -qty } else { qty };
         st.cash -= signed * price * mult + commission;
-        let h = st.holdings.entry(symbol.clone()).or_default();
-        let new_qty = h.qty + signed;
-        if h.qty.is_zero() || (h.qty.is_sign_positive() == signed.is_sign_positive()) {
-            // Opening or adding: weighted average price.
-            h.avg_price = (h.avg_price * h.qty.abs() + price * qty) / new_qty.abs();
-        } else if new_qty.is_sign_positive() != h.qty.is_sign_positive() && !new_qty.is_zero() {
-            // Reversal: the remainder opens at this price.
-            h.avg_price = price;
-        }
-        h.qty = new_qty;
-        if h.qty.is_zero() {
-            st.holdings.remove(&symbol);
-        }
+        Self::add_to_holding(st, &symbol, signed, price);
+        st.activities.push(BrokerActivity {
+            id: format!("{id}-fill"),
+            kind: ActivityKind::Fill,
+            symbol: symbol.clone(),
+            qty: signed,
+            price: Some(price),
+            net_amount: Some(-(signed * price * mult + commission)),
+            order_id: Some(id.clone()),
+            time: now,
+        });
         let o = &mut st.orders[idx];
         o.status = OrderStatus::Filled;
         o.filled_qty = qty;
@@ -454,6 +524,23 @@ impl SimBroker {
             child.placed_at = now;
             child.updated_at = now;
             Self::register(st, child);
+        }
+    }
+
+    /// Adds `signed` units bought (or sold, negative) at `price` to the holding of `symbol`.
+    fn add_to_holding(st: &mut State, symbol: &str, signed: Decimal, price: Decimal) {
+        let h = st.holdings.entry(symbol.to_owned()).or_default();
+        let new_qty = h.qty + signed;
+        if h.qty.is_zero() || (h.qty.is_sign_positive() == signed.is_sign_positive()) {
+            // Opening or adding: weighted average price.
+            h.avg_price = (h.avg_price * h.qty.abs() + price * signed.abs()) / new_qty.abs();
+        } else if new_qty.is_sign_positive() != h.qty.is_sign_positive() && !new_qty.is_zero() {
+            // Reversal: the remainder opens at this price.
+            h.avg_price = price;
+        }
+        h.qty = new_qty;
+        if h.qty.is_zero() {
+            st.holdings.remove(symbol);
         }
     }
 
@@ -495,11 +582,13 @@ impl SimBroker {
                     high: bar.high,
                     low: bar.low,
                 },
-                Some(occ) => self.option_range(&occ, bar, &st.orders[i].side),
+                Some(occ) => self.option_range(&st, &occ, bar, &st.orders[i].side),
             };
             let side = st.orders[i].side.clone();
             let mut working = st.orders[i].working;
-            let fill = try_fill(&side, &mut working, range);
+            let fill = try_fill(&side, &mut working, range)
+                // A zero bid is no bid: an option sold "at" it found no buyer.
+                .filter(|p| !(p.is_zero() && st.orders[i].option.is_some()));
             st.orders[i].working = working;
             match fill {
                 Some(price) => {
@@ -522,6 +611,7 @@ impl SimBroker {
         let last = LastBar {
             timestamp: bar.timestamp,
             close: bar.close,
+            fresh: true,
         };
         match st.last_bar.get_mut(symbol) {
             Some(b) => *b = last,
@@ -533,10 +623,15 @@ impl SimBroker {
 
     /// The option's price range over an underlying bar: buyers pay the ask, sellers get the
     /// bid; the high and low come from the underlying's extremes (calls rise with it, puts fall).
-    fn option_range(&self, occ: &OccSymbol, bar: &Bar, side: &OrderSide) -> Range {
+    fn option_range(&self, st: &State, occ: &OccSymbol, bar: &Bar, side: &OrderSide) -> Range {
+        let vol = self.volatility_of(st, occ.root());
         let at = |spot: Decimal| {
-            let (bid, ask, _) = self.config.options.quote(occ, spot, bar.timestamp);
-            if *side == OrderSide::Sell { bid } else { ask }
+            let q = self.config.options.quote(occ, spot, bar.timestamp, vol);
+            if *side == OrderSide::Sell {
+                q.bid
+            } else {
+                q.ask
+            }
         };
         let (a, b, c) = (at(bar.open), at(bar.high), at(bar.low));
         Range {
@@ -546,9 +641,10 @@ impl SimBroker {
         }
     }
 
-    /// Closes the session of `date`: expires `day` orders, settles options expiring that day at
-    /// intrinsic value, and records the closing equity. Returns how many positions settled.
-    pub fn end_of_day(&self, date: NaiveDate) -> usize {
+    /// Closes the session of `date`: expires `day` orders, takes each symbol's close into its
+    /// volatility estimate, settles the options expiring that day (see the `expiry` module) and
+    /// records the closing equity. Returns what changed, for the driver to tell the engine.
+    pub fn end_of_day(&self, date: NaiveDate) -> SessionEnd {
         let mut st = self.lock();
         if let Some((_, close)) = self.calendar.session(date) {
             self.clock.advance_to(close);
@@ -556,52 +652,21 @@ impl SimBroker {
         // Read once, and only if an order or a position needs it (most closes change nothing).
         let mut at = None;
         let mut now = || *at.get_or_insert_with(|| self.now());
+        let mut end = SessionEnd::default();
         for idx in 0..st.open.len() {
             let i = st.open[idx];
             let o = &mut st.orders[i];
             if o.is_open() && o.tif == TimeInForce::Day {
                 o.status = OrderStatus::Expired;
                 o.updated_at = now();
+                end.orders_expired += 1;
             }
         }
-        let expiring: Vec<(String, OccSymbol, Holding)> = if st.holdings.is_empty() {
-            Vec::new()
-        } else {
-            st.holdings
-                .iter()
-                .filter_map(|(s, h)| {
-                    let occ = OccSymbol::try_parse(s)?;
-                    (occ.expiration() <= date).then(|| (s.clone(), occ, h.clone()))
-                })
-                .collect()
-        };
-        let settled = expiring.len();
-        for (symbol, occ, h) in expiring {
-            let spot = Self::spot(&st, occ.root()).unwrap_or_default();
-            let value = options::intrinsic(&occ, spot);
-            st.cash += h.qty * value * Decimal::ONE_HUNDRED;
-            st.holdings.remove(&symbol);
-            let time = now();
-            st.fills.push(SimFill {
-                time,
-                order_id: "expiry".into(),
-                symbol: symbol.clone(),
-                side: if h.qty.is_sign_positive() {
-                    OrderSide::Sell
-                } else {
-                    OrderSide::Buy
-                },
-                qty: h.qty.abs(),
-                price: value,
-                commission: Decimal::ZERO,
-            });
-            for i in st.open.clone() {
-                let o = &mut st.orders[i];
-                if o.symbol == symbol && o.is_open() {
-                    o.status = OrderStatus::Expired;
-                    o.updated_at = time;
-                }
-            }
+        self.take_closes(&mut st);
+        if !st.holdings.is_empty() {
+            let (settled, expired) = self.settle_expiring(&mut st, date, now());
+            end.options_settled = settled;
+            end.orders_expired += expired;
         }
         st.drop_closed();
         let equity = self.equity_of(&st);
@@ -612,7 +677,30 @@ impl SimBroker {
             equity,
             invested,
         });
-        settled
+        end
+    }
+
+    /// Adds the session's close of every symbol that traded to its volatility estimate.
+    fn take_closes(&self, st: &mut State) {
+        let window = self.config.options.volatility.window();
+        if window == 0 {
+            return;
+        }
+        let State {
+            last_bar,
+            volatility,
+            ..
+        } = st;
+        for (symbol, bar) in last_bar.iter_mut().filter(|(_, b)| b.fresh) {
+            bar.fresh = false;
+            match volatility.get_mut(symbol.as_str()) {
+                Some(v) => v.push_close(bar.close, window),
+                None => volatility
+                    .entry(symbol.clone())
+                    .or_default()
+                    .push_close(bar.close, window),
+            }
+        }
     }
 
     /// Builds the orders a request creates: one order (with its bracket / OTO exits waiting for
@@ -832,16 +920,19 @@ impl Broker for SimBroker {
                 let now = self.now();
                 let price = match st.orders[i].option.clone() {
                     Some(occ) => {
-                        let (bid, ask, _) = self.config.options.quote(&occ, bar.close, now);
+                        let q = self.price_option(&st, &occ, bar.close, now);
                         if st.orders[i].side == OrderSide::Sell {
-                            bid
+                            q.bid
                         } else {
-                            ask
+                            q.ask
                         }
                     }
                     None => bar.close,
                 };
-                self.book_fill(&mut st, i, price, now);
+                // A zero bid is no bid: nothing fills.
+                if !(price.is_zero() && st.orders[i].option.is_some()) {
+                    self.book_fill(&mut st, i, price, now);
+                }
             }
         }
         Ok(st.orders[i].to_broker())
@@ -884,10 +975,10 @@ impl Broker for SimBroker {
                     .get(occ.root())
                     .ok_or_else(|| not_found(format!("no price for {}", occ.root())))?;
                 let now = self.now();
-                let (bid, ask, _) = self.config.options.quote(&occ, bar.close, now);
+                let q = self.price_option(&st, &occ, bar.close, now);
                 Ok(LatestPrice {
-                    bid: Some(bid),
-                    ask: Some(ask),
+                    bid: Some(q.bid),
+                    ask: Some(q.ask),
                     last: None,
                     time: Some(now),
                 })
@@ -911,14 +1002,42 @@ impl Broker for SimBroker {
         let st = self.lock();
         let spot = Self::spot(&st, &query.underlying)
             .ok_or_else(|| not_found(format!("no price for {}", query.underlying)))?;
+        // Friday listings, moved to the Thursday (or earlier) of a holiday Friday, in the window.
+        // A holiday Friday past the window's end can still expire inside it.
+        let window = query.expiration_gte..=query.expiration_lte;
+        let last_friday = query.expiration_lte.checked_add_days(Days::new(4));
+        let fridays = query
+            .expiration_gte
+            .iter_days()
+            .skip_while(|d| d.weekday() != Weekday::Fri)
+            .step_by(7)
+            .take_while(|d| last_friday.is_none_or(|l| *d <= l))
+            // Ten years of Fridays: more than any selection window asks for.
+            .take(520);
+        let expirations: Vec<NaiveDate> = fridays
+            .filter_map(|f| self.calendar.expiration_for(f))
+            .filter(|e| window.contains(e))
+            .collect();
+        let vol = self.volatility_of(&st, &query.underlying);
         Ok(self.config.options.chain(
             &query.underlying,
             query.option_type,
             spot,
             self.now(),
-            query.expiration_gte,
-            query.expiration_lte,
+            vol,
+            &expirations,
         ))
+    }
+
+    /// Every fill and option event after `after`, oldest first.
+    async fn activities(&self, after: DateTime<Utc>) -> Result<Vec<BrokerActivity>> {
+        let st = self.lock();
+        Ok(st
+            .activities
+            .iter()
+            .filter(|a| a.time > after)
+            .cloned()
+            .collect())
     }
 }
 

@@ -6,39 +6,39 @@ use chrono::TimeZone;
 use chrono_tz::America::New_York;
 use rust_decimal_macros::dec;
 
-fn day(d: u32) -> DateTime<Utc> {
+pub(super) fn day(d: u32) -> DateTime<Utc> {
     New_York
         .with_ymd_and_hms(2024, 3, d, 0, 0, 0)
         .unwrap()
         .with_timezone(&Utc)
 }
 
-fn open_of(d: u32) -> DateTime<Utc> {
+pub(super) fn open_of(d: u32) -> DateTime<Utc> {
     New_York
         .with_ymd_and_hms(2024, 3, d, 9, 30, 0)
         .unwrap()
         .with_timezone(&Utc)
 }
 
-fn close_of(d: u32) -> DateTime<Utc> {
+pub(super) fn close_of(d: u32) -> DateTime<Utc> {
     New_York
         .with_ymd_and_hms(2024, 3, d, 16, 0, 0)
         .unwrap()
         .with_timezone(&Utc)
 }
 
-fn bar(d: u32, o: Decimal, h: Decimal, l: Decimal, c: Decimal) -> Bar {
+pub(super) fn bar(d: u32, o: Decimal, h: Decimal, l: Decimal, c: Decimal) -> Bar {
     Bar::new(day(d), o, h, l, c, dec!(1000))
 }
 
 /// March 2024 weekdays 4-8 and 11-15.
-fn sim(config: SimConfig) -> SimBroker {
+pub(super) fn sim(config: SimConfig) -> SimBroker {
     let days = [4, 5, 6, 7, 8, 11, 12, 13, 14, 15].map(day);
     SimBroker::new(config, SessionCalendar::from_times(days))
 }
 
 /// Feeds a daily bar the way the driver does: fills at the open, then the close.
-fn session(s: &SimBroker, sym: &str, b: &Bar) {
+pub(super) fn session(s: &SimBroker, sym: &str, b: &Bar) {
     let d = b.timestamp.with_timezone(&New_York).date_naive();
     s.set_now(s.sessions().session(d).unwrap().0);
     s.on_bar(sym, b);
@@ -280,8 +280,11 @@ async fn trailing_stop_commission_and_slippage() {
 }
 
 #[tokio::test]
-async fn options_price_from_the_underlying_and_expire_at_intrinsic() {
-    let s = sim(SimConfig::default());
+async fn options_price_from_the_underlying_and_settle_in_cash_when_configured() {
+    let s = sim(SimConfig {
+        exercise: ExerciseSettlement::Cash,
+        ..SimConfig::default()
+    });
     session(
         &s,
         "SPY",
@@ -307,24 +310,54 @@ async fn options_price_from_the_underlying_and_expire_at_intrinsic() {
     assert_eq!(f.len(), 2);
     let paid: Decimal = f.iter().map(|x| x.price * x.qty * dec!(100)).sum();
     assert_eq!(s.cash(), dec!(100000) - paid);
-    // Expiry day: SPY closes at 510; the call is worth 10 (ITM), the put nothing (OTM).
+    // Expiry day: SPY closes at 510; the call is worth 10 (exercised for cash), the put expires.
     session(
         &s,
         "SPY",
         &bar(15, dec!(505), dec!(511), dec!(504), dec!(510)),
     );
-    s.end_of_day(NaiveDate::from_ymd_opt(2024, 3, 15).unwrap());
+    assert_eq!(
+        s.end_of_day(NaiveDate::from_ymd_opt(2024, 3, 15).unwrap())
+            .options_settled,
+        2
+    );
     let f = s.fills();
-    let settle: Vec<_> = f.iter().filter(|x| x.order_id == "expiry").collect();
-    assert_eq!(settle.len(), 2);
-    let call_settle = settle
+    let call_settle = f
         .iter()
-        .find(|x| x.symbol == call.to_string())
-        .unwrap();
-    let put_settle = settle.iter().find(|x| x.symbol == put.to_string()).unwrap();
-    assert_eq!((call_settle.price, put_settle.price), (dec!(10), dec!(0)));
+        .find(|x| x.symbol == call.to_string() && x.order_id == "exercise");
+    let put_settle = f
+        .iter()
+        .find(|x| x.symbol == put.to_string() && x.order_id == "expiry");
+    assert_eq!(
+        (call_settle.unwrap().price, put_settle.unwrap().price),
+        (dec!(10), dec!(0))
+    );
     assert_eq!(s.cash(), dec!(100000) - paid + dec!(2000));
     assert!(s.positions().await.unwrap().is_empty());
+    // The engine learns of both from the activities, as from Alpaca's.
+    let acts = s.activities(close_of(14)).await.unwrap();
+    let kinds: Vec<_> = acts
+        .iter()
+        .map(|a| (a.kind, a.symbol.as_str(), a.qty, a.net_amount))
+        .collect();
+    assert!(
+        kinds.contains(&(
+            ActivityKind::OptionExercised,
+            "SPY240315C00500000",
+            dec!(-2),
+            Some(dec!(2000))
+        )),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(
+            ActivityKind::OptionExpired,
+            "SPY240315P00480000",
+            dec!(-2),
+            None
+        )),
+        "{kinds:?}"
+    );
     assert_eq!(
         s.equity_curve().last().unwrap().date,
         NaiveDate::from_ymd_opt(2024, 3, 15).unwrap()

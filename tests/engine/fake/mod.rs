@@ -103,6 +103,21 @@ impl Fake {
         .await;
         f.route("GET", path("/v2/positions"), |st, _| ok(st.positions()))
             .await;
+        // What the engine asks for: every position-changing type, oldest first, full pages.
+        f.route("GET", path("/v2/account/activities"), |st, req| {
+            let wanted = query(req, "activity_types").as_deref()
+                == Some("FILL,OPEXP,OPEXC,OPASN,OPCSH,OPTRD")
+                && query(req, "direction").as_deref() == Some("asc")
+                && query(req, "page_size").as_deref() == Some("100")
+                && query(req, "after").is_some();
+            if wanted {
+                ok(st.activities_json())
+            } else {
+                ResponseTemplate::new(400)
+                    .set_body_json(json!({"code": 40010000, "message": "unexpected query"}))
+            }
+        })
+        .await;
         f.route("POST", path("/v2/orders"), |st, req| {
             st.submit(serde_json::from_slice(&req.body).expect("order body is JSON"))
         })

@@ -72,6 +72,12 @@ pub struct State {
     pub chain: Vec<Contract>,
     /// Symbols whose orders Alpaca refuses with a 403.
     pub reject: Vec<String>,
+    /// Non-trade account activities (option expiry, exercise, assignment, deliveries), served
+    /// after the fills of the orders.
+    pub activities: Vec<Value>,
+    /// Position changes no order explains (an expiry, an exercise, a delivery): symbol and
+    /// signed quantity, added to what the orders hold.
+    pub adjustments: Vec<(String, Decimal)>,
     /// Lookup lag of orders accepted from now on.
     pub lag: Option<Lag>,
     /// Lookups answered 404 because of the lag.
@@ -94,6 +100,8 @@ impl Default for State {
             quotes: BTreeMap::new(),
             chain: Vec::new(),
             reject: Vec::new(),
+            activities: Vec::new(),
+            adjustments: Vec::new(),
             lag: None,
             lagged_lookups: 0,
             hidden: BTreeMap::new(),
@@ -256,9 +264,31 @@ impl State {
         }
     }
 
+    /// The account activities: a `FILL` for each filled order, then the non-trade ones.
+    pub fn activities_json(&self) -> Value {
+        let fills = self
+            .orders
+            .iter()
+            .filter(|o| !dec_of(&o["filled_qty"]).is_zero())
+            .map(|o| {
+                json!({
+                    "id": format!("fill-{}", o["id"].as_str().unwrap_or_default()),
+                    "activity_type": "FILL", "transaction_time": "2024-03-04T15:30:00Z",
+                    "type": "fill", "price": o["filled_avg_price"], "qty": o["filled_qty"],
+                    "side": o["side"], "symbol": o["symbol"], "leaves_qty": "0",
+                    "order_id": o["id"], "cum_qty": o["filled_qty"], "order_status": "filled"
+                })
+            });
+        Value::Array(fills.chain(self.activities.iter().cloned()).collect())
+    }
+
     /// Net filled quantity and the average buy price, per symbol.
     pub fn positions(&self) -> Value {
         let mut net: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
+        for (symbol, qty) in &self.adjustments {
+            let e = net.entry(symbol.clone()).or_default();
+            e.0 = e.0.checked_add(*qty).unwrap_or(Decimal::MAX);
+        }
         for o in &self.orders {
             let filled = dec_of(&o["filled_qty"]);
             if filled.is_zero() {

@@ -29,9 +29,10 @@ pub mod runtime;
 pub mod schedule;
 pub mod status;
 pub mod venue;
+mod weekly;
 
 use crate::config::{Config, StrategyConfig, timeframe};
-use crate::strategies::build::{build, data_timeframe};
+use crate::strategies::build::{build, data_timeframe, warmup_bars};
 use alpaca_exec::broker::Session;
 use alpaca_exec::data::{TimeFrame, TimeFrameUnit};
 use alpaca_exec::store::{Outcome, PositionStatus, SignalRecord};
@@ -40,7 +41,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use clock::DaemonClock;
 use runtime::Runtime;
-use schedule::{AFTER_CLOSE, CLOSE_CLEANUP, Cadence, next_run};
+use schedule::{AFTER_CLOSE, CLOSE_CLEANUP, Cadence, PROPOSALS_AFTER_CLOSE, next_run};
 use status::{AccountStatus, Status};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -101,14 +102,24 @@ fn length(tf: TimeFrame) -> Duration {
 }
 
 /// History fetched to warm a strategy up: enough for the slowest indicator of the defaults
-/// (30-bar EMAs, weekly STRAT bars built from hourly ones, yesterday's close for the bear trap).
-fn lookback(tf: TimeFrame) -> Duration {
-    match tf.unit() {
+/// (30-bar EMAs, weekly STRAT bars built from hourly ones, yesterday's close for the bear trap),
+/// and at least `bars` bars of `tf` (the strategy's longest indicator), counting 6.5-hour
+/// sessions five days a week; at most ten years.
+fn lookback(tf: TimeFrame, bars: usize) -> Duration {
+    let floor = match tf.unit() {
         TimeFrameUnit::Minute => Duration::days(5),
         TimeFrameUnit::Hour => Duration::days(45),
         TimeFrameUnit::Day => Duration::days(200),
-        TimeFrameUnit::Week | TimeFrameUnit::Month => Duration::days(3 * 365),
-    }
+        TimeFrameUnit::Week | TimeFrameUnit::Month => return Duration::days(3 * 365),
+    };
+    let days = if tf.is_daily() {
+        bars.saturating_mul(7) / 5 + 10
+    } else {
+        let bar_minutes = (tf.duration().as_secs() / 60).max(1) as usize;
+        let per_session = (390 / bar_minutes).max(1);
+        (bars.div_ceil(per_session) + 1).saturating_mul(7) / 5 + 4
+    };
+    floor.max(Duration::days(days.min(10 * 365) as i64))
 }
 
 fn running(name: &str, cfg: &StrategyConfig) -> Running {
@@ -143,6 +154,7 @@ pub struct Daemon {
     next_open: Option<DateTime<Utc>>,
     next_close: Option<DateTime<Utc>>,
     next_monitor: Option<DateTime<Utc>>,
+    next_proposals: Option<DateTime<Utc>>,
     status: Status,
     config_stamp: Option<std::time::SystemTime>,
 }
@@ -177,6 +189,7 @@ impl Daemon {
             next_open: None,
             next_close: None,
             next_monitor: None,
+            next_proposals: None,
             status,
             config_stamp,
         }
@@ -190,6 +203,12 @@ impl Daemon {
     /// The last status written.
     pub fn status(&self) -> &Status {
         &self.status
+    }
+
+    /// The configuration in force (the last one loaded).
+    #[cfg(test)]
+    pub fn config(&self) -> &Config {
+        &self.cfg
     }
 
     /// Runs until `Control::Shutdown`, or the end of the simulated data / `until`.
@@ -340,9 +359,22 @@ impl Daemon {
         self.next_open = next_run(Cadence::AtOpen, s, after);
         self.next_close = next_run(Cadence::AfterClose(CLOSE_CLEANUP), s, after);
         self.next_monitor = next_run(Cadence::During(self.monitor_interval()), s, after);
+        self.next_proposals = self.proposals_run(after);
         for r in self.strategies.values_mut() {
             r.next_run = next_run(r.cadence, s, after);
         }
+    }
+
+    /// The next weekly proposals run after `after`, if they are on.
+    fn proposals_run(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !self.cfg.proposals.enabled {
+            return None;
+        }
+        next_run(
+            Cadence::AfterWeekClose(PROPOSALS_AFTER_CLOSE),
+            &self.sessions,
+            after,
+        )
     }
 
     fn monitor_interval(&self) -> Duration {
@@ -366,10 +398,13 @@ impl Daemon {
         if let Some(t) = self.next_close {
             jobs.push((t, 3, "market_close".into()));
         }
+        if let Some(t) = self.next_proposals {
+            jobs.push((t, 4, "proposals".into()));
+        }
         jobs.into_iter().min().map(|(t, _, j)| (t, j))
     }
 
-    /// Runs every job due now, in the order open, strategies, monitor, close.
+    /// Runs every job due now, in the order open, strategies, monitor, close, proposals.
     async fn run_due(&mut self) {
         let now = self.clock.now();
         if self.next_open.is_some_and(|t| t <= now) {
@@ -401,6 +436,10 @@ impl Daemon {
             self.next_close = next_run(Cadence::AfterClose(CLOSE_CLEANUP), &self.sessions, now);
             // A new day: take in calendar changes (Alpaca publishes early closes ahead).
             self.refresh_sessions().await;
+        }
+        if self.next_proposals.is_some_and(|t| t <= now) {
+            self.weekly_proposals().await;
+            self.next_proposals = self.proposals_run(now);
         }
     }
 
@@ -454,12 +493,17 @@ impl Daemon {
             if let Err(e) = v.executor.poll_orders().await {
                 tracing::error!(account = %v.name, error = %e, "order poll failed");
             }
+            // Options that expired, or were exercised or assigned, at this close.
+            if let Err(e) = v.executor.close_ended_positions().await {
+                tracing::error!(account = %v.name, error = %e, "ended positions not closed");
+            }
             match v.executor.close_day(session.date).await {
                 Ok(s) => summaries.extend(s),
                 Err(e) => tracing::error!(account = %v.name, error = %e, "daily summary failed"),
             }
         }
         self.status.daily_summary = summaries;
+        self.performance_alert(session.date).await;
     }
 
     /// Fetches the strategy's new bars, feeds them, and executes (or records) the signals of
@@ -485,7 +529,7 @@ impl Daemon {
         let start = if symbols.iter().all(|s| r.last_seen.contains_key(s)) {
             r.last_seen.values().min().copied().unwrap_or(now) + Duration::seconds(1)
         } else {
-            now - lookback(r.data_timeframe)
+            now - lookback(r.data_timeframe, warmup_bars(&r.config))
         };
         let fetched = match venue
             .bars
@@ -617,16 +661,28 @@ impl Daemon {
             &self.sessions,
             now,
         );
+        self.next_proposals = self.proposals_run(now);
         tracing::info!(reason = why, "configuration reloaded");
     }
 
-    /// Accounts are opened at start (keys, stores); a reload may not need a new one.
+    /// Accounts are opened at start (keys, stores, URLs); a reload may not need a new one or
+    /// move one to other URLs.
     fn check_accounts(&self, new: &Config) -> Result<(), String> {
         for (n, s) in enabled(new) {
             if !self.rt.venues.contains_key(s.account()) {
                 return Err(format!(
                     "strategies.{n}.account: account {:?} was not opened at start; restart the daemon to add accounts",
                     s.account()
+                ));
+            }
+        }
+        for v in self.rt.venues.values() {
+            if let Some(old) = &v.endpoints
+                && *old != crate::endpoints::Endpoints::of(new, &v.name)
+            {
+                return Err(format!(
+                    "accounts.{}: the base URLs changed; restart the daemon to use them",
+                    v.name
                 ));
             }
         }
@@ -663,6 +719,11 @@ impl Daemon {
         for v in self.rt.venues.values() {
             let mut a = AccountStatus {
                 kind: v.kind.as_str().into(),
+                endpoint: v
+                    .endpoints
+                    .as_ref()
+                    .zip(self.cfg.accounts.get(&v.name))
+                    .map(|(e, p)| e.describe(p)),
                 monitor: v.monitor.stats(),
                 ..AccountStatus::default()
             };
@@ -739,7 +800,12 @@ fn modified(p: &std::path::Path) -> Option<std::time::SystemTime> {
 /// Whether a bar starting at `t` is final at `now` and overlaps a regular session. Intraday
 /// bars wholly outside 09:30-16:00 New York are dropped (the strategies are written for the
 /// session); an hourly bar stamped 09:00 holds 09:30-10:00 and is kept.
-fn complete(t: DateTime<Utc>, tf: TimeFrame, now: DateTime<Utc>, sessions: &[Session]) -> bool {
+pub(crate) fn complete(
+    t: DateTime<Utc>,
+    tf: TimeFrame,
+    now: DateTime<Utc>,
+    sessions: &[Session],
+) -> bool {
     if tf.is_daily() {
         let date = t.with_timezone(&New_York).date_naive();
         return match sessions.iter().find(|s| s.date == date) {
@@ -839,6 +905,25 @@ async fn record_pending(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn the_lookback_covers_the_longest_indicator() {
+        // The defaults' floors (the bear trap needs only yesterday's close).
+        assert_eq!(lookback(TimeFrame::MINUTE, 0), Duration::days(5));
+        // Two sessions (this one and one more), over a weekend.
+        assert_eq!(lookback(TimeFrame::MINUTE, 20), Duration::days(6));
+        assert_eq!(lookback(TimeFrame::DAY, 31), Duration::days(200));
+        // A 200-bar trend filter on 15-minute bars: 26 bars a session, 8 sessions and one
+        // more, over weekends: 16 days.
+        let quarter = TimeFrame::minutes(15).unwrap();
+        assert_eq!(lookback(quarter, 200), Duration::days(16));
+        assert_eq!(lookback(TimeFrame::DAY, 300), Duration::days(430));
+        assert_eq!(
+            lookback(TimeFrame::DAY, usize::MAX),
+            Duration::days(3650),
+            "capped"
+        );
+    }
 
     #[test]
     fn bars_are_complete_once_ended_and_kept_when_they_overlap_the_session() {

@@ -7,12 +7,13 @@
 use super::bars::{AlpacaBars, BarSource, SampleBars};
 use super::clock::{DaemonClock, SteppedClock};
 use super::venue::{Venue, VenueKind};
-use crate::config::{Config, EnvironmentName};
+use crate::config::Config;
 use crate::credentials;
+use crate::endpoints::Endpoints;
 use crate::sample_data::{self, SymbolSample};
 use alpaca_exec::alert::{Alerter, DiscordAlerter, LogAlerter};
 use alpaca_exec::backtest::session::SessionCalendar;
-use alpaca_exec::backtest::sim::{SimBroker, SimConfig};
+use alpaca_exec::backtest::sim::SimBroker;
 use alpaca_exec::broker::{AlpacaBroker, Broker};
 use alpaca_exec::data::Bar;
 use alpaca_exec::risk::EventSource;
@@ -64,8 +65,77 @@ pub fn alerter(cfg: &Config) -> Result<Arc<dyn Alerter>, String> {
 pub enum Opened {
     /// Alpaca accounts.
     Live(Runtime),
-    /// No account has keys: `start` runs [`Runtime::simulated`]; the other commands refuse.
-    NoKeys,
+    /// No account has keys: `start --simulate` runs [`Runtime::simulated`]; everything else
+    /// refuses, naming what to set.
+    NoKeys(MissingKeys),
+}
+
+/// The environment variables no account found its keys in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingKeys {
+    /// The variables to set.
+    pub variables: Vec<String>,
+    /// The accounts that read them.
+    pub accounts: Vec<String>,
+}
+
+impl std::fmt::Display for MissingKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let accounts: Vec<String> = self
+            .accounts
+            .iter()
+            .map(|a| format!("accounts.{a}"))
+            .collect();
+        write!(
+            f,
+            "no API keys: {} {} not set (read by {})",
+            self.variables.join(" and "),
+            if self.variables.len() == 1 {
+                "is"
+            } else {
+                "are"
+            },
+            accounts.join(", ")
+        )
+    }
+}
+
+/// An account opened on Alpaca: its client, whether it is paper or live (by the client's
+/// rules for its URL), and where its requests go, in words.
+pub struct OpenedAccount {
+    /// The client.
+    pub client: Client,
+    /// Paper or live.
+    pub kind: VenueKind,
+    /// The URLs and where they were configured.
+    pub endpoints: Endpoints,
+}
+
+/// Resolves account `name`'s keys and builds its client. `Ok(None)` when its key variables are
+/// unset.
+pub fn open_account(
+    cfg: &Config,
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<OpenedAccount>, String> {
+    let profile = cfg
+        .accounts
+        .get(name)
+        .ok_or_else(|| format!("no account profile {name:?}"))?;
+    let Some(creds) = credentials::resolve(name, profile, env)? else {
+        return Ok(None);
+    };
+    let endpoints = Endpoints::of(cfg, name);
+    let client = endpoints.client(name, profile, &creds)?;
+    let kind = match client.environment() {
+        Environment::Paper => VenueKind::Paper,
+        Environment::Live => VenueKind::Live,
+    };
+    Ok(Some(OpenedAccount {
+        client,
+        kind,
+        endpoints,
+    }))
 }
 
 impl Runtime {
@@ -104,57 +174,49 @@ impl Runtime {
     /// Opens the accounts the enabled strategies use, resolving their keys.
     pub fn open(cfg: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Opened, String> {
         let mut clients = BTreeMap::new();
+        let mut endpoints = BTreeMap::new();
         let mut missing = Vec::new();
         for name in used_accounts(cfg) {
-            let profile = cfg
-                .accounts
-                .get(&name)
-                .ok_or_else(|| format!("no account profile {name:?}"))?;
-            match credentials::resolve(&name, profile, env)? {
+            match open_account(cfg, &name, env)? {
                 None => missing.push(name),
-                Some(creds) => {
-                    let (environment, kind) = match profile.environment {
-                        EnvironmentName::Paper => (Environment::Paper, VenueKind::Paper),
-                        EnvironmentName::Live => (Environment::Live, VenueKind::Live),
-                    };
-                    let client = Client::builder()
-                        .credentials_value(&creds)
-                        .environment(environment)
-                        .build()
-                        .map_err(|e| format!("accounts.{name}: {e}"))?;
-                    clients.insert(name, (client, kind));
+                Some(a) => {
+                    endpoints.insert(name.clone(), a.endpoints);
+                    clients.insert(name, (a.client, a.kind));
                 }
             }
         }
         if clients.is_empty() {
             // Nothing is opened here: building the simulation starts its stores afresh, which
-            // only `start` may do.
-            return Ok(Opened::NoKeys);
+            // only `start --simulate` may do.
+            let mut variables: Vec<String> = missing
+                .iter()
+                .filter_map(|n| cfg.accounts.get(n))
+                .flat_map(credentials::variables)
+                .collect();
+            variables.sort();
+            variables.dedup();
+            return Ok(Opened::NoKeys(MissingKeys {
+                variables,
+                accounts: missing,
+            }));
         }
         if let Some(name) = missing.first() {
             return Err(format!(
                 "accounts.{name}: no keys, while other accounts have them; set its keys or disable its strategies"
             ));
         }
-        Ok(Opened::Live(Runtime::with_clients(
-            cfg,
-            clients,
-            &cfg.paths.data_dir,
-        )?))
+        let mut rt = Runtime::with_clients(cfg, clients, &cfg.paths.data_dir)?;
+        for (name, v) in rt.venues.iter_mut() {
+            v.endpoints = endpoints.remove(name);
+        }
+        Ok(Opened::Live(rt))
     }
 
     /// The simulated broker (one per account) over generated sample data, with a stepped clock
     /// that feeds the simulators the minute bars as it moves. Starts from empty stores in
     /// `data_dir` (a simulation is reproducible); returns the clock and when the data ends.
     pub fn simulated(cfg: &Config, data_dir: &Path) -> Result<Simulation, String> {
-        let symbols: Vec<String> = cfg
-            .strategies
-            .values()
-            .filter(|s| s.enabled())
-            .flat_map(|s| s.symbols().to_vec())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let symbols = cfg.enabled_symbols();
         let samples = sample_data::generate(
             &symbols,
             cfg.backtest.seed,
@@ -178,10 +240,7 @@ impl Runtime {
         let mut sims = Vec::new();
         for name in used_accounts(cfg) {
             let sim = Arc::new(SimBroker::new(
-                SimConfig {
-                    starting_cash: cfg.backtest.start_equity,
-                    ..SimConfig::default()
-                },
+                crate::policy::sim_config(cfg),
                 calendar.clone(),
             ));
             sims.push(sim.clone());

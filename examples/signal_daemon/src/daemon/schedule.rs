@@ -8,7 +8,9 @@
 //! - an intraday strategy: each time one of its bars ends inside the session (bars aligned to
 //!   the clock, as Alpaca's are), plus [`BAR_DELAY`] for the bar to be published;
 //! - the position monitor: every `check_interval` from the open to the close;
-//! - market close: a minute after the close (daily summary, status).
+//! - market close: a minute after the close (daily summary, status);
+//! - parameter proposals: [`PROPOSALS_AFTER_CLOSE`] after the close of each week's last session
+//!   (Friday's, or Thursday's when Friday is a holiday).
 
 use alpaca_exec::broker::Session;
 use chrono::{DateTime, Duration, Utc};
@@ -25,6 +27,10 @@ pub const OPEN_DELAY: Duration = Duration::seconds(5);
 /// How long after the close the day is closed (summary, status).
 pub const CLOSE_CLEANUP: Duration = Duration::minutes(1);
 
+/// How long after the week's last close the proposals run (after the daily strategies and the
+/// day's summary).
+pub const PROPOSALS_AFTER_CLOSE: Duration = Duration::minutes(30);
+
 /// A recurring job's timing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cadence {
@@ -36,6 +42,8 @@ pub enum Cadence {
     BarEnds(Duration),
     /// Every interval from the open, while the session is open.
     During(Duration),
+    /// This long after the close of each week's last session.
+    AfterWeekClose(Duration),
 }
 
 /// The first run time strictly after `after`, or `None` when `sessions` has none left (the
@@ -45,7 +53,26 @@ pub fn next_run(
     sessions: &[Session],
     after: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
+    if let Cadence::AfterWeekClose(d) = cadence {
+        return sessions
+            .iter()
+            .enumerate()
+            .filter(|&(i, s)| last_of_week(s, sessions.get(i + 1)))
+            .map(|(_, s)| s.close + d)
+            .find(|t| *t > after);
+    }
     sessions.iter().find_map(|s| in_session(cadence, s, after))
+}
+
+/// Whether `s` is its ISO week's last session, given the session after it: one in a later
+/// week, or none known and `s` a Friday (the calendar is refetched daily, so only the week at
+/// its very end is decided without the next session).
+fn last_of_week(s: &Session, next: Option<&Session>) -> bool {
+    use chrono::Datelike;
+    match next {
+        Some(n) => n.date.iso_week() != s.date.iso_week(),
+        None => s.date.weekday() == chrono::Weekday::Fri,
+    }
 }
 
 fn in_session(cadence: Cadence, s: &Session, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -72,6 +99,7 @@ fn in_session(cadence: Cadence, s: &Session, after: DateTime<Utc>) -> Option<Dat
             let due = end + BAR_DELAY;
             (due > after && end > s.open).then_some(due)
         }
+        Cadence::AfterWeekClose(_) => None, // needs the next session: see `next_run`
         Cadence::During(every) => {
             let step = every.num_seconds().max(1);
             let since = (after - s.open).num_seconds();
@@ -154,6 +182,29 @@ mod tests {
         assert_eq!(next_run(m, &s, ny(2, 9, 0)), Some(ny(2, 9, 31) + d));
         assert_eq!(next_run(m, &s, ny(2, 9, 31) + d), Some(ny(2, 9, 32) + d));
         assert_eq!(next_run(m, &s, ny(2, 15, 59) + d), Some(ny(2, 16, 0) + d));
+    }
+
+    #[test]
+    fn proposals_run_after_the_last_session_of_each_week() {
+        let s = sessions();
+        let c = Cadence::AfterWeekClose(PROPOSALS_AFTER_CLOSE);
+        // Tuesday and the Wednesday half day are not the week's last; Friday is.
+        assert_eq!(next_run(c, &s, ny(2, 9, 0)), Some(ny(5, 16, 30)));
+        assert_eq!(next_run(c, &s, ny(5, 16, 30)), None, "calendar exhausted");
+        // A Friday holiday: the week ends on Thursday (11 July here), known from the next
+        // session being the following Monday.
+        let d = |day: u32| NaiveDate::from_ymd_opt(2024, 7, day).unwrap();
+        let week = [(10, 16), (11, 16), (15, 16)]
+            .iter()
+            .map(|&(day, close)| Session {
+                date: d(day),
+                open: ny(day, 9, 30),
+                close: ny(day, close, 0),
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(next_run(c, &week, ny(10, 12, 0)), Some(ny(11, 16, 30)));
+        // The calendar's last session, a Monday: not known to end its week.
+        assert_eq!(next_run(c, &week, ny(11, 16, 30)), None);
     }
 
     #[test]

@@ -36,6 +36,12 @@ pub struct Status {
     pub strategies: BTreeMap<String, StrategyStatus>,
     /// The last daily summaries (one per strategy).
     pub daily_summary: Vec<DailySummary>,
+    /// When the last weekly proposals were made.
+    #[serde(default)]
+    pub proposals_at: Option<DateTime<Utc>>,
+    /// Per strategy, the last proposal's verdict and file (or why there is none).
+    #[serde(default)]
+    pub proposals: BTreeMap<String, String>,
 }
 
 /// One account's figures.
@@ -43,6 +49,9 @@ pub struct Status {
 pub struct AccountStatus {
     /// `paper`, `live` or `simulated`.
     pub kind: String,
+    /// Where its requests go: the trading and market data URLs and where each was configured.
+    #[serde(default)]
+    pub endpoint: Option<String>,
     /// Equity.
     pub equity: Option<Decimal>,
     /// Equity minus the previous close's.
@@ -95,8 +104,9 @@ impl Status {
     /// half of it.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let tmp = path.with_extension("json.tmp");
-        let body = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(&tmp, body)?;
+        let body = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        // Errors from a server or a reload land in here: keys never do.
+        std::fs::write(&tmp, crate::redact::redact(&body).as_bytes())?;
         std::fs::rename(&tmp, path)
     }
 
@@ -136,5 +146,21 @@ mod tests {
         assert_eq!(Status::read(&path).unwrap(), s);
         assert!(!path.with_extension("json.tmp").exists());
         assert!(Status::read(&dir.path().join("missing.json")).is_err());
+    }
+
+    #[test]
+    fn a_key_in_an_error_never_reaches_the_file() {
+        let secret = "StatusFileSecret0123456789abcdefghijklmnop";
+        crate::redact::register(secret);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.json");
+        let s = Status {
+            config_error: Some(format!("reload refused: line 3 `secret_key = {secret}`")),
+            ..Status::default()
+        };
+        s.write(&path).unwrap();
+        let body = std::fs::read_to_string(&path).unwrap();
+        assert!(!body.contains(secret), "{body}");
+        assert!(body.contains("[redacted]"), "{body}");
     }
 }

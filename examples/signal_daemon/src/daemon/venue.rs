@@ -7,6 +7,7 @@
 
 use super::bars::BarSource;
 use crate::config::Config;
+use crate::endpoints::Endpoints;
 use crate::policy;
 use alpaca_exec::alert::Alerter;
 use alpaca_exec::backtest::sim::SimBroker;
@@ -59,6 +60,8 @@ pub struct Venue {
     pub sim: Option<Arc<SimBroker>>,
     /// Corporate actions and news for the event filter (Alpaca accounts; none when simulated).
     pub events: Option<Arc<dyn EventSource>>,
+    /// Where its requests go, when opened from the configuration (a reload may not change it).
+    pub endpoints: Option<Endpoints>,
 }
 
 impl Venue {
@@ -95,6 +98,7 @@ impl Venue {
             bars,
             sim,
             events,
+            endpoints: None,
         })
     }
 

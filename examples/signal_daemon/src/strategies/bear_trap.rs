@@ -113,7 +113,6 @@ impl BearTrapRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
     use rust_decimal_macros::dec;
 
     fn params() -> BearTrapParams {
@@ -126,12 +125,7 @@ mod tests {
         }
     }
 
-    fn t(day: u32, h: u32, m: u32) -> DateTime<Utc> {
-        New_York
-            .with_ymd_and_hms(2024, 3, day, h, m, 0)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::strategies::march_2024 as t;
 
     #[test]
     fn springs_after_a_deep_drop_and_a_reclaim() {

@@ -1,7 +1,11 @@
 //! The `Strategy` values the daemon runs, built from the configuration: each feeds its rules
-//! (trend.rs, bear_trap.rs, strat.rs) and turns their decisions into signals.
+//! (trend.rs, bear_trap.rs, strat.rs, momentum.rs, mean_reversion.rs) and turns their decisions
+//! into signals.
 
+use super::Holding;
 use super::bear_trap::{BearTrapParams, BearTrapRules};
+use super::mean_reversion::{MeanReversionAction, MeanReversionParams, MeanReversionRules};
+use super::momentum::{MomentumParams, MomentumRules};
 use super::strat::{StratRules, StratSignal};
 use super::trend::{TrendAction, TrendRules};
 use crate::config::{StrategyConfig, timeframe};
@@ -13,6 +17,22 @@ use alpaca_exec::strategy::{Bar, Intent, OptionSpec, Signal, Strategy, StrategyC
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
+/// The `Strategy` methods of a strategy that keeps its `name`, `symbols` and `timeframe` as
+/// fields.
+macro_rules! identity {
+    () => {
+        fn name(&self) -> &str {
+            &self.name
+        }
+        fn watchlist(&self) -> Vec<String> {
+            self.symbols.clone()
+        }
+        fn timeframe(&self) -> TimeFrame {
+            self.timeframe
+        }
+    };
+}
+
 /// Trend hysteresis: long above the upper band, flat below the lower band.
 pub struct TrendStrategy {
     name: String,
@@ -23,21 +43,9 @@ pub struct TrendStrategy {
 
 #[async_trait]
 impl Strategy for TrendStrategy {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn watchlist(&self) -> Vec<String> {
-        self.symbols.clone()
-    }
-    fn timeframe(&self) -> TimeFrame {
-        self.timeframe
-    }
+    identity!();
     async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
-        // Start-up sync: the broker's position is the truth.
-        let held = ctx.position(symbol).is_some_and(|p| !p.qty.is_zero());
-        if held != self.rules.is_long(symbol) {
-            self.rules.set_position(symbol, held);
-        }
+        self.rules.sync(ctx, symbol);
         let intent = match self.rules.on_close(symbol, bar.close) {
             Some(TrendAction::Enter { .. }) => Intent::EnterLong,
             Some(TrendAction::Exit { .. }) => Intent::Exit,
@@ -89,6 +97,71 @@ impl Strategy for BearTrapStrategy {
                 .stop(e.stop)
                 .target(e.target),
             ],
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Momentum: buys a close above the session VWAP on confirming volume; the position monitor
+/// manages the exit (stop, target, trailing stop, before the close).
+pub struct MomentumStrategy {
+    name: String,
+    symbols: Vec<String>,
+    timeframe: TimeFrame,
+    rules: MomentumRules,
+}
+
+#[async_trait]
+impl Strategy for MomentumStrategy {
+    identity!();
+    async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
+        // The bar is judged when it ends; its VWAP and volume feed the rules while held too.
+        let closed_at = chrono::Duration::from_std(self.timeframe.duration())
+            .ok()
+            .and_then(|d| bar.timestamp.checked_add_signed(d))
+            .unwrap_or(bar.timestamp);
+        let entry = self.rules.on_bar(symbol, bar, closed_at);
+        match entry {
+            Some(e) if ctx.position(symbol).is_none() => vec![
+                Signal::new(
+                    &self.name,
+                    symbol,
+                    Intent::EnterLong,
+                    e.entry,
+                    bar.timestamp,
+                )
+                .stop(e.stop)
+                .target(e.target)
+                .confidence(e.confidence),
+            ],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Mean reversion: buys an oversold RSI, sells it overbought or back at the middle band.
+pub struct MeanReversionStrategy {
+    name: String,
+    symbols: Vec<String>,
+    timeframe: TimeFrame,
+    rules: MeanReversionRules,
+}
+
+#[async_trait]
+impl Strategy for MeanReversionStrategy {
+    identity!();
+    async fn on_bar(&mut self, ctx: &StrategyContext, symbol: &str, bar: &Bar) -> Vec<Signal> {
+        self.rules.sync(ctx, symbol);
+        let signal = |intent| Signal::new(&self.name, symbol, intent, bar.close, bar.timestamp);
+        match self.rules.on_close(symbol, bar.close) {
+            Some(MeanReversionAction::Enter { stop, .. }) => {
+                let s = signal(Intent::EnterLong);
+                vec![match stop {
+                    Some(level) => s.stop(level),
+                    None => s,
+                }]
+            }
+            Some(MeanReversionAction::Exit { .. }) => vec![signal(Intent::Exit)],
             None => Vec::new(),
         }
     }
@@ -212,6 +285,34 @@ pub fn build(
                     exit_before_close_minutes: c.exit_before_close_minutes,
                 }),
             })),
+            StrategyConfig::Momentum(c) => out.push(Box::new(MomentumStrategy {
+                name: name.clone(),
+                symbols: c.symbols.clone(),
+                timeframe: timeframe("", &c.timeframe).expect("validated"),
+                rules: MomentumRules::new(MomentumParams {
+                    volume_lookback: c.volume_lookback,
+                    volume_multiple: c.volume_multiple,
+                    min_vwap_distance: c.min_vwap_distance,
+                    stop_pct: c.stop_pct,
+                    target_pct: c.target_pct,
+                    start_after_minutes: c.start_after_minutes,
+                    exit_before_close_minutes: c.exit_before_close_minutes,
+                }),
+            })),
+            StrategyConfig::MeanReversion(c) => out.push(Box::new(MeanReversionStrategy {
+                name: name.clone(),
+                symbols: c.symbols.clone(),
+                timeframe: timeframe("", &c.timeframe).expect("validated"),
+                rules: MeanReversionRules::new(MeanReversionParams {
+                    rsi_period: c.rsi_period,
+                    oversold: c.oversold,
+                    overbought: c.overbought,
+                    band_period: c.band_period,
+                    exit_at_middle_band: c.exit_at_middle_band,
+                    trend_period: c.trend_period,
+                    stop_pct: c.stop_pct,
+                }),
+            })),
             StrategyConfig::StratOptions(c) => {
                 let tfs: Vec<TimeFrame> = c
                     .timeframes
@@ -233,11 +334,26 @@ pub fn build(
     out
 }
 
+/// Closed bars a strategy needs before its rules can act: its longest indicator, plus one for
+/// indicators of changes or of the bars before this one.
+pub fn warmup_bars(cfg: &StrategyConfig) -> usize {
+    match cfg {
+        StrategyConfig::TrendHysteresis(c) => c.slow.saturating_add(1),
+        StrategyConfig::Momentum(c) => c.volume_lookback.saturating_add(1),
+        StrategyConfig::MeanReversion(c) => (c.rsi_period.saturating_add(1))
+            .max(c.band_period)
+            .max(c.trend_period.unwrap_or(0)),
+        StrategyConfig::BearTrap(_) | StrategyConfig::StratOptions(_) => 0,
+    }
+}
+
 /// The timeframe a strategy's data must come in: what it runs on (STRAT runs on the data).
 pub fn data_timeframe(cfg: &StrategyConfig) -> Option<TimeFrame> {
     match cfg {
         StrategyConfig::TrendHysteresis(c) => timeframe("", &c.timeframe).ok(),
         StrategyConfig::BearTrap(c) => timeframe("", &c.timeframe).ok(),
+        StrategyConfig::Momentum(c) => timeframe("", &c.timeframe).ok(),
+        StrategyConfig::MeanReversion(c) => timeframe("", &c.timeframe).ok(),
         StrategyConfig::StratOptions(_) => None,
     }
 }

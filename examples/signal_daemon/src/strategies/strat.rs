@@ -19,11 +19,64 @@ pub struct StratSignal {
     pub reward_risk: Decimal,
 }
 
-/// Why a detected setup was dropped (logged by the daemon).
+/// Why a detected setup was dropped, with the setup (`scan` shows its levels either way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StratReject {
-    SmallMove(Decimal),
-    PoorRewardRisk(Option<Decimal>),
+    /// The expected move is below `min_magnitude`.
+    SmallMove {
+        setup: Setup,
+        magnitude: Decimal,
+        min: Decimal,
+    },
+    /// Reward over risk is below `min_reward_risk` (`None`: no risk, the stop is the entry).
+    PoorRewardRisk {
+        setup: Setup,
+        reward_risk: Option<Decimal>,
+        min: Decimal,
+    },
+}
+
+impl StratReject {
+    /// The setup that was dropped.
+    pub fn setup(&self) -> &Setup {
+        match self {
+            StratReject::SmallMove { setup, .. } | StratReject::PoorRewardRisk { setup, .. } => {
+                setup
+            }
+        }
+    }
+
+    /// Its reward/risk, when it has one.
+    pub fn reward_risk(&self) -> Option<Decimal> {
+        match self {
+            StratReject::SmallMove { setup, .. } => setup.reward_risk(),
+            StratReject::PoorRewardRisk { reward_risk, .. } => *reward_risk,
+        }
+    }
+}
+
+impl std::fmt::Display for StratReject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Decimal's `{:.2}` truncates: round first.
+        let pct = |d: Decimal| format!("{:.2}%", (d * Decimal::ONE_HUNDRED).round_dp(2));
+        let two = |d: &Decimal| format!("{:.2}", d.round_dp(2));
+        match self {
+            StratReject::SmallMove { magnitude, min, .. } => write!(
+                f,
+                "move {} below the minimum {}",
+                pct(*magnitude),
+                pct(*min)
+            ),
+            StratReject::PoorRewardRisk {
+                reward_risk: Some(rr),
+                min,
+                ..
+            } => write!(f, "reward/risk {} below the minimum {}", two(rr), two(min)),
+            StratReject::PoorRewardRisk {
+                reward_risk: None, ..
+            } => f.write_str("no reward/risk: the stop is at the entry"),
+        }
+    }
 }
 
 /// The rules with the last bars of every (symbol, timeframe).
@@ -63,7 +116,11 @@ impl StratRules {
         let setup = detect(&window)?;
         let magnitude = setup.magnitude();
         if magnitude < self.min_magnitude {
-            return Some(Err(StratReject::SmallMove(magnitude)));
+            return Some(Err(StratReject::SmallMove {
+                setup,
+                magnitude,
+                min: self.min_magnitude,
+            }));
         }
         match setup.reward_risk() {
             Some(rr) if rr >= self.min_reward_risk => Some(Ok(StratSignal {
@@ -71,7 +128,11 @@ impl StratRules {
                 magnitude,
                 reward_risk: rr,
             })),
-            other => Some(Err(StratReject::PoorRewardRisk(other))),
+            other => Some(Err(StratReject::PoorRewardRisk {
+                setup,
+                reward_risk: other,
+                min: self.min_reward_risk,
+            })),
         }
     }
 }
@@ -114,9 +175,20 @@ mod tests {
         for (h, l) in bars {
             out = r.on_bar("SPY", "1Day", h, l);
         }
+        let reject = out.unwrap().unwrap_err();
         assert!(
-            matches!(out, Some(Err(StratReject::PoorRewardRisk(_)))),
-            "{out:?}"
+            matches!(reject, StratReject::PoorRewardRisk { .. }),
+            "{reject:?}"
+        );
+        assert_eq!(
+            reject.setup().entry,
+            dec!(10.5),
+            "the levels travel with the refusal"
+        );
+        assert_eq!(
+            reject.to_string(),
+            "reward/risk 0.20 below the minimum 1.00",
+            "words, not a 28-digit decimal"
         );
     }
 

@@ -6,11 +6,13 @@
 //! - long and the trend crosses **below `lower_band`** → exit.
 //!
 //! Between the bands nothing changes: that gap is the hysteresis which keeps a choppy market
-//! from flipping the position every bar. Daily signals are produced after the close and executed
+//! from flipping the position every bar. "Crosses" is the crate's one crossover rule
+//! ([`Crossover`]): a trend landing exactly on a band is not a cross, and one that touches a band
+//! and turns back has not crossed it. Daily signals are produced after the close and executed
 //! at the next open (the daemon schedules them; the backtester fills market orders at the next
 //! bar's open); hourly signals are processed each hour during market hours.
 
-use alpaca_exec::indicators::Ema;
+use alpaca_exec::indicators::{Cross, Crossover, Ema};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::BTreeMap;
@@ -28,7 +30,9 @@ pub enum TrendAction {
 struct SymbolState {
     fast: Ema,
     slow: Ema,
-    last_trend: Option<f64>,
+    /// The trend against the upper band, and against the lower one.
+    upper: Crossover,
+    lower: Crossover,
     long: bool,
 }
 
@@ -55,16 +59,6 @@ impl TrendRules {
         }
     }
 
-    /// Marks a symbol as held or not (start-up sync with the broker's positions).
-    pub fn set_position(&mut self, symbol: &str, long: bool) {
-        self.state(symbol).long = long;
-    }
-
-    /// Whether the rules think `symbol` is held.
-    pub fn is_long(&self, symbol: &str) -> bool {
-        self.symbols.get(symbol).is_some_and(|s| s.long)
-    }
-
     fn state(&mut self, symbol: &str) -> &mut SymbolState {
         let (fast, slow) = (self.fast, self.slow);
         self.symbols
@@ -72,7 +66,8 @@ impl TrendRules {
             .or_insert_with(|| SymbolState {
                 fast: Ema::new(fast).expect("period checked by the config"),
                 slow: Ema::new(slow).expect("period checked by the config"),
-                last_trend: None,
+                upper: Crossover::new(),
+                lower: Crossover::new(),
                 long: false,
             })
     }
@@ -88,13 +83,14 @@ impl TrendRules {
             (Some(f), Some(s)) if s != 0.0 => (f - s) / s,
             _ => return None,
         };
-        let prev = st.last_trend.replace(trend);
-        let prev = prev?;
-        if !st.long && prev <= upper && trend > upper {
+        // Both detectors see every bar, so each knows its side whatever the position.
+        let over_upper = st.upper.update(trend, upper);
+        let under_lower = st.lower.update(trend, lower);
+        if !st.long && over_upper == Some(Cross::Above) {
             st.long = true;
             return Some(TrendAction::Enter { trend });
         }
-        if st.long && prev >= lower && trend < lower {
+        if st.long && under_lower == Some(Cross::Below) {
             st.long = false;
             return Some(TrendAction::Exit { trend });
         }
@@ -102,9 +98,20 @@ impl TrendRules {
     }
 }
 
+impl super::Holding for TrendRules {
+    fn is_long(&self, symbol: &str) -> bool {
+        self.symbols.get(symbol).is_some_and(|s| s.long)
+    }
+
+    fn set_position(&mut self, symbol: &str, long: bool) {
+        self.state(symbol).long = long;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strategies::Holding;
     use rust_decimal_macros::dec;
 
     fn run(rules: &mut TrendRules, closes: &[i64]) -> Vec<(usize, TrendAction)> {
@@ -139,6 +146,20 @@ mod tests {
         let mut r = TrendRules::new(2, 4, dec!(0.02), dec!(-0.02));
         let closes = [100, 101, 100, 101, 100, 101, 100, 101, 100, 101];
         assert!(run(&mut r, &closes).is_empty());
+    }
+
+    #[test]
+    fn a_trend_landing_on_a_band_is_not_a_cross() {
+        // EMA(1) is the close; EMA(2) is seeded with (100 + 110) / 2 = 105 and stays there on
+        // a close of 105. Trend vs the 0.0 band: above (first, no history), exactly on it,
+        // above again (not a cross: it never went below), below, above (the cross).
+        let mut r = TrendRules::new(1, 2, dec!(0), dec!(-0.5));
+        let acts = run(&mut r, &[100, 110, 105, 120, 90, 130]);
+        assert_eq!(acts.len(), 1, "{acts:?}");
+        assert!(
+            matches!(acts[0], (5, TrendAction::Enter { .. })),
+            "{acts:?}"
+        );
     }
 
     #[test]
