@@ -162,12 +162,16 @@ fn memory(_: &tempfile::TempDir) -> Arc<dyn ExecutionStore> {
 
 fn sqlite(dir: &tempfile::TempDir) -> Arc<dyn ExecutionStore> {
     let path = dir.path().join(format!("{}.db", fastrand::u64(..)));
-    Arc::new(SqliteStore::open(path).expect("open"))
+    Arc::new(SqliteStore::create(path).expect("create"))
 }
 
 fn sqlite_fsync(dir: &tempfile::TempDir) -> Arc<dyn ExecutionStore> {
     let path = dir.path().join(format!("{}.db", fastrand::u64(..)));
-    Arc::new(SqliteStore::open_with(path, Durability::PowerLoss).expect("open"))
+    Arc::new(
+        SqliteStore::create(path)
+            .and_then(|s| s.durability(Durability::PowerLoss))
+            .expect("create"),
+    )
 }
 
 fn bench(c: &mut Criterion) {

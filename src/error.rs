@@ -57,6 +57,25 @@ pub enum Error {
         client_order_id: Option<String>,
     },
 
+    /// Alpaca refused an order's `client_order_id` as already used (422 `40010001`), which
+    /// proves an order with that id exists, but looking it up by that id still answered 404.
+    ///
+    /// Alpaca's lookup can trail its acceptance of an order by seconds, so this normally
+    /// settles by itself: look the order up again later by `client_order_id`
+    /// ([`Client::order_by_client_order_id`](crate::Client::order_by_client_order_id)). Never
+    /// send it again under a *new* id: that would place a second order. If it never appears,
+    /// the id was used by an order Alpaca has since purged, or by another program: check the
+    /// account's orders by hand.
+    #[error(
+        "order {client_order_id} exists (its client_order_id was refused as already used) but is not visible yet: {detail}; look it up again later and do not send it under a new id"
+    )]
+    OrderNotVisible {
+        /// The order's idempotency key.
+        client_order_id: String,
+        /// What the lookups answered.
+        detail: String,
+    },
+
     /// The server answered with a redirect (3xx). Redirects are never followed: a followed
     /// redirect re-sends writes (a second order, a second close) and can carry the keys to
     /// another host. The request was sent once and is not repeated; a redirect usually means a
@@ -210,9 +229,14 @@ impl Error {
         self.api().is_some_and(ApiError::is_not_found)
     }
 
-    /// True when the server may have acted on the request although we got no answer.
+    /// True when the server may have acted on the request although we got no usable answer:
+    /// [`Error::OutcomeUnknown`], and [`Error::OrderNotVisible`] (it did act, but the result
+    /// cannot be seen yet). Either way, look the result up later; never send it again blindly.
     pub fn is_outcome_unknown(&self) -> bool {
-        matches!(self, Error::OutcomeUnknown { .. })
+        matches!(
+            self,
+            Error::OutcomeUnknown { .. } | Error::OrderNotVisible { .. }
+        )
     }
 
     /// True when sending the same request again is safe and may succeed: rate limited (429),
@@ -233,6 +257,9 @@ impl Error {
             Error::OutcomeUnknown {
                 client_order_id, ..
             } => client_order_id.as_deref(),
+            Error::OrderNotVisible {
+                client_order_id, ..
+            } => Some(client_order_id),
             _ => None,
         }
     }

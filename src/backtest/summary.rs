@@ -131,10 +131,12 @@ pub async fn open_positions(
         .positions(true)
         .await?
         .into_iter()
-        .filter(|p| p.status != PositionStatus::Closed && p.open_qty() > Decimal::ZERO)
+        .filter(|p| {
+            p.status != PositionStatus::Closed && p.open_qty().is_some_and(|q| q > Decimal::ZERO)
+        })
         .filter_map(|p| {
             let entry = p.entry_price?;
-            let qty = p.open_qty();
+            let qty = p.open_qty()?;
             let mark = held
                 .iter()
                 .find(|h| h.symbol == p.symbol)
@@ -147,7 +149,7 @@ pub async fn open_positions(
                 per_unit
                     .checked_mul(qty)?
                     .checked_mul(p.multiplier)?
-                    .checked_add(p.realized_pnl())
+                    .checked_add(p.realized_pnl()?)
             });
             Some(OpenPosition {
                 strategy: p.strategy,

@@ -119,7 +119,10 @@ impl LatestPrice {
     /// The mid of a valid two-sided quote (both sides positive, not crossed).
     pub fn mid(&self) -> Option<Decimal> {
         match (self.bid, self.ask) {
-            (Some(b), Some(a)) if b > Decimal::ZERO && a >= b => Some((a + b) / Decimal::TWO),
+            // Quotes come from the network: a sum beyond the decimal range is no price.
+            (Some(b), Some(a)) if b > Decimal::ZERO && a >= b => {
+                a.checked_add(b).map(|s| s / Decimal::TWO)
+            }
             _ => None,
         }
     }

@@ -35,6 +35,9 @@ pub(crate) struct Batch {
     /// positions only, and a scan costs less than building maps for them on every batch.
     exposure: Vec<Decimal>,
     exposure_total: Decimal,
+    /// The first position whose stored figures make the exposure overflow: the limits cannot
+    /// be measured while it is there, so entries fail (recorded) until a human fixes it.
+    unmeasurable: Option<String>,
     open: Vec<Execution>,
 }
 
@@ -51,6 +54,7 @@ impl Batch {
             positions: Vec::with_capacity(positions.len()),
             exposure: Vec::with_capacity(positions.len()),
             exposure_total: Decimal::ZERO,
+            unmeasurable: None,
             open,
         };
         for p in positions {
@@ -60,8 +64,19 @@ impl Batch {
     }
 
     fn add_position(&mut self, p: TrackedPosition) {
-        let e = p.exposure();
-        self.exposure_total += e;
+        let total = p
+            .exposure()
+            .and_then(|e| Some((e, self.exposure_total.checked_add(e)?)));
+        let e = match total {
+            Some((e, total)) => {
+                self.exposure_total = total;
+                e
+            }
+            None => {
+                self.unmeasurable.get_or_insert_with(|| p.id.clone());
+                Decimal::ZERO
+            }
+        };
         self.exposure.push(e);
         self.positions.push(p);
     }
@@ -76,7 +91,13 @@ impl Batch {
     /// What the portfolio limits need for `strategy`: its own positions one by one (their
     /// number counts), and every other strategy's pooled into one entry under the empty name,
     /// which no strategy can have (signals with an empty strategy are refused).
-    fn exposures<'a>(&'a self, strategy: &'a str) -> Vec<Exposure<'a>> {
+    fn exposures<'a>(&'a self, strategy: &'a str) -> Result<Vec<Exposure<'a>>, ExecError> {
+        if let Some(id) = &self.unmeasurable {
+            return Err(ExecError::Invalid(format!(
+                "position {id}: stored figures overflow, so portfolio limits cannot be measured; \
+                 fix or close it by hand"
+            )));
+        }
         let mine = || {
             self.positions
                 .iter()
@@ -84,14 +105,22 @@ impl Batch {
                 .filter(move |(p, _)| p.strategy == strategy)
                 .map(|(_, &e)| e)
         };
-        let mine_total: Decimal = mine().sum();
+        let others = mine()
+            .try_fold(Decimal::ZERO, Decimal::checked_add)
+            .and_then(|mine_total| self.exposure_total.checked_sub(mine_total))
+            .ok_or_else(|| {
+                ExecError::Invalid(format!(
+                    "{strategy}'s stored position values overflow, so portfolio limits cannot \
+                     be measured"
+                ))
+            })?;
         let mut v = Vec::with_capacity(mine().count() + 1);
         v.push(Exposure {
             strategy: "",
-            value: self.exposure_total - mine_total,
+            value: others,
         });
         v.extend(mine().map(|value| Exposure { strategy, value }));
-        v
+        Ok(v)
     }
 }
 
@@ -158,17 +187,24 @@ pub(crate) async fn execute_batch(
             }
         }
         Err(e) => {
-            // Without account and clock nothing can be decided; each signal is recorded as a
-            // retryable failure so it runs when it is seen again.
+            // Without account and clock nothing can be decided; each new signal is recorded as
+            // a retryable failure so it runs when it is seen again. One decided before keeps
+            // its decision: overwriting it would let a repeat place its order again.
             ex.report_error(None, None, format!("batch not executed: {e}"))
                 .await;
             for s in signals {
-                let d = decision(&s.id(), Outcome::Failed, None, format!("batch: {e}"), None);
-                let d = Decision {
-                    retryable: true,
-                    ..d
-                };
-                out.push(finish(ex, &mut rec, s, now(), d).await);
+                let id = s.id();
+                match seen_before(ex, &mut rec, s, &id, from_queue).await {
+                    Seen::Answered(d) => out.push(d),
+                    Seen::Decide(received) => {
+                        let received_at = received.unwrap_or_else(now);
+                        let d = Decision {
+                            retryable: true,
+                            ..decision(&id, Outcome::Failed, None, format!("batch: {e}"), None)
+                        };
+                        out.push(finish(ex, &mut rec, s, received_at, d).await);
+                    }
+                }
             }
         }
     }
@@ -217,88 +253,115 @@ async fn process(
         reason = field::Empty,
     );
     async {
-        let previous = match ex.store.signal(&id).await {
-            Ok(p) => p,
-            Err(e) => {
-                let d = decision(&id, Outcome::Failed, None, format!("store: {e}"), None);
-                let d = Decision {
-                    retryable: true,
-                    ..d
-                };
-                return finish(ex, rec, signal, now(), d).await;
-            }
+        let received = match seen_before(ex, rec, signal, &id, from_queue).await {
+            Seen::Answered(d) => return d,
+            Seen::Decide(received) => received,
         };
-        let earlier = rec
-            .decision(&id)
-            .or(previous.as_ref().and_then(|r| r.decision.as_ref()));
-        // A record lost in a crash: the entry order, named after the signal, still says it.
-        let placed = match (earlier, signal.intent.is_entry()) {
-            (None, true) => ex
-                .store
-                .execution(&entry_client_order_id(&signal.strategy, &id))
-                .await
-                .ok()
-                .flatten(),
-            _ => None,
-        };
-        if let Some(e) = placed {
-            // Store the decision the order implies, and answer this repeat as a duplicate.
-            let outcome = match e.state {
-                ExecState::NotSent | ExecState::Rejected | ExecState::Abandoned => Outcome::Failed,
-                ExecState::Pending => Outcome::Unresolved,
-                _ => Outcome::Executed,
-            };
-            let detail = format!("recovered from the entry order ({})", e.state.as_str());
-            let cid = Some(e.client_order_id.clone());
-            rec.push(SignalRecord {
-                id: id.clone(),
-                signal: signal.clone(),
-                received_at: e.created_at,
-                decision: Some(decision(&id, outcome, None, detail, cid.clone())),
-            });
-            let d = decision(
-                &id,
-                Outcome::Skipped,
-                Some(SkipReason::Duplicate),
-                format!("entry order already placed ({})", e.state.as_str()),
-                cid,
-            );
-            log_decision(ex, signal, &d).await;
-            return d;
-        }
-        if let Some(prev) = earlier
-            && !prev.retryable
-            && !(from_queue && prev.outcome == Outcome::Queued)
-        {
-            let d = decision(
-                &id,
-                Outcome::Skipped,
-                Some(SkipReason::Duplicate),
-                format!("already decided: {:?} ({})", prev.outcome, prev.detail),
-                prev.client_order_id.clone(),
-            );
-            // The original decision stays in the store; the repeat is only logged.
-            log_decision(ex, signal, &d).await;
-            return d;
-        }
         // The signal is stored once, with its decision: the execution written before any order
         // is what a restart resumes from, so an undecided signal record would add nothing.
-        let received_at = previous.as_ref().map_or_else(now, |r| r.received_at);
+        let received_at = received.unwrap_or_else(now);
         let d = match decide(ex, batch, signal, &id).await {
             Ok(d) => d,
-            Err(e) => {
-                let retryable =
-                    !matches!(e, ExecError::Broker(ref b) if super::submit::is_ambiguous(b));
-                Decision {
-                    retryable,
-                    ..decision(&id, Outcome::Failed, None, e.to_string(), None)
-                }
-            }
+            // No error of `decide` leaves an order behind unrecorded: a submit's failures end in
+            // the execution's state, and an order written before a later failure is found by
+            // `seen_before` when the signal is seen again. So seeing it again may retry it.
+            Err(e) => Decision {
+                retryable: true,
+                ..decision(&id, Outcome::Failed, None, e.to_string(), None)
+            },
         };
         finish(ex, rec, signal, received_at, d).await
     }
     .instrument(span)
     .await
+}
+
+/// What [`seen_before`] found.
+enum Seen {
+    /// No new decision: a duplicate (or a store failure reading the record), answered.
+    Answered(Decision),
+    /// To be decided: new, queued, or failed before anything reached the broker. Carries when
+    /// the signal was first received, if it was recorded.
+    Decide(Option<chrono::DateTime<chrono::Utc>>),
+}
+
+/// Whether `signal` was decided before. A decision that says nothing reached the broker
+/// (retryable) is decided again, unless an entry order named after the signal exists after all
+/// (its record lost in a crash, or a failure after the order was written): that order is never
+/// placed twice, and its decision is recovered from it.
+async fn seen_before(
+    ex: &Executor,
+    rec: &mut Recorder,
+    signal: &Signal,
+    id: &SignalId,
+    from_queue: bool,
+) -> Seen {
+    let previous = match ex.store.signal(id).await {
+        Ok(p) => p,
+        Err(e) => {
+            let d = Decision {
+                retryable: true,
+                ..decision(id, Outcome::Failed, None, format!("store: {e}"), None)
+            };
+            return Seen::Answered(finish(ex, rec, signal, now(), d).await);
+        }
+    };
+    let earlier = rec
+        .decision(id)
+        .or(previous.as_ref().and_then(|r| r.decision.as_ref()))
+        .cloned();
+    if let Some(prev) = &earlier
+        && !prev.retryable
+        && !(from_queue && prev.outcome == Outcome::Queued)
+    {
+        let d = decision(
+            id,
+            Outcome::Skipped,
+            Some(SkipReason::Duplicate),
+            format!("already decided: {:?} ({})", prev.outcome, prev.detail),
+            prev.client_order_id.clone(),
+        );
+        // The original decision stays in the store; the repeat is only logged.
+        log_decision(ex, signal, &d).await;
+        return Seen::Answered(d);
+    }
+    let placed = if signal.intent.is_entry() {
+        ex.store
+            .execution(&entry_client_order_id(&signal.strategy, id))
+            .await
+            .ok()
+            .flatten()
+            // Provably never sent: placing it again is safe (same client order id).
+            .filter(|e| e.state != ExecState::NotSent)
+    } else {
+        None
+    };
+    let Some(e) = placed else {
+        return Seen::Decide(previous.map(|r| r.received_at));
+    };
+    // Store the decision the order implies, and answer this repeat as a duplicate.
+    let outcome = match e.state {
+        ExecState::Rejected | ExecState::Abandoned => Outcome::Failed,
+        ExecState::Pending | ExecState::Unconfirmed => Outcome::Unresolved,
+        _ => Outcome::Executed,
+    };
+    let detail = format!("recovered from the entry order ({})", e.state.as_str());
+    let cid = Some(e.client_order_id.clone());
+    rec.push(SignalRecord {
+        id: id.clone(),
+        signal: signal.clone(),
+        received_at: e.created_at,
+        decision: Some(decision(id, outcome, None, detail, cid.clone())),
+    });
+    let d = decision(
+        id,
+        Outcome::Skipped,
+        Some(SkipReason::Duplicate),
+        format!("entry order already placed ({})", e.state.as_str()),
+        cid,
+    );
+    log_decision(ex, signal, &d).await;
+    Seen::Answered(d)
 }
 
 /// Traces the decision on the signal's span and records it in the event log.
@@ -481,7 +544,7 @@ async fn decide(
     {
         return skip(id, SkipReason::EventAhead { event });
     }
-    let exposures = batch.exposures(&s.strategy);
+    let exposures = batch.exposures(&s.strategy)?;
     let limits = &ex.config.limits;
     let equity = batch.account.equity;
     let room = headroom(limits, equity, &exposures, &s.strategy)
@@ -562,12 +625,24 @@ async fn decide(
 fn placed(id: &SignalId, exec: &Execution, detail: String) -> Decision {
     let cid = Some(exec.client_order_id.clone());
     match exec.state {
-        ExecState::Pending => decision(
+        // Submitted, outcome unknown; or known to exist but not visible yet.
+        ExecState::Pending | ExecState::Unconfirmed => decision(
             id,
             Outcome::Unresolved,
             None,
             format!(
                 "{detail}; outcome unknown: {}",
+                exec.error.as_deref().unwrap_or("")
+            ),
+            cid,
+        ),
+        // Placed, but the broker's answer could not be applied (already alerted).
+        ExecState::NeedsAttention => decision(
+            id,
+            Outcome::Executed,
+            None,
+            format!(
+                "{detail}; needs attention: {}",
                 exec.error.as_deref().unwrap_or("")
             ),
             cid,
@@ -669,11 +744,22 @@ async fn plan_option(
     capital_left: Decimal,
 ) -> Result<Result<Plan, SkipReason>, ExecError> {
     let today = new_york_date(batch.clock.now);
+    // The window was validated as 0 <= min <= max; a max beyond the calendar is refused.
+    let days = |n: i64| today.checked_add_days(chrono::Days::new(n.unsigned_abs()));
+    let (Some(expiration_gte), Some(expiration_lte)) = (days(spec.min_dte), days(spec.max_dte))
+    else {
+        return Ok(Err(SkipReason::InvalidSignal {
+            detail: format!(
+                "DTE window {}..{} is beyond the calendar",
+                spec.min_dte, spec.max_dte
+            ),
+        }));
+    };
     let query = ChainQuery {
         underlying: s.symbol.clone(),
         option_type: spec.option_type,
-        expiration_gte: today + chrono::Days::new(spec.min_dte as u64),
-        expiration_lte: today + chrono::Days::new(spec.max_dte as u64),
+        expiration_gte,
+        expiration_lte,
     };
     let chain = ex.broker.option_chain(&query).await?;
     let mut policy = ex.config.selection.clone();
@@ -706,9 +792,14 @@ async fn plan_option(
     let ask = c.ask.unwrap_or(sel.mid);
     let limit = match ex.config.option_pricing {
         OptionPricing::Market => None,
+        // The mid comes from the network: a limit beyond the decimal range is the ask.
         OptionPricing::LimitAtMid { tolerance } => Some(
-            (sel.mid * (Decimal::ONE + tolerance))
-                .round_dp_with_strategy(2, RoundingStrategy::ToPositiveInfinity)
+            Decimal::ONE
+                .checked_add(tolerance)
+                .and_then(|f| sel.mid.checked_mul(f))
+                .map_or(ask, |p| {
+                    p.round_dp_with_strategy(2, RoundingStrategy::ToPositiveInfinity)
+                })
                 .min(ask),
         ),
     };

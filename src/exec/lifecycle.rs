@@ -137,16 +137,15 @@ impl Executor {
         grace: chrono::Duration,
     ) -> Result<EndedReport, ExecError> {
         let mut report = EndedReport::default();
-        let active: Vec<TrackedPosition> = self
-            .store
-            .positions(true)
-            .await?
-            .into_iter()
-            .filter(|p| {
-                matches!(p.status, PositionStatus::Open | PositionStatus::Closing)
-                    && p.open_qty() > Decimal::ZERO
-            })
-            .collect();
+        let mut active: Vec<TrackedPosition> = Vec::new();
+        for p in self.store.positions(true).await? {
+            if matches!(p.status, PositionStatus::Open | PositionStatus::Closing)
+                && p.open_qty().is_some_and(|q| q > Decimal::ZERO)
+                && !self.exit_unseen(&p).await?
+            {
+                active.push(p);
+            }
+        }
         if active.is_empty() {
             self.missing_since().clear();
             return Ok(report);
@@ -221,6 +220,21 @@ impl Executor {
         &self,
     ) -> std::sync::MutexGuard<'_, HashMap<String, DateTime<Utc>>> {
         self.missing_since.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `pos` has an exit of ours the broker has not shown yet (sent, its outcome unknown
+    /// or its lookup lagging): its fill cannot be told from an outside one until it shows, so
+    /// order tracking settles the position, never a pass here (which would count the fill
+    /// twice once the exit is adopted).
+    async fn exit_unseen(&self, pos: &TrackedPosition) -> Result<bool, ExecError> {
+        let Some(cid) = &pos.exit_client_order_id else {
+            return Ok(false);
+        };
+        Ok(self
+            .store
+            .execution(cid)
+            .await?
+            .is_some_and(|e| !e.state.is_terminal() && e.broker_order_id.is_none()))
     }
 
     /// The broker order ids of every order the engine placed for these positions.
@@ -356,8 +370,13 @@ impl Executor {
         let mut exercise = None;
         let mut reason = String::new();
         let mut rule = "external";
+        let overflow = |pos: &TrackedPosition, what: &str| {
+            ExecError::Invalid(format!("{}: the {what} overflows", pos.id))
+        };
         for e in &endings {
-            let before = pos.realized_pnl();
+            let before = pos
+                .realized_pnl()
+                .ok_or_else(|| overflow(&pos, "realised P&L"))?;
             let (price, spot) = self.ending_price(&pos, occ.as_ref(), e).await;
             (rule, reason) = describe(e, price, spot, &pos);
             let held = pos.exit_fills.get(&e.key).map_or(Decimal::ZERO, |f| f.qty);
@@ -366,7 +385,10 @@ impl Executor {
             })?;
             pos.exit_fills
                 .insert(e.key.clone(), ExitFill { qty, price });
-            let realized = pos.realized_pnl() - before;
+            let realized = pos
+                .realized_pnl()
+                .and_then(|after| after.checked_sub(before))
+                .ok_or_else(|| overflow(&pos, "realised P&L"))?;
             if let Some(occ) = &occ
                 && matches!(
                     e.kind,
@@ -401,7 +423,13 @@ impl Executor {
                 realized_pnl: Some(realized),
             });
         }
-        let closed = pos.open_qty().is_zero();
+        let open = pos
+            .open_qty()
+            .ok_or_else(|| overflow(&pos, "open quantity"))?;
+        let pnl = pos
+            .realized_pnl()
+            .ok_or_else(|| overflow(&pos, "realised P&L"))?;
+        let closed = open.is_zero();
         if closed {
             pos.status = PositionStatus::Closed;
             pos.closed_at = Some(endings.last().map_or_else(now, |e| e.time.min(now())));
@@ -448,7 +476,7 @@ impl Executor {
                 symbol: pos.symbol.clone(),
                 qty,
                 price: trades.last().map_or(Decimal::ZERO, |t| t.price),
-                pnl: pos.realized_pnl(),
+                pnl,
                 reason: reason.clone(),
                 time,
             }
@@ -459,7 +487,7 @@ impl Executor {
                     pos.strategy,
                     pos.symbol,
                     trades.iter().map(|t| t.qty).sum::<Decimal>(),
-                    pos.open_qty()
+                    open
                 ),
                 time,
             }
@@ -717,7 +745,7 @@ fn shortfalls(
             .try_fold(Decimal::ZERO, |a, h| a.checked_add(h.qty));
         let tracked = group
             .iter()
-            .try_fold(Decimal::ZERO, |a, p| a.checked_add(p.open_qty()));
+            .try_fold(Decimal::ZERO, |a, p| a.checked_add(p.open_qty()?));
         let (Some(at_broker), Some(tracked)) = (at_broker, tracked) else {
             tracing::warn!(%symbol, "quantities overflow: not compared with the broker");
             continue;
@@ -737,7 +765,11 @@ fn shortfalls(
             if missing <= Decimal::ZERO {
                 break;
             }
-            let take = p.open_qty().min(missing);
+            // A position whose figures overflow is left to a human (it was alerted elsewhere).
+            let Some(open) = p.open_qty() else {
+                continue;
+            };
+            let take = open.min(missing);
             missing -= take;
             out.push((p, take));
         }

@@ -17,19 +17,24 @@
 //!    configurable) with a client order id derived from the signal, and write the execution as
 //!    `pending` to the store *before* sending;
 //! 6. **submit**; after an ambiguous failure look the order up by client order id and re-send
-//!    only if the broker does not have it; a 422 duplicate id means it exists and is adopted;
+//!    only if the broker does not have it; a 422 duplicate id means it exists and is adopted
+//!    (an order that does not show yet is left [unconfirmed](ExecState::Unconfirmed), never
+//!    rejected, and adopted when it shows; see [`UnconfirmedPolicy`]);
 //! 7. **track** the order through the [state table](ExecState) by polling
 //!    ([`Executor::poll_orders`]) or pushed updates ([`Executor::on_order_update`]; with the
 //!    `websockets` feature, `Executor::apply_trade_update` and
 //!    `PositionMonitor::run_with_updates` consume Alpaca's trade-update stream, polling kept as
 //!    the fallback); fills update the tracked position and the trade journal.
 //!
-//! One signal's failure is recorded, alerted and logged; the rest of the batch goes on.
+//! One signal's failure is recorded, alerted and logged; the rest of the batch goes on. A broker
+//! answer the engine cannot apply (figures that overflow, a fill larger than its order) moves
+//! that one execution to [`ExecState::NeedsAttention`], alerted, and the engine goes on.
 //! [`Executor::reconcile`] on start resumes what a previous process left unfinished.
 //! [`PositionMonitor`] manages open positions to their exit, and on every pass
 //! [`Executor::close_ended_positions`] closes, from the broker's account activities, those that
 //! ended outside the engine (expiry, exercise, assignment, a manual close).
 
+mod attention;
 mod decide;
 mod ids;
 mod journal;
@@ -41,6 +46,7 @@ mod state;
 mod submit;
 mod summary;
 mod track;
+mod unconfirmed;
 #[cfg(feature = "websockets")]
 mod updates;
 
@@ -50,6 +56,7 @@ pub use lifecycle::{EndedPosition, EndedReport, UNEXPLAINED_GRACE};
 pub use monitor::{DEFAULT_INTERVAL, MonitorReport, MonitorStats, PositionMonitor};
 pub use reconcile::ReconcileReport;
 pub use state::ExecState;
+pub use unconfirmed::UnconfirmedPolicy;
 
 use crate::alert::{Alert, Alerter, LogAlerter, deliver};
 use crate::broker::Broker;
@@ -125,6 +132,8 @@ pub struct ExecutorConfig {
     /// On restart, an order written as pending but absent at the broker is sent if it is at
     /// most this old, and abandoned otherwise (default 5 minutes).
     pub resume_pending_within: Duration,
+    /// Orders the broker says exist (a duplicate client order id) but does not show yet.
+    pub unconfirmed: UnconfirmedPolicy,
 }
 
 impl ExecutorConfig {
@@ -219,6 +228,7 @@ pub struct Executor {
     pub(crate) alerter: Arc<dyn Alerter>,
     pub(crate) config: ExecutorConfig,
     pub(crate) guard: Mutex<DailyLossGuard>,
+    pub(crate) lookups: unconfirmed::LookupSchedule,
     /// Since when each tracked position has been short at the broker with nothing explaining
     /// it (see `lifecycle`).
     pub(crate) missing_since: Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
@@ -250,6 +260,7 @@ impl Executor {
             alerter: Arc::new(LogAlerter),
             config,
             guard,
+            lookups: unconfirmed::LookupSchedule::default(),
             missing_since: Mutex::new(std::collections::HashMap::new()),
             event_filter: None,
             failpoint: None,

@@ -17,6 +17,9 @@ pub struct ReconcileReport {
     pub resent: Vec<String>,
     /// Pending executions absent at the broker and too old: given up, nothing placed.
     pub abandoned: Vec<String>,
+    /// Executions that came to need a human in this pass (alerted; see
+    /// [`ExecState::NeedsAttention`](super::ExecState::NeedsAttention)).
+    pub needs_attention: Vec<String>,
     /// Tracked positions the broker no longer holds (closed while the process was down).
     pub closed_externally: Vec<String>,
     /// Broker positions no tracked position accounts for (opened outside the engine).
@@ -40,8 +43,9 @@ impl Executor {
     /// real P&L ([`Executor::close_ended_positions`]), broker positions nothing tracks are
     /// reported. Everything found is recorded as a `reconcile` event.
     pub async fn reconcile(&self) -> Result<ReconcileReport, ExecError> {
-        // Nothing of ours can be in flight on start, so pending orders are settled at any age.
-        let mut report = self.poll_with(chrono::Duration::zero()).await?;
+        // Nothing of ours can be in flight on start, so pending orders are settled at any age,
+        // and every order waiting to show is looked up now.
+        let mut report = self.poll_with(chrono::Duration::zero(), true).await?;
         // Positions that ended while the process was down, closed from the account activities
         // with their real P&L; nothing can be in flight on start, so no grace.
         let ended = self.close_ended_with(chrono::Duration::zero()).await?;

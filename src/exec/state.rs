@@ -5,25 +5,37 @@ use serde::{Deserialize, Serialize};
 
 /// State of one execution, and the transitions between states.
 ///
-/// States are Alpaca's order statuses plus three of our own: [`ExecState::Pending`] (written to
-/// the store, not yet confirmed by the broker), [`ExecState::NotSent`] (provably never reached
-/// the broker) and [`ExecState::Abandoned`] (found absent at the broker on restart and too old to
-/// send). Polls and stream events can arrive late or out of order, so an update that would move
-/// an order *backwards* (filled back to new, say) is ignored rather than applied; the broker's
-/// later answers still win once they move forward.
+/// States are Alpaca's order statuses plus five of our own: [`ExecState::Pending`] (written to
+/// the store, not yet confirmed by the broker), [`ExecState::Unconfirmed`] (the broker refused
+/// the client order id as already used, so the order exists, but does not show it yet),
+/// [`ExecState::NeedsAttention`] (something only a human can settle; see the execution's
+/// `error`), [`ExecState::NotSent`] (provably never reached the broker) and
+/// [`ExecState::Abandoned`] (found absent at the broker on restart and too old to send, or given
+/// up by hand). Polls and stream events can arrive late or out of order, so an update that would
+/// move an order *backwards* (filled back to new, say) is ignored rather than applied; the
+/// broker's later answers still win once they move forward.
 ///
 /// # Transition table
 /// | from | legal next states |
 /// | --- | --- |
-/// | `pending` | every broker state, `not_sent`, `abandoned` |
-/// | `pending_new`, `accepted`, `new`, `held`, `accepted_for_bidding`, `suspended`, `unrecognized` | every broker state |
-/// | `partially_filled` | `partially_filled`, `filled`, `pending_cancel`, `pending_replace`, `canceled`, `expired`, `done_for_day`, `replaced`, `stopped`, `calculated` |
+/// | `pending` | every state |
+/// | `unconfirmed` | every broker state (it showed), `needs_attention` (it did not, for too long), `abandoned` (by hand) |
+/// | `needs_attention` | every broker state (settled), `abandoned` (by hand) |
+/// | `pending_new`, `accepted`, `new`, `held`, `accepted_for_bidding`, `suspended`, `unrecognized` | every broker state, `needs_attention` |
+/// | `partially_filled` | `partially_filled`, `filled`, `pending_cancel`, `pending_replace`, `canceled`, `expired`, `done_for_day`, `replaced`, `stopped`, `calculated`, `needs_attention` |
 /// | `done_for_day` | like `partially_filled`, plus `new` (resumed next day) |
-/// | `stopped`, `calculated` | `partially_filled`, `filled`, `canceled`, `expired`, `done_for_day` |
-/// | `pending_cancel` | `canceled`, `partially_filled`, `filled` (late fills after a cancel request are legal), `expired` |
-/// | `pending_replace` | `replaced`, `new`, `accepted` (replace refused), `partially_filled`, `filled`, `canceled` |
+/// | `stopped`, `calculated` | `partially_filled`, `filled`, `canceled`, `expired`, `done_for_day`, `needs_attention` |
+/// | `pending_cancel` | `canceled`, `partially_filled`, `filled` (late fills after a cancel request are legal), `expired`, `needs_attention` |
+/// | `pending_replace` | `replaced`, `new`, `accepted` (replace refused), `partially_filled`, `filled`, `canceled`, `needs_attention` |
 /// | `canceled`, `expired` | `filled`, `partially_filled`: a fill executed before the cancel took effect may be reported after it |
 /// | `filled`, `rejected`, `replaced`, `not_sent`, `abandoned` | none (terminal) |
+///
+/// `needs_attention` is reachable from every state that is not terminal: a broker answer the
+/// engine cannot apply (figures that overflow, a fill larger than the order) or an order that
+/// stays invisible past [`UnconfirmedPolicy::alert_after`](super::UnconfirmedPolicy). The
+/// execution stays open, so polls keep looking and the strategy places no second order in the
+/// symbol; an answer that can be applied settles it, and
+/// [`Executor::abandon`](super::Executor::abandon) gives it up by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExecState {
@@ -67,8 +79,16 @@ pub enum ExecState {
     Unrecognized,
     /// Never reached the broker (refused before sending or connection never made).
     NotSent,
-    /// Absent at the broker on restart and too old to send; nothing was placed.
+    /// Absent at the broker on restart and too old to send (nothing was placed), or given up
+    /// by hand.
     Abandoned,
+    /// Sent; the broker refused the client order id as already used (so the order exists) but
+    /// does not show it yet. Looked up again with backoff and adopted when it shows; never sent
+    /// again.
+    Unconfirmed,
+    /// Needs a human: the reason is in the execution's `error` (and was alerted). Still
+    /// looked up, and settled by the first broker answer that can be applied.
+    NeedsAttention,
 }
 
 impl ExecState {
@@ -97,6 +117,8 @@ impl ExecState {
             Unrecognized => "unrecognized",
             NotSent => "not_sent",
             Abandoned => "abandoned",
+            Unconfirmed => "unconfirmed",
+            NeedsAttention => "needs_attention",
         }
     }
 
@@ -113,7 +135,11 @@ impl ExecState {
     fn is_broker_state(self) -> bool {
         !matches!(
             self,
-            ExecState::Pending | ExecState::NotSent | ExecState::Abandoned
+            ExecState::Pending
+                | ExecState::NotSent
+                | ExecState::Abandoned
+                | ExecState::Unconfirmed
+                | ExecState::NeedsAttention
         )
     }
 
@@ -139,8 +165,12 @@ impl ExecState {
                     | Calculated
             )
         };
+        if next == NeedsAttention {
+            return !self.is_terminal();
+        }
         match self {
             Pending => true,
+            Unconfirmed | NeedsAttention => next.is_broker_state() || next == Abandoned,
             PendingNew | Accepted | New | Held | AcceptedForBidding | Suspended | Unrecognized => {
                 next.is_broker_state()
             }
@@ -191,7 +221,7 @@ mod tests {
     use super::ExecState::*;
     use super::*;
 
-    const ALL: [ExecState; 21] = [
+    const ALL: [ExecState; 23] = [
         Pending,
         PendingNew,
         Accepted,
@@ -213,6 +243,8 @@ mod tests {
         Unrecognized,
         NotSent,
         Abandoned,
+        Unconfirmed,
+        NeedsAttention,
     ];
 
     #[test]
@@ -224,6 +256,39 @@ mod tests {
                 assert_eq!(from.can_become(to), late_fill, "{from:?} -> {to:?}");
             }
         }
+    }
+
+    #[test]
+    fn an_unconfirmed_order_is_never_rejected_or_resent_only_adopted_or_flagged() {
+        assert!(Pending.can_become(Unconfirmed));
+        for to in ALL {
+            let allowed = Unconfirmed.can_become(to);
+            let broker = to.is_broker_state();
+            assert_eq!(
+                allowed,
+                broker || matches!(to, Unconfirmed | NeedsAttention | Abandoned),
+                "unconfirmed -> {to:?}"
+            );
+        }
+        assert!(Unconfirmed.can_become(Filled));
+        assert!(!Unconfirmed.can_become(Pending));
+        assert!(!Unconfirmed.can_become(NotSent));
+        assert!(!Unconfirmed.is_terminal() && !NeedsAttention.is_terminal());
+    }
+
+    #[test]
+    fn every_open_state_can_need_attention_and_come_back() {
+        for from in ALL {
+            assert_eq!(
+                from.can_become(NeedsAttention),
+                !from.is_terminal(),
+                "{from:?}"
+            );
+        }
+        assert!(NeedsAttention.can_become(PartiallyFilled));
+        assert!(NeedsAttention.can_become(Abandoned));
+        assert!(!NeedsAttention.can_become(Pending));
+        assert!(!NeedsAttention.can_become(Unconfirmed));
     }
 
     #[test]

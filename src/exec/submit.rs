@@ -13,16 +13,19 @@ pub(crate) use crate::trading::orders::resolve::{self, is_ambiguous};
 use crate::{OrderRequest, OrderSide, PositionIntent};
 
 /// Submits through the broker, settling an ambiguous outcome by client order id (see
-/// [`crate::trading::orders::resolve`]): never places the order twice.
+/// [`crate::trading::orders::resolve`]): never places the order twice. An order refused as a
+/// duplicate is looked up as the [`UnconfirmedPolicy`](super::UnconfirmedPolicy) says.
 pub(crate) async fn submit_resolving(
-    broker: &dyn Broker,
+    ex: &Executor,
     order: &OrderRequest,
 ) -> Result<BrokerOrder, Error> {
     let cid = order.client_order_id();
+    let broker: &dyn Broker = ex.broker.as_ref();
     resolve::submit_resolving(
         cid,
         || broker.submit_order(order),
         || broker.order_by_client_order_id(cid),
+        ex.config.unconfirmed.immediate(),
     )
     .await
 }
@@ -30,7 +33,9 @@ pub(crate) async fn submit_resolving(
 /// Writes the position and the pending execution, then sends and records the answer.
 ///
 /// Returns the execution in its new state: `pending` with an error if the outcome is still
-/// unknown (the next poll or restart settles it), `not_sent`/`rejected` if nothing was placed.
+/// unknown (the next poll or restart settles it), `unconfirmed` if the broker says the order
+/// exists but does not show it yet (later polls adopt it), `not_sent`/`rejected` if nothing was
+/// placed.
 pub(crate) async fn place(
     ex: &Executor,
     mut exec: Execution,
@@ -46,26 +51,49 @@ pub(crate) async fn place(
         .write_batch(&[StoreWrite::Position(position), StoreWrite::Execution(&exec)])
         .await?;
     ex.failpoint("pending_written");
-    send(ex, &mut exec, &request, Some(position)).await?;
+    send(ex, &mut exec, &request, Some(position), false).await?;
     Ok(exec)
 }
 
-/// Sends an execution's order (first time, or again after a restart found it absent).
+/// Sends an execution's order: the first time, or `again` after a lookup found it absent.
+///
+/// A refusal is final (`rejected`, `not_sent`) only for a first send. Sent again, the order may
+/// have been placed by an earlier attempt whose lookup still lags, so a refusal leaves it
+/// `pending` with the error: later polls look it up again, and it is abandoned only once it has
+/// stayed absent past [`ExecutorConfig::resume_pending_within`](super::ExecutorConfig).
 pub(crate) async fn send(
     ex: &Executor,
     exec: &mut Execution,
     request: &OrderRequest,
     known: Option<&TrackedPosition>,
+    again: bool,
 ) -> Result<(), ExecError> {
-    match submit_resolving(ex.broker.as_ref(), request).await {
+    match submit_resolving(ex, request).await {
         Ok(order) => {
             ex.failpoint("order_sent");
             apply_order(ex, exec, &order, "submitted", known).await
         }
-        Err(e) if is_ambiguous(&e) => {
+        Err(e @ Error::OrderNotVisible { .. }) => {
+            // The order exists: never rejected, never sent again; polls adopt it when it shows.
+            exec.error = Some(e.to_string());
+            note(exec, ExecState::Unconfirmed, e.to_string());
+            ex.store.upsert_execution(exec).await?;
+            ex.lookups
+                .missed(&exec.client_order_id, now(), &ex.config.unconfirmed);
+            Ok(())
+        }
+        // A redirect is no proof that nothing was placed (a proxy may have passed the order on
+        // before redirecting): kept pending like an unknown outcome, it is looked up by its
+        // client order id and never replaced by an order under a new id (an exit's next attempt).
+        Err(e) if is_ambiguous(&e) || again || matches!(e, Error::Redirected { .. }) => {
             exec.error = Some(e.to_string());
             let state = exec.state;
-            note(exec, state, format!("outcome unknown: {e}"));
+            let why = if again {
+                "sent again, refused"
+            } else {
+                "outcome unknown"
+            };
+            note(exec, state, format!("{why}: {e}"));
             ex.store.upsert_execution(exec).await?;
             Ok(())
         }
@@ -142,14 +170,26 @@ pub(crate) async fn place_exit(
     {
         return Ok(existing);
     }
-    let qty = pos.open_qty();
+    // A position whose figures overflow was edited or corrupted: its quantity means nothing.
+    let qty = pos
+        .open_qty()
+        .filter(|_| pos.exposure().is_some())
+        .ok_or_else(|| {
+            ExecError::Invalid(format!(
+                "position {}: stored fill figures overflow; fix the position by hand",
+                pos.id
+            ))
+        })?;
     if pos.status != PositionStatus::Open || qty <= rust_decimal::Decimal::ZERO {
         return Err(ExecError::Invalid(format!(
             "position {} is {:?} with {qty} held: nothing to exit",
             pos.id, pos.status
         )));
     }
-    let attempt = pos.exit_attempts + 1;
+    let attempt = pos
+        .exit_attempts
+        .checked_add(1)
+        .ok_or_else(|| ExecError::Invalid(format!("position {}: no exit attempts left", pos.id)))?;
     let cid = exit_client_order_id(&pos.strategy, &pos.signal_id, attempt);
     let is_option = crate::OccSymbol::looks_like(&pos.symbol);
     let (side, intent) = match pos.side {

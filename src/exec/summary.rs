@@ -31,12 +31,13 @@ impl Executor {
             let s = by
                 .entry(r.signal.strategy.clone())
                 .or_insert_with(|| blank(&r.signal.strategy));
-            s.signals += 1;
-            match r.decision.map(|d| d.outcome) {
-                Some(Outcome::Executed) => s.executed += 1,
-                Some(Outcome::Skipped | Outcome::Queued) => s.skipped += 1,
-                Some(Outcome::Failed | Outcome::Unresolved) | None => s.failed += 1,
-            }
+            s.signals = s.signals.saturating_add(1);
+            let counter = match r.decision.map(|d| d.outcome) {
+                Some(Outcome::Executed) => &mut s.executed,
+                Some(Outcome::Skipped | Outcome::Queued) => &mut s.skipped,
+                Some(Outcome::Failed | Outcome::Unresolved) | None => &mut s.failed,
+            };
+            *counter = counter.saturating_add(1);
         }
         for t in self.store.trades().await? {
             if new_york_date(t.time) != date {
@@ -45,8 +46,17 @@ impl Executor {
             let s = by
                 .entry(t.strategy.clone())
                 .or_insert_with(|| blank(&t.strategy));
-            s.fills += 1;
-            s.realized_pnl += t.realized_pnl.unwrap_or(Decimal::ZERO);
+            s.fills = s.fills.saturating_add(1);
+            // Stored figures are checked: an absurd trade is an error, not a panic.
+            s.realized_pnl = s
+                .realized_pnl
+                .checked_add(t.realized_pnl.unwrap_or(Decimal::ZERO))
+                .ok_or_else(|| {
+                    ExecError::Invalid(format!(
+                        "realised P&L of {} on {date} overflows at trade {}",
+                        t.strategy, t.id
+                    ))
+                })?;
         }
         let summaries: Vec<DailySummary> = by.into_values().collect();
         for s in &summaries {

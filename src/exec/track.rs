@@ -6,8 +6,10 @@
 //! execution is written, applying the same broker answer again after the restart produces the
 //! same records, never a double count.
 
+use super::attention::flag;
 use super::reconcile::ReconcileReport;
 use super::submit::{note, send};
+use super::unconfirmed;
 use super::{ExecError, ExecState, Executor, now};
 use crate::alert::{Alert, deliver};
 use crate::broker::BrokerOrder;
@@ -23,6 +25,11 @@ const PENDING_GRACE: chrono::Duration = chrono::Duration::seconds(30);
 /// Applies a broker answer to an execution: state per the transition table, new fills to the
 /// position and the journal, then the execution itself.
 ///
+/// A fill whose figures cannot be applied (negative, larger than the order, or overflowing
+/// in any sum or product) changes nothing but the execution, which moves to
+/// [`ExecState::NeedsAttention`] with the reason and is alerted (once): the broker's figures are
+/// not to be trusted, and the rest of the engine goes on.
+///
 /// `known` is the execution's position as last written, when the caller has it (the order was
 /// just placed), which saves reading it back.
 pub(crate) async fn apply_order(
@@ -32,6 +39,9 @@ pub(crate) async fn apply_order(
     why: &str,
     known: Option<&TrackedPosition>,
 ) -> Result<(), ExecError> {
+    if let Err(reason) = check_figures(exec, order) {
+        return unusable(ex, exec, order, reason).await;
+    }
     let next = ExecState::from(&order.status);
     let legal = exec.state.can_become(next);
     if !legal {
@@ -57,7 +67,10 @@ pub(crate) async fn apply_order(
         return Ok(());
     }
     let fill = if new_fill {
-        Some(fill_records(ex, exec, order, known).await?)
+        match fill_records(ex, exec, order, known).await? {
+            Ok(f) => Some(f),
+            Err(reason) => return unusable(ex, exec, order, reason).await,
+        }
     } else {
         None
     };
@@ -125,15 +138,72 @@ pub(crate) async fn apply_order(
     Ok(())
 }
 
-/// Price of the quantity filled since the last answer, from the two cumulative averages.
-fn increment_price(exec: &Execution, order: &BrokerOrder) -> Option<Decimal> {
-    let new_avg = order.filled_avg_price?;
-    let old_notional = exec.filled_avg_price.unwrap_or(Decimal::ZERO) * exec.filled_qty;
-    let delta = order.filled_qty - exec.filled_qty;
-    if delta <= Decimal::ZERO {
-        return None;
+/// Why a broker answer cannot be applied, for the execution's record.
+type Unusable = String;
+
+/// Records that `order` cannot be applied to `exec`: needs attention (alerted once). The
+/// broker's order id is kept, so later polls ask for the order by it.
+async fn unusable(
+    ex: &Executor,
+    exec: &mut Execution,
+    order: &BrokerOrder,
+    reason: Unusable,
+) -> Result<(), ExecError> {
+    if exec.broker_order_id.is_none() {
+        exec.broker_order_id = Some(order.id.clone());
     }
-    Some(((new_avg * order.filled_qty - old_notional) / delta).round_dp(6))
+    let reason = format!("broker answer for order {} not applied: {reason}", order.id);
+    flag(ex, exec, reason).await?;
+    Ok(())
+}
+
+fn overflow(what: &str) -> Unusable {
+    format!("{what} overflows")
+}
+
+/// Refuses figures no broker can mean: a negative fill or price, more filled than ordered.
+fn check_figures(exec: &Execution, order: &BrokerOrder) -> Result<(), Unusable> {
+    if order.filled_qty < Decimal::ZERO {
+        return Err(format!("negative filled quantity {}", order.filled_qty));
+    }
+    if order.filled_qty > exec.order.qty {
+        return Err(format!(
+            "{} filled of an order for {}",
+            order.filled_qty, exec.order.qty
+        ));
+    }
+    match order.filled_avg_price {
+        Some(p) if p < Decimal::ZERO => Err(format!("negative average fill price {p}")),
+        _ => Ok(()),
+    }
+}
+
+/// Price of the quantity filled since the last answer, from the two cumulative averages
+/// (`None` without a new average or a new quantity).
+fn increment_price(exec: &Execution, order: &BrokerOrder) -> Result<Option<Decimal>, Unusable> {
+    let Some(new_avg) = order.filled_avg_price else {
+        return Ok(None);
+    };
+    let delta = order
+        .filled_qty
+        .checked_sub(exec.filled_qty)
+        .ok_or_else(|| overflow("the filled quantity"))?;
+    if delta <= Decimal::ZERO {
+        return Ok(None);
+    }
+    let notional = |avg: Decimal, qty: Decimal| {
+        avg.checked_mul(qty)
+            .ok_or_else(|| overflow(&format!("the notional {qty} x {avg}")))
+    };
+    let old = notional(
+        exec.filled_avg_price.unwrap_or(Decimal::ZERO),
+        exec.filled_qty,
+    )?;
+    let new = notional(new_avg, order.filled_qty)?;
+    new.checked_sub(old)
+        .and_then(|d| d.checked_div(delta))
+        .map(|p| Some(p.round_dp(6)))
+        .ok_or_else(|| overflow("the fill price"))
 }
 
 /// What a new fill changes, not yet written.
@@ -144,23 +214,31 @@ struct FillRecords {
 }
 
 /// The position with the new fill applied (as cumulative figures), the journal trade, and the
-/// alert it deserves (entry opened, position closed).
+/// alert it deserves (entry opened, position closed); or why the broker's figures cannot be
+/// applied. Every sum and product of outside figures is checked.
 async fn fill_records(
     ex: &Executor,
     exec: &Execution,
     order: &BrokerOrder,
     known: Option<&TrackedPosition>,
-) -> Result<FillRecords, ExecError> {
-    let delta = order.filled_qty - exec.filled_qty;
-    let price = increment_price(exec, order).unwrap_or(Decimal::ZERO);
+) -> Result<Result<FillRecords, Unusable>, ExecError> {
+    let (delta, price) = match (
+        order.filled_qty.checked_sub(exec.filled_qty),
+        increment_price(exec, order),
+    ) {
+        (Some(d), Ok(p)) => (d, p.unwrap_or(Decimal::ZERO)),
+        (None, _) => return Ok(Err(overflow("the filled quantity"))),
+        (_, Err(why)) => return Ok(Err(why)),
+    };
     let stored = match known {
         Some(p) if p.id == exec.position_id => Some(p.clone()),
         _ => ex.store.position(&exec.position_id).await?,
     };
+    // A store edited by hand, or a plug-in store that lost a record: a human must look.
     let Some(mut pos) = stored else {
-        return Err(ExecError::Invalid(format!(
-            "execution {} refers to unknown position {}",
-            exec.client_order_id, exec.position_id
+        return Ok(Err(format!(
+            "the execution's position {} is not in the store",
+            exec.position_id
         )));
     };
     let was = pos.status;
@@ -174,7 +252,9 @@ async fn fill_records(
             }
         }
         Role::Exit => {
-            let before = pos.realized_pnl();
+            let Some(before) = pos.realized_pnl() else {
+                return Ok(Err(overflow("the position's realised P&L")));
+            };
             pos.exit_fills.insert(
                 exec.client_order_id.clone(),
                 ExitFill {
@@ -182,13 +262,30 @@ async fn fill_records(
                     price: order.filled_avg_price.unwrap_or(price),
                 },
             );
-            realized = Some(pos.realized_pnl() - before);
-            if pos.open_qty().is_zero() {
+            let (Some(after), Some(open)) = (pos.realized_pnl(), pos.open_qty()) else {
+                return Ok(Err(overflow("the position's realised P&L")));
+            };
+            let Some(r) = after.checked_sub(before) else {
+                return Ok(Err(overflow("the fill's realised P&L")));
+            };
+            realized = Some(r);
+            if open.is_zero() {
                 pos.status = PositionStatus::Closed;
                 pos.closed_at = Some(now());
             }
         }
     }
+    // Everything the engine later computes from the position must be computable.
+    if pos.exposure().is_none() {
+        return Ok(Err(overflow("the position's value")));
+    }
+    let exited_qty = pos
+        .exit_fills
+        .values()
+        .try_fold(Decimal::ZERO, |sum, f| sum.checked_add(f.qty));
+    let (Some(exited_qty), Some(pnl)) = (exited_qty, pos.realized_pnl()) else {
+        return Ok(Err(overflow("the position's exits")));
+    };
     let action = match (&exec.order.position_intent, &exec.order.side) {
         (Some(i), _) => i.as_str().to_owned(),
         (None, s) => s.as_str().to_owned(),
@@ -216,19 +313,19 @@ async fn fill_records(
         (PositionStatus::Closing, PositionStatus::Closed) => Some(Alert::Exit {
             strategy: pos.strategy.clone(),
             symbol: pos.symbol.clone(),
-            qty: pos.exit_fills.values().map(|f| f.qty).sum(),
+            qty: exited_qty,
             price,
-            pnl: pos.realized_pnl(),
+            pnl,
             reason: pos.exit_reason.clone().unwrap_or_default(),
             time: trade.time,
         }),
         _ => None,
     };
-    Ok(FillRecords {
+    Ok(Ok(FillRecords {
         position: pos,
         trade,
         alert,
-    })
+    }))
 }
 
 /// After an execution ends: an entry without fills leaves a never-opened position; an exit
@@ -272,13 +369,19 @@ pub(crate) async fn settle_position(
 ///
 /// A pending execution the broker does not know is sent again only once it is `min_age` old:
 /// while the process runs, a younger one may still be on its way to the broker from a
-/// concurrent [`Executor::execute`].
+/// concurrent [`Executor::execute`]. An order known to exist (unconfirmed, or confirmed
+/// earlier) that does not show is never sent again: see [`unconfirmed`]. Orders waiting to show
+/// are looked up on their backoff, or now if `force`.
 pub(crate) async fn refresh(
     ex: &Executor,
     exec: &mut Execution,
     report: &mut ReconcileReport,
     min_age: chrono::Duration,
+    force: bool,
 ) -> Result<(), ExecError> {
+    if !unconfirmed::due(ex, exec, force) {
+        return Ok(());
+    }
     let answer = match &exec.broker_order_id {
         Some(id) => ex.broker.order(id).await,
         None => {
@@ -289,6 +392,7 @@ pub(crate) async fn refresh(
     };
     match answer {
         Ok(order) => {
+            ex.lookups.forget(&exec.client_order_id);
             let before = (exec.state, exec.filled_qty);
             let adopted = exec.broker_order_id.is_none();
             apply_order(
@@ -299,14 +403,27 @@ pub(crate) async fn refresh(
                 None,
             )
             .await?;
-            if adopted {
+            let flagged = exec.state == ExecState::NeedsAttention;
+            if flagged && before.0 != ExecState::NeedsAttention {
+                report.needs_attention.push(exec.client_order_id.clone());
+            } else if adopted && !flagged {
                 report.adopted.push(exec.client_order_id.clone());
             } else if before != (exec.state, exec.filled_qty) {
                 report.updated.push(exec.client_order_id.clone());
             }
             Ok(())
         }
-        Err(e) if e.is_not_found() && exec.broker_order_id.is_none() => {
+        Err(e)
+            if e.is_not_found()
+                && (exec.broker_order_id.is_some()
+                    || matches!(
+                        exec.state,
+                        ExecState::Unconfirmed | ExecState::NeedsAttention
+                    )) =>
+        {
+            unconfirmed::not_visible(ex, exec, report).await
+        }
+        Err(e) if e.is_not_found() => {
             let age = now() - exec.created_at;
             if age < min_age {
                 return Ok(());
@@ -319,8 +436,11 @@ pub(crate) async fn refresh(
                     .to_request(&exec.client_order_id)
                     .map_err(|e| ExecError::Invalid(e.to_string()))?;
                 tracing::warn!(client_order_id = %exec.client_order_id, "pending order absent at the broker: sending it");
-                send(ex, exec, &request, None).await?;
+                send(ex, exec, &request, None, true).await?;
                 report.resent.push(exec.client_order_id.clone());
+                if exec.state == ExecState::NeedsAttention {
+                    report.needs_attention.push(exec.client_order_id.clone());
+                }
             } else {
                 note(
                     exec,
@@ -371,19 +491,21 @@ impl Executor {
     /// old (younger ones may still be in flight). One order's failure is recorded and alerted;
     /// the others are still polled.
     pub async fn poll_orders(&self) -> Result<ReconcileReport, ExecError> {
-        self.poll_with(PENDING_GRACE).await
+        self.poll_with(PENDING_GRACE, false).await
     }
 
     /// [`Executor::poll_orders`] with the age a pending execution must reach before it is sent
-    /// again (zero on start-up, when nothing can be in flight).
+    /// again (zero on start-up, when nothing can be in flight), and whether orders waiting to
+    /// show are looked up now rather than on their backoff.
     pub(crate) async fn poll_with(
         &self,
         min_age: chrono::Duration,
+        force: bool,
     ) -> Result<ReconcileReport, ExecError> {
         let mut report = ReconcileReport::default();
         for mut exec in self.store.executions(true).await? {
             // A refresh never changes these three, so the error below can name them.
-            if let Err(e) = refresh(self, &mut exec, &mut report, min_age).await {
+            if let Err(e) = refresh(self, &mut exec, &mut report, min_age, force).await {
                 let msg = format!("order {}: {e}", exec.client_order_id);
                 self.report_error(Some(&exec.strategy), Some(&exec.order.symbol), msg.clone())
                     .await;

@@ -230,8 +230,12 @@ impl ExitReason {
     }
 }
 
+/// A fraction as a percentage, for display; absurd fractions (beyond 1e26) show at the
+/// decimal's bounds rather than panicking.
 fn pct(f: Decimal) -> Decimal {
-    (f * Decimal::ONE_HUNDRED).round_dp(2).normalize()
+    f.saturating_mul(Decimal::ONE_HUNDRED)
+        .round_dp(2)
+        .normalize()
 }
 
 impl fmt::Display for ExitReason {
@@ -472,7 +476,10 @@ pub fn evaluate_exit(
                 (armed && price <= trigger).then_some(trigger)
             }
             Side::Short => {
-                let armed = high_water <= entry * (Decimal::ONE - t.activation);
+                // `1 - activation` may be as low as -99: an unreachable level is not armed.
+                let armed = entry
+                    .checked_mul(Decimal::ONE - t.activation)
+                    .is_some_and(|level| high_water <= level);
                 let trigger = high_water.checked_mul(Decimal::ONE + t.trail);
                 trigger.filter(|&trigger| armed && price >= trigger)
             }

@@ -79,8 +79,12 @@ impl SignalFilter {
                 "entry must be greater than zero",
             ));
         }
-        let reward = s.target - s.entry;
-        let risk = s.entry - s.stop;
+        let overflow = SignalRejection::InvalidLevels("levels overflow a decimal");
+        let (Some(reward), Some(risk)) =
+            (s.target.checked_sub(s.entry), s.entry.checked_sub(s.stop))
+        else {
+            return Err(overflow);
+        };
         if risk.is_zero() {
             return Err(SignalRejection::InvalidLevels("stop equals entry"));
         }
@@ -89,7 +93,6 @@ impl SignalFilter {
                 "stop must be on the opposite side of the entry from the target",
             ));
         }
-        let overflow = SignalRejection::InvalidLevels("levels overflow a decimal");
         let move_fraction = reward.abs().checked_div(s.entry).ok_or(overflow.clone())?;
         if move_fraction < self.min_move_fraction {
             return Err(SignalRejection::MoveTooSmall {

@@ -81,8 +81,9 @@ impl DailyLossLimit {
         if last_equity <= Decimal::ZERO {
             return Err(DailyLossError::NoReference(last_equity));
         }
-        let change = (equity - last_equity)
-            .checked_div(last_equity)
+        let change = equity
+            .checked_sub(last_equity)
+            .and_then(|d| d.checked_div(last_equity))
             .ok_or(DailyLossError::NoReference(last_equity))?;
         Ok(if -change >= self.max_loss_fraction {
             DailyLossStatus::Halted {

@@ -192,6 +192,13 @@ pub fn check_new_position(
         });
     }
     let u = usage(limits, equity, positions, strategy)?;
+    let cost_overflow = || LimitBreach::InvalidInput {
+        field: "cost",
+        value: cost,
+        reason: "overflows a decimal with the allocation in use",
+    };
+    let total_after = u.total.checked_add(cost).ok_or_else(cost_overflow)?;
+    let strategy_after = u.strategy.checked_add(cost).ok_or_else(cost_overflow)?;
     if u.open >= limits.max_positions_per_strategy {
         return Err(LimitBreach::MaxPositions {
             strategy: strategy.to_owned(),
@@ -199,7 +206,7 @@ pub fn check_new_position(
             max: limits.max_positions_per_strategy,
         });
     }
-    if u.total + cost > u.total_limit {
+    if total_after > u.total_limit {
         return Err(LimitBreach::TotalAllocation {
             used: u.total,
             requested: cost,
@@ -207,7 +214,7 @@ pub fn check_new_position(
         });
     }
     if let Some(limit) = u.strategy_limit
-        && u.strategy + cost > limit
+        && strategy_after > limit
     {
         return Err(LimitBreach::StrategyAllocation {
             strategy: strategy.to_owned(),
@@ -216,9 +223,10 @@ pub fn check_new_position(
             limit,
         });
     }
-    let mut capital = u.total_limit - u.total - cost;
+    // Both within their limits (checked above), so neither difference can overflow.
+    let mut capital = u.total_limit - total_after;
     if let Some(limit) = u.strategy_limit {
-        capital = capital.min(limit - u.strategy - cost);
+        capital = capital.min(limit - strategy_after);
     }
     Ok(Headroom {
         positions_left: limits.max_positions_per_strategy - u.open - 1,

@@ -208,7 +208,10 @@ pub fn size_equity(
         EquitySizing::RiskBased { risk_per_trade } => {
             let risk = positive("risk_per_trade", risk_per_trade)?;
             let stop = input.stop_price.ok_or(SizingError::MissingStop)?;
-            let distance = (price - stop).abs();
+            let distance = price
+                .checked_sub(stop)
+                .ok_or_else(|| invalid("stop_price", stop, "overflows a decimal"))?
+                .abs();
             if distance.is_zero() {
                 return Err(invalid("stop_price", stop, "equals the entry price"));
             }

@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Version of the JSON document layout; bumped on incompatible changes.
 pub(crate) const DATA_VERSION: i64 = 1;
 
+/// Every table is required when reading (no `#[serde(default)]`): a document missing one is not
+/// a whole store, and reading it as empty would lose what the missing table held.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
 pub(crate) struct StoreData {
     pub version: i64,
     pub signals: BTreeMap<String, SignalRecord>,

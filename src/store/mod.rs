@@ -6,6 +6,20 @@
 //!   every write. Simple to inspect; fine for a handful of strategies.
 //! - [`MemoryStore`]: nothing survives the process; for tests, backtests and benches.
 //!
+//! # Opening, creating, locking
+//! A file store never silently starts from nothing: `open` needs a store that exists (a
+//! missing file is [`StoreError::NotFound`], an empty or foreign one [`StoreError::Corrupt`]),
+//! `create` makes a new one and refuses to touch an existing file
+//! ([`StoreError::AlreadyExists`]), and `open_or_create` creates one only when there is no file
+//! at all. A new store appears complete or not at all (it is built beside its final name and
+//! moved into place), so a crash while creating cannot leave a half-made store behind.
+//!
+//! Each open store holds an exclusive lock on `<file>.lock`: a second opener, in the same
+//! process or another, gets [`StoreError::Locked`] naming the holder (process id, host, since
+//! when). The operating system releases the lock when the process ends, however it ends.
+//! `SqliteStore::open_read_only` reads a store beside its writer (a report while a daemon runs)
+//! without the lock: it can write nothing.
+//!
 //! Plug anything else (Postgres, a key-value service) by implementing the trait. The contract:
 //! every `upsert_*` is idempotent (writing the same record twice leaves the state of writing it
 //! once), a write has happened when the future resolves `Ok` (the executor writes an order as
@@ -17,7 +31,9 @@
 //! and the JSON Lines event log, or leave it unwrapped to turn them off.
 
 mod data;
+mod files;
 mod json;
+mod lock;
 mod memory;
 pub mod records;
 #[cfg(feature = "sqlite")]
@@ -49,6 +65,27 @@ pub enum StoreError {
         path: PathBuf,
         /// What is wrong (parser message with position, or SQLite's error).
         detail: String,
+    },
+    /// `open` was asked for a store that does not exist. Nothing was created: use `create`
+    /// (or `open_or_create`) to start a new store.
+    #[error("store {path} does not exist; create it explicitly (create or open_or_create)")]
+    NotFound {
+        /// The file.
+        path: PathBuf,
+    },
+    /// `create` was asked for a store where a file already exists. It was left untouched.
+    #[error("store {path} already exists and was left untouched; open it instead")]
+    AlreadyExists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Another open store (in this process or another) holds the file's lock.
+    #[error("store {path} is in use by {holder}: close it or stop that process first")]
+    Locked {
+        /// The file.
+        path: PathBuf,
+        /// Who holds it: process id, host and since when, as the holder recorded them.
+        holder: String,
     },
     /// The file was written by a newer version of this crate.
     #[error("store {path} has schema version {found}; this version supports up to {supported}")]

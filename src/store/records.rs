@@ -440,36 +440,40 @@ clone_in_place!(TrackedPosition {
 });
 
 impl TrackedPosition {
-    /// Quantity still held.
-    pub fn open_qty(&self) -> Decimal {
-        let exited: Decimal = self.exit_fills.values().map(|f| f.qty).sum();
-        (self.entry_qty - exited).max(Decimal::ZERO)
+    /// Quantity still held; `None` when the stored figures overflow (they come from a broker
+    /// and a store, so they are checked).
+    pub fn open_qty(&self) -> Option<Decimal> {
+        let exited = self
+            .exit_fills
+            .values()
+            .try_fold(Decimal::ZERO, |sum, f| sum.checked_add(f.qty))?;
+        Some(self.entry_qty.checked_sub(exited)?.max(Decimal::ZERO))
     }
 
-    /// Realised P&L in dollars of the exits so far.
-    pub fn realized_pnl(&self) -> Decimal {
+    /// Realised P&L in dollars of the exits so far; `None` when it overflows.
+    pub fn realized_pnl(&self) -> Option<Decimal> {
         let Some(entry) = self.entry_price else {
-            return Decimal::ZERO;
+            return Some(Decimal::ZERO);
         };
-        self.exit_fills
-            .values()
-            .map(|f| {
-                let per_unit = match self.side {
-                    Side::Long => f.price - entry,
-                    Side::Short => entry - f.price,
-                };
-                per_unit * f.qty * self.multiplier
-            })
-            .sum()
+        self.exit_fills.values().try_fold(Decimal::ZERO, |sum, f| {
+            let per_unit = match self.side {
+                Side::Long => f.price.checked_sub(entry)?,
+                Side::Short => entry.checked_sub(f.price)?,
+            };
+            sum.checked_add(per_unit.checked_mul(f.qty)?.checked_mul(self.multiplier)?)
+        })
     }
 
     /// Dollars the position commits, for portfolio limits: the open quantity at the entry price
-    /// once filled, else the planned cost.
-    pub fn exposure(&self) -> Decimal {
+    /// once filled, else the planned cost; `None` when it overflows.
+    pub fn exposure(&self) -> Option<Decimal> {
         match self.entry_price {
-            Some(p) if self.entry_qty > Decimal::ZERO => self.open_qty() * p * self.multiplier,
-            _ if self.status == PositionStatus::Opening => self.planned_cost,
-            _ => Decimal::ZERO,
+            Some(p) if self.entry_qty > Decimal::ZERO => self
+                .open_qty()?
+                .checked_mul(p)?
+                .checked_mul(self.multiplier),
+            _ if self.status == PositionStatus::Opening => Some(self.planned_cost),
+            _ => Some(Decimal::ZERO),
         }
     }
 }

@@ -6,6 +6,8 @@
 //! migration while reports can still filter in SQL. The schema version lives in
 //! `PRAGMA user_version`; [`MIGRATIONS`] are applied in order on open, each in a transaction.
 
+use super::files::{exists, split, sync_dir};
+use super::lock::StoreLock;
 use super::records::{
     DailySummary, EngineEvent, Execution, SignalRecord, TrackedPosition, TradeRecord,
 };
@@ -13,7 +15,7 @@ use super::{ExecutionStore, StoreError, StoreResult, StoreWrite, encoding};
 use crate::strategy::SignalId;
 use async_trait::async_trait;
 use chrono::{NaiveDate, SecondsFormat};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -79,6 +81,9 @@ pub struct SqliteStore {
     path: PathBuf,
     conn: Mutex<Connection>,
     keep_events: bool,
+    /// The store's exclusive lock; `None` when opened read-only (SQLite lets readers in
+    /// beside the one writer).
+    _lock: Option<StoreLock>,
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -105,22 +110,177 @@ fn from_json<T: DeserializeOwned>(what: &str, s: &str) -> StoreResult<T> {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the database at `path` with [`Durability::Process`].
-    pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
-        Self::open_with(path, Durability::default())
-    }
-
-    /// Opens (or creates) the database at `path`.
+    /// Opens the existing store at `path` (with [`Durability::Process`]).
     ///
-    /// A file that is not a SQLite database, or is damaged, is reported as
-    /// [`StoreError::Corrupt`] before anything is written to it; a database from a newer
-    /// version of this crate is [`StoreError::SchemaTooNew`].
-    pub fn open_with(path: impl AsRef<Path>, durability: Durability) -> StoreResult<Self> {
-        Self::open_at_version(path.as_ref(), durability, SCHEMA_VERSION)
+    /// Never starts from nothing: a missing file is [`StoreError::NotFound`] (nothing is
+    /// created), an empty file or a SQLite database without this crate's schema is
+    /// [`StoreError::Corrupt`], a damaged one too, all left untouched; a database from a newer
+    /// version of this crate is [`StoreError::SchemaTooNew`]. An older schema is migrated
+    /// forward. Another open store on the file is [`StoreError::Locked`].
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref();
+        if !exists(path)? {
+            return Err(StoreError::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        let lock = StoreLock::acquire(path)?;
+        Self::open_locked(path, lock, SCHEMA_VERSION)
     }
 
-    fn open_at_version(path: &Path, durability: Durability, target: i64) -> StoreResult<Self> {
-        let mut conn = Connection::open(path).map_err(|e| classify(path, e))?;
+    /// Creates a new, empty store at `path` and opens it; an existing file (whatever it
+    /// holds) is [`StoreError::AlreadyExists`] and left untouched.
+    ///
+    /// The database is built beside `path` and moved into place once complete, so a crash
+    /// while creating leaves either no store or a whole one.
+    pub fn create(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref();
+        let lock = StoreLock::acquire(path)?;
+        Self::create_locked(path, lock, SCHEMA_VERSION)
+    }
+
+    /// Opens the store at `path`, creating it only when there is no file there at all: for a
+    /// deployment's first start. An existing file is opened as [`SqliteStore::open`] does,
+    /// with the same refusals.
+    pub fn open_or_create(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref();
+        let lock = StoreLock::acquire(path)?;
+        if exists(path)? {
+            Self::open_locked(path, lock, SCHEMA_VERSION)
+        } else {
+            Self::create_locked(path, lock, SCHEMA_VERSION)
+        }
+    }
+
+    /// Deletes the store at `path` (the database and its WAL and shared-memory files), for a
+    /// run that must start afresh (a simulation, a backtest). Refused with
+    /// [`StoreError::Locked`] while the store is open anywhere; nothing there is not an error.
+    pub fn remove(path: impl AsRef<Path>) -> StoreResult<()> {
+        let path = path.as_ref();
+        if !exists(split(path).0)? {
+            return Ok(());
+        }
+        let _lock = StoreLock::acquire(path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(StoreError::Io {
+                        path: p.into(),
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets how hard a commit tries to reach the disk (default [`Durability::Process`]).
+    pub fn durability(self, durability: Durability) -> StoreResult<Self> {
+        let sync = match durability {
+            Durability::Process => "NORMAL",
+            Durability::PowerLoss => "FULL",
+        };
+        self.lock()
+            .pragma_update(None, "synchronous", sync)
+            .map_err(backend)?;
+        Ok(self)
+    }
+
+    /// Builds the schema up to `target` in a file beside `path`, then moves it into place.
+    fn create_locked(path: &Path, lock: StoreLock, target: i64) -> StoreResult<Self> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StoreError::Io { path, source }
+        };
+        if exists(path)? {
+            return Err(StoreError::AlreadyExists {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        if exists(Path::new(&wal))? {
+            return Err(StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "{} exists without its database: move it aside before creating a store",
+                    Path::new(&wal).display()
+                ),
+            });
+        }
+        let (dir, name) = split(path);
+        // Under the lock nobody else builds here: a leftover is a crashed creation's.
+        let tmp = dir.join(format!(".{name}.creating"));
+        for stale in [tmp.clone(), dir.join(format!(".{name}.creating-journal"))] {
+            if exists(&stale)? {
+                std::fs::remove_file(&stale).map_err(io(&stale))?;
+            }
+        }
+        {
+            let mut conn = Connection::open(&tmp).map_err(|e| classify(&tmp, e))?;
+            conn.pragma_update(None, "page_size", PAGE_SIZE)
+                .map_err(backend)?;
+            migrate(&mut conn, 0, target).map_err(|e| classify(&tmp, e))?;
+            conn.close().map_err(|(_, e)| backend(e))?;
+        }
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(io(&tmp))?;
+        std::fs::rename(&tmp, path).map_err(io(path))?;
+        sync_dir(dir);
+        Self::open_locked(path, lock, target)
+    }
+
+    /// Opens the existing store at `path` to read it only, beside the process that has it open
+    /// (a report while the daemon runs): no lock is taken, nothing is migrated, and every write
+    /// fails with [`StoreError::Backend`]. The same checks as [`SqliteStore::open`] otherwise.
+    pub fn open_read_only(path: impl AsRef<Path>) -> StoreResult<Self> {
+        Self::open_checked(path.as_ref(), None, SCHEMA_VERSION)
+    }
+
+    fn open_locked(path: &Path, lock: StoreLock, target: i64) -> StoreResult<Self> {
+        Self::open_checked(path, Some(lock), target)
+    }
+
+    /// Opens an existing store, read-write under `lock` (migrated to `target`) or read-only
+    /// without one.
+    fn open_checked(path: &Path, lock: Option<StoreLock>, target: i64) -> StoreResult<Self> {
+        let corrupt = |detail: String| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NotFound {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        if meta.len() == 0 {
+            return Err(corrupt(
+                "the file is empty (0 bytes), not a store: move it aside, or remove it to \
+                 start a new store"
+                    .into(),
+            ));
+        }
+        // Without CREATE: a file that vanished is not silently made again.
+        let access = match lock {
+            Some(_) => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            None => OpenFlags::SQLITE_OPEN_READ_ONLY,
+        };
+        let flags = access | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e))?;
         // Reading the header first: on a file that is not a database this fails with
         // NOTADB before any pragma below could write to it.
         let version: i64 = conn
@@ -133,33 +293,31 @@ impl SqliteStore {
                 supported: SCHEMA_VERSION,
             });
         }
+        if version < 1 {
+            return Err(corrupt(format!(
+                "a SQLite database without this crate's schema (user_version {version}): not a \
+                 store"
+            )));
+        }
         let check: String = conn
             .query_row("PRAGMA quick_check", [], |r| r.get(0))
             .map_err(|e| classify(path, e))?;
         if check != "ok" {
-            return Err(StoreError::Corrupt {
-                path: path.to_path_buf(),
-                detail: format!("integrity check failed: {check}"),
-            });
+            return Err(corrupt(format!("integrity check failed: {check}")));
         }
         conn.busy_timeout(Duration::from_secs(5)).map_err(backend)?;
-        if version == 0 {
-            conn.pragma_update(None, "page_size", PAGE_SIZE)
+        if lock.is_some() {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(|e| classify(path, e))?;
+            conn.pragma_update(None, "synchronous", "NORMAL")
                 .map_err(backend)?;
+            migrate(&mut conn, version, target).map_err(|e| classify(path, e))?;
         }
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| classify(path, e))?;
-        let sync = match durability {
-            Durability::Process => "NORMAL",
-            Durability::PowerLoss => "FULL",
-        };
-        conn.pragma_update(None, "synchronous", sync)
-            .map_err(backend)?;
-        migrate(&mut conn, version, target).map_err(|e| classify(path, e))?;
         Ok(Self {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
             keep_events: false,
+            _lock: lock,
         })
     }
 
@@ -481,7 +639,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
         {
-            let s = SqliteStore::open_at_version(&path, Durability::Process, 1).unwrap();
+            let lock = StoreLock::acquire(&path).unwrap();
+            let s = SqliteStore::create_locked(&path, lock, 1).unwrap();
             assert_eq!(s.schema_version().unwrap(), 1);
             let tables: i64 = s
                 .lock()

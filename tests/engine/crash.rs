@@ -30,7 +30,7 @@ fn executor(uri: &str, db: &std::path::Path) -> Executor {
         .unwrap();
     Executor::new(
         Arc::new(AlpacaBroker::new(client)),
-        Arc::new(SqliteStore::open(db).unwrap()),
+        Arc::new(SqliteStore::open_or_create(db).unwrap()),
         ExecutorConfig::new(),
     )
 }
@@ -67,7 +67,7 @@ async fn crash_at(point: &'static str) -> (Fake, SqliteStore, String, tempfile::
     fake.quote("AAPL", dec!(149.95), dec!(150.05));
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("engine.db");
-    let (uri, db2) = (fake.server.uri(), db.clone());
+    let (uri, db2) = (fake.uri.clone(), db.clone());
     let status = tokio::task::spawn_blocking(move || {
         Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "crash::child", "--ignored", "--test-threads=1"])
@@ -87,7 +87,7 @@ async fn crash_at(point: &'static str) -> (Fake, SqliteStore, String, tempfile::
     );
     let cid = entry_client_order_id("trend", &aapl_long().id());
     // Restart: a new executor on the same database reconciles before doing anything else.
-    let exec = executor(&fake.server.uri(), &db);
+    let exec = executor(&fake.uri.clone(), &db);
     let report = exec.reconcile().await.unwrap();
     match point {
         "pending_written" => assert_eq!(report.resent, vec![cid.clone()], "{report:?}"),

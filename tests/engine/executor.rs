@@ -60,7 +60,7 @@ async fn signal_to_filled_order_to_exit() {
 
     let pos = r.store.position(&entry_cid).await.unwrap().unwrap();
     assert_eq!(pos.status, PositionStatus::Closed);
-    assert_eq!(pos.realized_pnl(), dec!(726), "(161 - 150) x 66");
+    assert_eq!(pos.realized_pnl(), Some(dec!(726)), "(161 - 150) x 66");
     let trades = r.store.trades().await.unwrap();
     assert_eq!(trades.len(), 2);
     assert_eq!(trades[1].realized_pnl, Some(dec!(726)));
@@ -424,7 +424,7 @@ async fn exit_signal_closes_the_position() {
     assert_eq!(d[0].outcome, Outcome::Executed, "{:?}", d[0]);
     let pos = r.store.positions(false).await.unwrap().remove(0);
     assert_eq!(pos.status, PositionStatus::Closed);
-    assert_eq!(pos.realized_pnl(), dec!(-132), "(148 - 150) x 66");
+    assert_eq!(pos.realized_pnl(), Some(dec!(-132)), "(148 - 150) x 66");
 }
 
 #[tokio::test]

@@ -90,7 +90,7 @@ async fn an_option_expiring_worthless_is_closed_by_the_next_pass_and_the_symbol_
     assert_eq!(pos.exit_reason.as_deref(), Some("expired"));
     assert_eq!(pos.exit_rule.as_deref(), Some("expired"));
     // Minus the premium: 1.10 x 2 contracts x 100.
-    assert_eq!(pos.realized_pnl(), dec!(-220));
+    assert_eq!(pos.realized_pnl(), Some(dec!(-220)));
     assert_eq!(
         exit_alerts(&r),
         vec![(CALL.to_owned(), dec!(-220), "expired".to_owned())]
@@ -156,7 +156,7 @@ async fn an_exercised_call_closes_at_its_intrinsic_value_and_the_shares_are_trac
         Some("exercised (underlying at 155.00)")
     );
     // Worth 155 - 150 = 5 a share at exercise: (5 - 1.10) x 200.
-    assert_eq!(pos.realized_pnl(), dec!(780));
+    assert_eq!(pos.realized_pnl(), Some(dec!(780)));
     // The 200 shares are the strategy's now, entered at the price the calls were valued at.
     let shares = r
         .store
@@ -203,7 +203,7 @@ async fn an_exercise_settled_in_cash_is_priced_from_the_cash() {
     let pos = r.store.position(&cid).await.unwrap().unwrap();
     assert_eq!(pos.exit_reason.as_deref(), Some("exercised"));
     // $1,000 for 2 contracts of 100: 5.00 a share.
-    assert_eq!(pos.realized_pnl(), (dec!(5) - dec!(1.10)) * dec!(200));
+    assert_eq!(pos.realized_pnl(), Some((dec!(5) - dec!(1.10)) * dec!(200)));
     assert_eq!(r.store.positions(true).await.unwrap().len(), 0, "no shares");
 }
 
@@ -246,7 +246,7 @@ async fn an_assigned_short_put_closes_at_its_intrinsic_value_and_the_shares_are_
     let put = r.store.position("wheel-put-e").await.unwrap().unwrap();
     assert_eq!(put.status, PositionStatus::Closed);
     // Sold at 2, bought back at the 5 it was worth: (2 - 5) x 100.
-    assert_eq!(put.realized_pnl(), dec!(-300));
+    assert_eq!(put.realized_pnl(), Some(dec!(-300)));
     let shares = r
         .store
         .position("wheel-put-e-delivered")
@@ -298,7 +298,7 @@ async fn a_close_in_the_dashboard_is_recorded_at_its_fill_price() {
     let pos = r.store.position(&cid).await.unwrap().unwrap();
     assert_eq!(
         (pos.status, pos.open_qty()),
-        (PositionStatus::Open, dec!(36))
+        (PositionStatus::Open, Some(dec!(36)))
     );
     assert!(
         r.alerts.alerts().iter().any(
@@ -313,7 +313,7 @@ async fn a_close_in_the_dashboard_is_recorded_at_its_fill_price() {
     m.check_once().await.unwrap();
     let pos = r.store.position(&cid).await.unwrap().unwrap();
     assert_eq!(pos.status, PositionStatus::Closed);
-    assert_eq!(pos.realized_pnl(), dec!(2) * dec!(66));
+    assert_eq!(pos.realized_pnl(), Some(dec!(2) * dec!(66)));
     assert_eq!(
         pos.exit_reason.as_deref(),
         Some("closed outside the engine: sold 36 at 152 (order order-3)")
@@ -337,7 +337,7 @@ async fn the_engines_own_exit_is_not_taken_for_a_close_outside_it() {
     assert!(m.check_once().await.unwrap().ended.is_empty());
     let pos = r.store.position(&cid).await.unwrap().unwrap();
     assert_eq!(pos.exit_rule.as_deref(), Some("max_profit"));
-    assert_eq!(pos.realized_pnl(), dec!(250));
+    assert_eq!(pos.realized_pnl(), Some(dec!(250)));
 }
 
 /// A clock the test moves by hand.
@@ -373,7 +373,7 @@ async fn a_position_gone_without_a_trace_waits_out_the_grace_then_closes_at_the_
         let pos = r.store.position(&cid).await.unwrap().unwrap();
         assert_eq!(pos.status, PositionStatus::Closed);
         // At the bid, what the shares could have been sold for: (149.95 - 150) x 66.
-        assert_eq!(pos.realized_pnl(), dec!(-3.30));
+        assert_eq!(pos.realized_pnl(), Some(dec!(-3.30)));
         assert_eq!(pos.exit_rule.as_deref(), Some("external"));
         assert!(
             pos.exit_reason
@@ -405,7 +405,7 @@ async fn an_option_gone_after_its_expiry_without_an_activity_is_closed_at_once()
             .is_some_and(|r| r.contains("after expiry")),
         "{put:?}"
     );
-    assert_eq!(put.realized_pnl(), dec!(-300));
+    assert_eq!(put.realized_pnl(), Some(dec!(-300)));
 }
 
 #[tokio::test]

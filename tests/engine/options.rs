@@ -83,7 +83,7 @@ async fn option_entry_selects_by_delta_and_dte_and_buys_at_a_limit() {
     let pos = r.store.position(&cid).await.unwrap().unwrap();
     assert_eq!(pos.status, PositionStatus::Closed);
     // (2.35 - 1.10) x 2 x 100
-    assert_eq!(pos.realized_pnl(), dec!(250));
+    assert_eq!(pos.realized_pnl(), Some(dec!(250)));
 }
 
 #[tokio::test]

@@ -65,11 +65,9 @@ async fn run_group(
     std::fs::create_dir_all(out_dir)
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let db = out_dir.join("store.sqlite");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    let store = SqliteStore::remove(&db).and_then(|()| SqliteStore::create(&db));
     let store: Arc<dyn ExecutionStore> =
-        Arc::new(SqliteStore::open(&db).map_err(|e| format!("{}: {e}", db.display()))?);
+        Arc::new(store.map_err(|e| format!("{}: {e}", db.display()))?);
     let config = policy::backtest_config(cfg);
     let total: usize = data.iter().map(|(_, b)| b.len()).sum();
     let bar = indicatif::ProgressBar::new(total as u64);

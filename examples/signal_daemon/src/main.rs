@@ -35,8 +35,7 @@ mod deploy_tests;
 mod endpoints;
 mod failure;
 #[cfg(test)]
-#[allow(dead_code)] // the engine tests use all of it; the daemon tests a part
-#[path = "../../../tests/engine/fake.rs"]
+#[path = "../../../tests/engine/fake/mod.rs"]
 mod fake;
 mod logging;
 mod performance;

@@ -39,7 +39,9 @@ pub async fn load(stores: &[(String, PathBuf)]) -> Result<Vec<StoreLedger>, Stri
         if !path.exists() {
             return Err(format!("{}: no such store", path.display()));
         }
-        let store = SqliteStore::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Read-only: the running daemon holds the store, and a report may read beside it.
+        let store =
+            SqliteStore::open_read_only(path).map_err(|e| format!("{}: {e}", path.display()))?;
         out.push(StoreLedger {
             name: name.clone(),
             path: path.clone(),
@@ -300,7 +302,7 @@ mod tests {
     /// A store with two momentum round trips in week 2024-W10 (+30 and -10, 10 shares each)
     /// and a skipped signal in week 2024-W11.
     async fn known_store(path: &Path) {
-        let store = SqliteStore::open(path).unwrap();
+        let store = SqliteStore::create(path).unwrap();
         let day = |d| Utc.with_ymd_and_hms(2024, 3, d, 15, 0, 0).unwrap();
         let cases = [
             ("AAPL", day(4), Some(dec!(103))),

@@ -438,7 +438,15 @@ async fn monitor_reports_without_execute_and_places_the_stop_exit_with_it() {
     let stats = String::from_utf8_lossy(&stats);
     assert!(stats.contains("monitor equity: 2 checks"), "{stats}");
     assert!(stats.contains("stop 1"), "{stats}");
-    // A later run adds its counters to the earlier run's.
+    // close-all finds nothing left open.
+    assert_eq!(commands::close_all(&rt, &mut out).await.unwrap(), 0);
+    let mut listing = Vec::new();
+    commands::positions(&rt, &mut listing).await.unwrap();
+    assert!(String::from_utf8_lossy(&listing).contains("account equity (paper)"));
+
+    // A later run (once this one has ended: a store has one opener at a time) adds its
+    // counters to the earlier run's.
+    drop(rt);
     let rt2 = runtime(&cfg, &fake, dir.path());
     let later = commands::SavedMonitorStats::load(dir.path());
     commands::monitor_once(&rt2, true, &later, &mut out)
@@ -448,12 +456,6 @@ async fn monitor_reports_without_execute_and_places_the_stop_exit_with_it() {
     commands::monitor_stats(&dir.path().join("status.json"), dir.path(), &mut stats).unwrap();
     let stats = String::from_utf8_lossy(&stats);
     assert!(stats.contains("monitor equity: 3 checks"), "{stats}");
-
-    // close-all finds nothing left open.
-    assert_eq!(commands::close_all(&rt, &mut out).await.unwrap(), 0);
-    let mut listing = Vec::new();
-    commands::positions(&rt, &mut listing).await.unwrap();
-    assert!(String::from_utf8_lossy(&listing).contains("account equity (paper)"));
 }
 
 #[tokio::test]

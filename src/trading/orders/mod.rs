@@ -194,19 +194,27 @@ impl Client {
     /// 3. if Alpaca does not have it (404), send it once more *with the same id*: Alpaca refuses a
     ///    reused id (422 `40010001`), so even if the first attempt lands late it cannot create a
     ///    second order;
-    /// 4. a 422 duplicate-id answer means the order exists: look it up and return it.
+    /// 4. a 422 duplicate-id answer means the order exists: look it up and return it. Alpaca's
+    ///    lookup can trail its acceptance, so while it answers 404 it is asked again, with the
+    ///    [retry policy](crate::RetryPolicy)'s backoff and as many times as its `max_retries`;
+    ///    if the order still does not show, the result is [`Error::OrderNotVisible`] (carrying
+    ///    the `client_order_id`), never a 404: look it up again later, do not re-send it.
     ///
-    /// If the outcome is still unknown after that, the error is [`Error::OutcomeUnknown`] naming
-    /// the `client_order_id` ([`Error::client_order_id`]): look the order up by it later, or
-    /// send this same request again (same id), never a rebuilt one with a fresh id.
+    /// If the outcome is still unknown after that (the lookup failed, or the re-send failed
+    /// otherwise than as a duplicate), the error is the original [`Error::OutcomeUnknown`] with
+    /// what followed added to its reason, naming the `client_order_id`
+    /// ([`Error::client_order_id`]): look the order up by it later, or send this same request
+    /// again (same id), never a rebuilt one with a fresh id.
     ///
     /// [`OrderRequest::send`] and the builders' `send` take this path.
     pub async fn submit_order_and_resolve(&self, order: &OrderRequest) -> Result<Order> {
         let id = order.client_order_id();
+        let retry = self.transport().retry;
         resolve::submit_resolving(
             id,
             || self.submit_order(order),
             || self.order_by_client_order_id(id),
+            |n| (n <= retry.max_retries).then(|| retry.backoff(n)),
         )
         .await
         .map_err(|e| e.for_order(id))

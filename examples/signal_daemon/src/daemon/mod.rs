@@ -851,14 +851,18 @@ async fn context(
         .map_err(|e| e.to_string())?
         .into_iter()
         .filter(|p| p.strategy == strategy && p.status == PositionStatus::Open)
-        .map(|p| alpaca_exec::broker::BrokerPosition {
-            symbol: p.symbol.clone(),
-            qty: p.open_qty(),
-            avg_entry_price: p.entry_price.unwrap_or_default(),
-            market_value: None,
-            current_price: None,
+        .map(|p| {
+            Ok(alpaca_exec::broker::BrokerPosition {
+                symbol: p.symbol.clone(),
+                qty: p
+                    .open_qty()
+                    .ok_or_else(|| format!("position {}: stored figures overflow", p.id))?,
+                avg_entry_price: p.entry_price.unwrap_or_default(),
+                market_value: None,
+                current_price: None,
+            })
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     Ok(StrategyContext {
         now,
         market_open: sessions.iter().any(|s| s.open <= now && now < s.close),

@@ -17,6 +17,7 @@ use alpaca_exec::backtest::sim::SimBroker;
 use alpaca_exec::broker::{AlpacaBroker, Broker};
 use alpaca_exec::data::Bar;
 use alpaca_exec::risk::EventSource;
+use alpaca_exec::store::SqliteStore;
 use alpaca_exec::{Client, Environment};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::America::New_York;
@@ -228,10 +229,10 @@ impl Runtime {
             _ => return Err("no sample data: enable a strategy with symbols".into()),
         };
         let calendar = SessionCalendar::from_times(minutes.iter().map(|(_, b)| b.timestamp));
-        for suffix in ["sqlite", "sqlite-wal", "sqlite-shm"] {
-            for name in used_accounts(cfg) {
-                let _ = std::fs::remove_file(data_dir.join(format!("{name}.{suffix}")));
-            }
+        // Refused while a store is open (another daemon on this data directory).
+        for name in used_accounts(cfg) {
+            let db = data_dir.join(format!("{name}.sqlite"));
+            SqliteStore::remove(&db).map_err(|e| format!("{}: {e}", db.display()))?;
         }
         let alerter = alerter(cfg)?;
         let bars: Arc<dyn BarSource> = Arc::new(SampleBars::new(&samples));

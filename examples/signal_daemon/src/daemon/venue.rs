@@ -81,7 +81,10 @@ impl Venue {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
         let db = data_dir.join(format!("{name}.sqlite"));
-        let sqlite = SqliteStore::open(&db).map_err(|e| format!("{}: {e}", db.display()))?;
+        // The first start creates the store; later ones open it, and refuse one that is
+        // empty, damaged or in use by another process.
+        let sqlite =
+            SqliteStore::open_or_create(&db).map_err(|e| format!("{}: {e}", db.display()))?;
         let journal = Journal::new(data_dir.join("journal").join(name));
         let store: Arc<dyn ExecutionStore> = Arc::new(JournaledStore::new(sqlite, journal));
         let (executor, monitor) = engine(cfg, name, &broker, &store, &events, &alerter)?;
