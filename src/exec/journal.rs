@@ -216,6 +216,9 @@ impl<S: ExecutionStore> ExecutionStore for JournaledStore<S> {
     fn records_events(&self) -> bool {
         self.journal.events || self.inner.records_events()
     }
+    fn may_send_orders(&self) -> StoreResult<()> {
+        self.inner.may_send_orders()
+    }
     async fn record_event(&self, e: &EngineEvent) -> StoreResult<()> {
         self.inner.record_event(e).await?;
         if self.journal.events

@@ -538,7 +538,10 @@ impl Executor {
             _ => None,
         };
         if let Some(id) = order_id
-            && let Err(e) = self.broker.cancel_order(&id).await
+            && let Err(e) = match self.may_send("DELETE", "/v2/orders") {
+                Ok(()) => self.broker.cancel_order(&id).await,
+                Err(e) => Err(e),
+            }
         {
             tracing::info!(order_id = %id, error = %e, "exit order of an ended position not cancelled");
         }

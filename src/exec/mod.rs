@@ -302,6 +302,18 @@ impl Executor {
         &self.broker
     }
 
+    /// Whether the store lets this process send orders now; refused, the request is
+    /// [`Error::NotSent`](crate::Error::NotSent) (nothing left this machine).
+    pub(crate) fn may_send(&self, method: &str, path: &str) -> Result<(), crate::Error> {
+        self.store
+            .may_send_orders()
+            .map_err(|e| crate::Error::NotSent {
+                method: method.to_owned(),
+                path: path.to_owned(),
+                message: e.to_string(),
+            })
+    }
+
     pub(crate) fn failpoint(&self, name: &str) {
         if let Some(f) = &self.failpoint {
             f(name);

@@ -23,7 +23,12 @@ pub(crate) async fn submit_resolving(
     let broker: &dyn Broker = ex.broker.as_ref();
     resolve::submit_resolving(
         cid,
-        || broker.submit_order(order),
+        || async {
+            // Asked before every send, the re-send after a lookup included: a process that may
+            // have lost the leader lease sends nothing (see `ExecutionStore::may_send_orders`).
+            ex.may_send("POST", "/v2/orders")?;
+            broker.submit_order(order).await
+        },
         || broker.order_by_client_order_id(cid),
         ex.config.unconfirmed.immediate(),
     )

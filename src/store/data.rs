@@ -92,11 +92,17 @@ impl StoreData {
         }
     }
 
+    /// Oldest first by when received (then by id), as the database stores list them: a
+    /// signal's record is written when its batch ends or its decision is recovered, not
+    /// necessarily in the order the signals arrived.
     pub fn signals(&self) -> Vec<SignalRecord> {
-        self.signal_order
+        let mut v: Vec<SignalRecord> = self
+            .signal_order
             .iter()
             .filter_map(|k| self.signals.get(k).cloned())
-            .collect()
+            .collect();
+        v.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
+        v
     }
 
     pub fn upsert_execution(&mut self, e: &Execution) {
@@ -134,12 +140,11 @@ impl StoreData {
         )
     }
 
+    /// Keeps a trade already there as first written (as the database stores do): its id
+    /// names the fill, and a replay after a crash only differs in the time it was observed.
     pub fn upsert_trade(&mut self, t: &TradeRecord) -> bool {
         match self.trades.entry(t.id.clone()) {
-            Entry::Occupied(mut e) => {
-                e.get_mut().clone_from(t);
-                false
-            }
+            Entry::Occupied(_) => false,
             Entry::Vacant(e) => {
                 e.insert(t.clone());
                 self.trade_order.push(t.id.clone());
@@ -166,11 +171,15 @@ impl StoreData {
         new_trades
     }
 
+    /// Oldest first by time (then by id), as the database stores list them.
     pub fn trades(&self) -> Vec<TradeRecord> {
-        self.trade_order
+        let mut v: Vec<TradeRecord> = self
+            .trade_order
             .iter()
             .filter_map(|k| self.trades.get(k).cloned())
-            .collect()
+            .collect();
+        v.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
+        v
     }
 
     pub fn upsert_daily(&mut self, s: &DailySummary) {

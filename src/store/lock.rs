@@ -89,7 +89,7 @@ fn holder(file: &mut File) -> String {
 }
 
 /// This machine's name, for the lock's holder line.
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())

@@ -30,17 +30,25 @@
 //! hooks: wrap a store in [`JournaledStore`](crate::exec::JournaledStore) to get the CSV trade log
 //! and the JSON Lines event log, or leave it unwrapped to turn them off.
 
+pub mod conformance;
 mod data;
 mod files;
 mod json;
 mod lock;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 pub mod records;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use json::JsonFileStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{
+    DEFAULT_SCHEMA, Fence, FencingToken, Lease, LeaseHolder, LeaseLost, PostgresOptions,
+    PostgresStore, default_holder,
+};
 pub use records::{
     DailySummary, Decision, EngineEvent, EventKind, Execution, ExitFill, OrderSpec, Outcome,
     PositionStatus, Role, SignalRecord, SkipReason, StateChange, TrackedPosition, TradeRecord,
@@ -116,6 +124,13 @@ pub enum StoreError {
     /// The database backend failed.
     #[error("store backend error: {0}")]
     Backend(String),
+    /// This process does not hold the leader lease (it never had it, it expired, or another
+    /// process took it over): the write was refused, atomically, and nothing was changed. A
+    /// store shared by a leader and a standby (see `Lease`, feature `postgres`) answers this to every write
+    /// of a process that is not the leader, and [`ExecutionStore::may_send_orders`] answers it
+    /// before an order would be sent.
+    #[error("fenced: {0}")]
+    Fenced(String),
 }
 
 /// Result of a store operation.
@@ -223,6 +238,17 @@ pub trait ExecutionStore: Send + Sync {
     /// them (the journal wrapper writes them to files).
     async fn record_event(&self, event: &EngineEvent) -> StoreResult<()> {
         let _ = event;
+        Ok(())
+    }
+
+    /// Whether this process may send orders now. The executor asks right before every order it
+    /// sends (and every cancel), and sends nothing when refused.
+    ///
+    /// A store used by one process answers `Ok` (the default). A store shared by a leader and a
+    /// standby answers [`StoreError::Fenced`] once this process can no longer be sure it holds
+    /// the leader lease, by its own clock and without asking the database (see `Lease`, feature `postgres`).
+    /// Wrappers must forward it.
+    fn may_send_orders(&self) -> StoreResult<()> {
         Ok(())
     }
 }

@@ -1,17 +1,17 @@
-//! Persistence: round trips through all three stores, idempotent upserts, corrupted, empty or
-//! partial files reported without being overwritten, explicit creation, and one opener per
-//! store (in this process or another).
+//! Persistence: the conformance suite (`alpaca_exec::store::conformance`: round trips,
+//! idempotent upserts, the open indexes, order, decision history, batches, restart and
+//! reconcile) on the memory, JSON and SQLite stores (PostgreSQL in `postgres.rs`); and what is
+//! particular to files: corrupted, empty or partial files reported without being overwritten,
+//! explicit creation, and one opener per store (in this process or another).
 
 use crate::support::aapl_long;
-use alpaca_exec::OrderSide;
-use alpaca_exec::exec::ExecState;
 use alpaca_exec::risk::{Bias, Side, TrailingState};
+use alpaca_exec::store::conformance::{self, Harness};
 use alpaca_exec::store::{
-    DailySummary, Decision, Execution, ExecutionStore, JsonFileStore, MemoryStore, OrderSpec,
-    Outcome, PositionStatus, Role, SignalRecord, SkipReason, SqliteStore, StateChange, StoreError,
+    ExecutionStore, JsonFileStore, MemoryStore, PositionStatus, SqliteStore, StoreError,
     TrackedPosition, TradeRecord,
 };
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use rust_decimal_macros::dec;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -19,66 +19,6 @@ use std::path::Path;
 
 fn at() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 3, 4, 15, 30, 0).unwrap()
-}
-
-fn signal_record() -> SignalRecord {
-    let s = aapl_long();
-    SignalRecord {
-        id: s.id(),
-        received_at: at(),
-        decision: Some(Decision {
-            signal_id: s.id(),
-            outcome: Outcome::Skipped,
-            skip: Some(SkipReason::Halted {
-                change: dec!(-0.025),
-                limit: dec!(0.02),
-            }),
-            detail: "halted".into(),
-            client_order_id: None,
-            retryable: false,
-            at: at(),
-        }),
-        signal: s,
-    }
-}
-
-fn execution() -> Execution {
-    Execution {
-        client_order_id: "trend-abc-e".into(),
-        signal_id: aapl_long().id(),
-        strategy: "trend".into(),
-        underlying: "AAPL".into(),
-        role: Role::Entry,
-        position_id: "trend-abc-e".into(),
-        order: OrderSpec {
-            symbol: "AAPL".into(),
-            side: OrderSide::Buy,
-            qty: dec!(66),
-            limit_price: Some(dec!(150.0123456789012345678901)),
-            position_intent: None,
-        },
-        state: ExecState::PartiallyFilled,
-        broker_order_id: Some("order-1".into()),
-        filled_qty: dec!(30),
-        filled_avg_price: Some(dec!(150.01)),
-        error: None,
-        created_at: at(),
-        updated_at: at(),
-        history: vec![
-            StateChange {
-                at: at(),
-                state: ExecState::Pending,
-                filled_qty: dec!(0),
-                note: "written".into(),
-            },
-            StateChange {
-                at: at(),
-                state: ExecState::PartiallyFilled,
-                filled_qty: dec!(30),
-                note: "polled".into(),
-            },
-        ],
-    }
 }
 
 pub fn position() -> TrackedPosition {
@@ -125,101 +65,116 @@ fn trade() -> TradeRecord {
     }
 }
 
-fn summary() -> DailySummary {
-    DailySummary {
-        date: NaiveDate::from_ymd_opt(2024, 3, 4).unwrap(),
-        strategy: "trend".into(),
-        signals: 3,
-        executed: 1,
-        skipped: 2,
-        failed: 0,
-        fills: 1,
-        realized_pnl: dec!(-12.5),
+/// Memory: nothing survives a restart.
+struct Memory;
+
+#[async_trait::async_trait]
+impl Harness for Memory {
+    type Store = MemoryStore;
+    async fn fresh(&mut self) -> MemoryStore {
+        MemoryStore::new()
+    }
+    async fn reopen(&mut self, _store: MemoryStore) -> Option<MemoryStore> {
+        None
     }
 }
 
-/// Writes one of everything, twice (idempotence), and checks what reads back.
-async fn write_all(s: &dyn ExecutionStore) {
-    for _ in 0..2 {
-        s.upsert_signal(&signal_record()).await.unwrap();
-        s.upsert_execution(&execution()).await.unwrap();
-        s.upsert_position(&position()).await.unwrap();
-        s.upsert_daily_summary(&summary()).await.unwrap();
-        s.put_strategy_state("trend", &json!({"ema": "150.2"}))
-            .await
-            .unwrap();
+/// A file store: a new file per store in one directory, reopened from the file.
+struct Files<S> {
+    dir: tempfile::TempDir,
+    n: usize,
+    open: fn(&Path) -> S,
+    create: fn(&Path) -> S,
+    paths: Vec<(usize, std::path::PathBuf)>,
+    extension: &'static str,
+}
+
+impl<S> Files<S> {
+    fn new(extension: &'static str, create: fn(&Path) -> S, open: fn(&Path) -> S) -> Self {
+        Files {
+            dir: tempfile::tempdir().unwrap(),
+            n: 0,
+            open,
+            create,
+            paths: Vec::new(),
+            extension,
+        }
     }
-    assert!(
-        s.upsert_trade(&trade()).await.unwrap(),
-        "first write is new"
-    );
-    assert!(!s.upsert_trade(&trade()).await.unwrap(), "second is not");
 }
 
-async fn check_all(s: &dyn ExecutionStore) {
-    let rec = signal_record();
-    assert_eq!(s.signal(&rec.id).await.unwrap(), Some(rec.clone()));
-    assert_eq!(s.signals().await.unwrap(), vec![rec]);
-    assert_eq!(s.execution("trend-abc-e").await.unwrap(), Some(execution()));
-    assert_eq!(s.executions(true).await.unwrap(), vec![execution()]);
-    assert_eq!(s.position("trend-abc-e").await.unwrap(), Some(position()));
-    assert_eq!(s.positions(true).await.unwrap(), vec![position()]);
-    assert_eq!(s.trades().await.unwrap(), vec![trade()]);
-    assert_eq!(
-        s.daily_summaries(summary().date).await.unwrap(),
-        vec![summary()]
-    );
-    assert_eq!(
-        s.strategy_state("trend").await.unwrap(),
-        Some(json!({"ema": "150.2"}))
-    );
-    assert_eq!(s.strategy_state("other").await.unwrap(), None);
-    assert_eq!(s.execution("nope").await.unwrap(), None);
-
-    // Terminal executions and closed positions drop out of the "open" listings.
-    let mut done = execution();
-    done.state = ExecState::Filled;
-    s.upsert_execution(&done).await.unwrap();
-    assert!(s.executions(true).await.unwrap().is_empty());
-    assert_eq!(s.executions(false).await.unwrap().len(), 1);
-    let mut closed = position();
-    closed.status = PositionStatus::Closed;
-    s.upsert_position(&closed).await.unwrap();
-    assert!(s.positions(true).await.unwrap().is_empty());
-    assert_eq!(s.positions(false).await.unwrap(), vec![closed]);
+/// The file of a store this harness made (stores do not say where they live in general).
+trait FilePath {
+    fn file(&self) -> &Path;
 }
 
-#[tokio::test]
-async fn memory_store_round_trip() {
-    let s = MemoryStore::new();
-    write_all(&s).await;
-    check_all(&s).await;
+impl FilePath for JsonFileStore {
+    fn file(&self) -> &Path {
+        self.path()
+    }
+}
+
+impl FilePath for SqliteStore {
+    fn file(&self) -> &Path {
+        self.path()
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: ExecutionStore + FilePath + 'static> Harness for Files<S> {
+    type Store = S;
+    async fn fresh(&mut self) -> S {
+        self.n += 1;
+        let path = self
+            .dir
+            .path()
+            .join(format!("store-{}.{}", self.n, self.extension));
+        self.paths.push((self.n, path.clone()));
+        (self.create)(&path)
+    }
+    async fn reopen(&mut self, store: S) -> Option<S> {
+        let path = store.file().to_path_buf();
+        drop(store); // releases the lock, as a process that ends does
+        Some((self.open)(&path))
+    }
 }
 
 #[tokio::test]
-async fn json_store_round_trip_survives_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.json");
-    write_all(&JsonFileStore::create(&path).unwrap()).await;
-    check_all(&JsonFileStore::open(&path).unwrap()).await;
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+async fn memory_store_passes_the_conformance_suite() {
+    let report = conformance::run(&mut Memory).await;
+    println!("memory: {report}");
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.skipped.len(), 2, "restart and reconcile: {report}");
+}
+
+#[tokio::test]
+async fn json_store_passes_the_conformance_suite() {
+    let mut files = Files::new(
+        "json",
+        |p| JsonFileStore::create(p).unwrap(),
+        |p| JsonFileStore::open(p).unwrap(),
+    );
+    let report = conformance::run(&mut files).await;
+    println!("json: {report}");
+    assert!(report.passed() && report.skipped.is_empty(), "{report}");
+    // No temp files left beside the stores.
+    let stray: Vec<_> = std::fs::read_dir(files.dir.path())
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".json") && !n.ends_with(".json.lock"))
         .collect();
-    assert_eq!(
-        leftovers.len(),
-        2,
-        "the store and its lock, no temp files: {leftovers:?}"
-    );
-    assert!(leftovers.iter().any(|f| f == "store.json.lock"));
+    assert!(stray.is_empty(), "{stray:?}");
 }
 
 #[tokio::test]
-async fn sqlite_store_round_trip_survives_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    write_all(&SqliteStore::create(&path).unwrap()).await;
-    check_all(&SqliteStore::open(&path).unwrap()).await;
+async fn sqlite_store_passes_the_conformance_suite() {
+    let mut files = Files::new(
+        "db",
+        |p| SqliteStore::create(p).unwrap(),
+        |p| SqliteStore::open(p).unwrap(),
+    );
+    let report = conformance::run(&mut files).await;
+    println!("sqlite: {report}");
+    assert!(report.passed() && report.skipped.is_empty(), "{report}");
 }
 
 #[tokio::test]
