@@ -15,6 +15,11 @@ mod lag;
 mod lifecycle;
 mod options;
 mod overflow;
+#[cfg(feature = "postgres")]
+#[path = "../common/postgres.rs"]
+mod pg;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod repeat;
 mod store;
 mod support;

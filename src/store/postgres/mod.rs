@@ -309,23 +309,13 @@ impl PostgresOptions {
         let session = self.store_session(read_only);
         {
             let mut g = session.get().await?;
-            let found = schema::inspect(&mut g, &self.schema, &place).await?;
-            match (mode, found) {
-                (Mode::Create, Found::Store(_)) => {
-                    return Err(StoreError::AlreadyExists { path: place });
-                }
-                (Mode::Open | Mode::ReadOnly, Found::Nothing) => {
-                    return Err(StoreError::NotFound { path: place });
-                }
-                (Mode::Create | Mode::OpenOrCreate, Found::Nothing) => {
-                    schema::create(&mut g, &self.schema, &place, SCHEMA_VERSION).await?;
-                }
-                (Mode::ReadOnly, Found::Store(_)) => {}
-                (_, Found::Store(v)) if v < SCHEMA_VERSION => {
-                    schema::migrate(&mut g, &self.schema, &place, SCHEMA_VERSION).await?;
-                }
-                (_, Found::Store(_)) => {}
+            let r = self.prepare(&mut g, mode, &place).await;
+            if r.is_err() {
+                // The lock taken on connecting is freed now, not whenever the server notices
+                // the connection is gone: an opener right after this failure finds it free.
+                let _ = g.batch("SELECT pg_advisory_unlock_all()").await;
             }
+            r?;
         }
         Ok(PostgresStore {
             session,
@@ -334,6 +324,32 @@ impl PostgresOptions {
             keep_events: self.keep_events,
             read_only,
         })
+    }
+
+    /// Checks what the schema holds and creates or migrates the store as `mode` says.
+    async fn prepare(&self, g: &mut conn::Guard<'_>, mode: Mode, place: &Place) -> StoreResult<()> {
+        let place = place.clone();
+        let found = schema::inspect(g, &self.schema, &place).await?;
+        {
+            let g = &mut *g;
+            match (mode, found) {
+                (Mode::Create, Found::Store(_)) => {
+                    return Err(StoreError::AlreadyExists { path: place });
+                }
+                (Mode::Open | Mode::ReadOnly, Found::Nothing) => {
+                    return Err(StoreError::NotFound { path: place });
+                }
+                (Mode::Create | Mode::OpenOrCreate, Found::Nothing) => {
+                    schema::create(g, &self.schema, &place, SCHEMA_VERSION).await?;
+                }
+                (Mode::ReadOnly, Found::Store(_)) => {}
+                (_, Found::Store(v)) if v < SCHEMA_VERSION => {
+                    schema::migrate(g, &self.schema, &place, SCHEMA_VERSION).await?;
+                }
+                (_, Found::Store(_)) => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -389,7 +405,8 @@ async fn take_exclusive(
                     .unwrap_or_default()
             )
         }
-        None => "another store (holder not visible to this database user)".to_owned(),
+        None => "another store (its connection is ending, or not visible to this database user)"
+            .to_owned(),
     };
     Err(StoreError::Locked {
         path: place.clone(),
