@@ -340,7 +340,8 @@ impl PostgresOptions {
                     return Err(StoreError::NotFound { path: place });
                 }
                 (Mode::Create | Mode::OpenOrCreate, Found::Nothing) => {
-                    schema::create(g, &self.schema, &place, SCHEMA_VERSION).await?;
+                    let exists_ok = mode == Mode::OpenOrCreate;
+                    schema::create(g, &self.schema, &place, SCHEMA_VERSION, exists_ok).await?;
                 }
                 (Mode::ReadOnly, Found::Store(_)) => {}
                 (_, Found::Store(v)) if v < SCHEMA_VERSION => {

@@ -180,18 +180,21 @@ pub(crate) async fn inspect(g: &mut Guard<'_>, schema: &str, place: &Place) -> S
 }
 
 /// Creates a store in `schema` up to version `target`, in one transaction: refused with
-/// [`StoreError::AlreadyExists`] if a store is there, [`StoreError::Corrupt`] if anything named
-/// like a store's table is.
+/// [`StoreError::AlreadyExists`] if a store is there (unless `exists_ok`: another process
+/// opening the same store may have created it a moment ago), [`StoreError::Corrupt`] if
+/// anything named like a store's table is.
 pub(crate) async fn create(
     g: &mut Guard<'_>,
     schema: &str,
     place: &Place,
     target: i32,
+    exists_ok: bool,
 ) -> StoreResult<()> {
     g.begin().await?;
     let r = async {
         lock_schema(g, schema).await?;
         match inspect(g, schema, place).await? {
+            Found::Store(_) if exists_ok => return Ok(()),
             Found::Store(_) => {
                 return Err(StoreError::AlreadyExists {
                     path: place.clone(),

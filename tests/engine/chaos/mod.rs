@@ -8,7 +8,9 @@
 //!   entries and exits (signals and the `PositionMonitor`), under scripted and seeded random
 //!   faults;
 //! - [`kill`]: a child process trading many signals, killed with SIGKILL at random moments
-//!   (mid-request, inside store commits, during `reconcile()`) and restarted until done.
+//!   (mid-request, inside store commits, during `reconcile()`) and restarted until done;
+//! - `failover` (feature `postgres`): a leader and a standby sharing a PostgreSQL store under
+//!   a lease, the leader killed or paused at random moments (mid-submit included).
 //!
 //! Each ends with an [`Audit`] of the store against the broker: one order per intent, no
 //! execution lost, no disagreement, as many trades as fills.
@@ -16,6 +18,8 @@
 mod audit;
 mod client;
 mod engine;
+#[cfg(feature = "postgres")]
+mod failover;
 mod kill;
 
 pub use audit::Audit;

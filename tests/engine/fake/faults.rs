@@ -49,15 +49,20 @@ pub enum Fault {
     /// The client process ([`FaultPlan::victim`]) is killed with SIGKILL while its request is
     /// in flight; the request is then dropped ([`When::Before`]) or acted on ([`When::After`]).
     KillClient(When),
+    /// The client process ([`FaultPlan::victim`]) is stopped with SIGSTOP while its request is
+    /// in flight (the test resumes it later); the request is then dropped or acted on.
+    PauseClient(When),
 }
 
 impl Fault {
     /// Whether the fake acts on the request.
     pub fn forwards(self) -> bool {
         match self {
-            Fault::Reset(w) | Fault::Status(_, w) | Fault::Stall(w) | Fault::KillClient(w) => {
-                w == When::After
-            }
+            Fault::Reset(w)
+            | Fault::Status(_, w)
+            | Fault::Stall(w)
+            | Fault::KillClient(w)
+            | Fault::PauseClient(w) => w == When::After,
             Fault::Redirect { when, .. } => when == When::After,
             Fault::TruncatedBody | Fault::TruncatedJson | Fault::NotJson => true,
             Fault::RateLimited { .. } => false,
@@ -167,8 +172,13 @@ pub struct FaultPlan {
     random: Option<Random>,
     /// How long [`Fault::Stall`] holds a request (longer than the fake's client timeout).
     pub stall: Duration,
-    /// The process [`Fault::KillClient`] kills.
+    /// The process [`Fault::KillClient`] kills (and [`Fault::PauseClient`] stops).
     pub victim: Option<u32>,
+    /// When the last [`Fault::KillClient`] or [`Fault::PauseClient`] struck.
+    pub struck_at: Option<std::time::Instant>,
+    /// Every order submit that reached the proxy: when, the client's `User-Agent`, and the
+    /// order's client order id.
+    pub posts: Vec<(std::time::Instant, String, String)>,
     /// Every fault injected so far, oldest first.
     pub injected: Vec<Injected>,
 }
@@ -180,6 +190,8 @@ impl Default for FaultPlan {
             random: None,
             stall: Duration::from_millis(1500),
             victim: None,
+            struck_at: None,
+            posts: Vec::new(),
             injected: Vec::new(),
         }
     }

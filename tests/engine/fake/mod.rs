@@ -16,7 +16,7 @@ mod proxy;
 mod state;
 
 pub use faults::{Fault, FaultPlan, Target, When};
-pub use proxy::kill;
+pub use proxy::{kill, signal};
 pub use state::{Contract, FillEvent, Lag, NOW, State, Submit, dec_of, net_qty};
 
 use crate::common;
@@ -255,7 +255,13 @@ impl Fake {
 /// A client for `uri` (the proxy of a fake, possibly in another process) with fast retries,
 /// no client-side rate limit and `timeout` (stalls are longer).
 pub fn client_for(uri: &str, timeout: Duration) -> Client {
+    client_as(uri, timeout, "alpaca-exec-tests")
+}
+
+/// [`client_for`] with its own `User-Agent`, so the proxy can tell clients apart.
+pub fn client_as(uri: &str, timeout: Duration, user_agent: &str) -> Client {
     Client::builder()
+        .user_agent(user_agent)
         .credentials(common::KEY, common::SECRET)
         .trading_base_url(uri)
         .data_base_url(uri)

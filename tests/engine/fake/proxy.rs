@@ -107,7 +107,23 @@ impl Upstream {
             .to_bytes();
         let (fault, stall, victim) = {
             let mut plan = self.plan.lock().expect("fault plan");
-            (plan.draw(&method, &path), plan.stall, plan.victim)
+            if method == "POST" && path == "/v2/orders" {
+                let agent = headers
+                    .get("user-agent")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let cid = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["client_order_id"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                plan.posts.push((std::time::Instant::now(), agent, cid));
+            }
+            let fault = plan.draw(&method, &path);
+            if matches!(fault, Some(Fault::KillClient(_) | Fault::PauseClient(_))) {
+                plan.struck_at = Some(std::time::Instant::now());
+            }
+            (fault, plan.stall, plan.victim)
         };
         let Some(fault) = fault else {
             return Ok(self
@@ -117,6 +133,9 @@ impl Upstream {
         };
         if let Fault::KillClient(_) = fault {
             kill(victim.expect("a victim to kill"));
+        }
+        if let Fault::PauseClient(_) = fault {
+            signal(victim.expect("a victim to stop"), "STOP");
         }
         if let Fault::Stall(When::Before) = fault {
             tokio::time::sleep(stall).await;
@@ -130,7 +149,13 @@ impl Upstream {
             None
         };
         Ok(match fault {
-            Fault::Reset(_) | Fault::KillClient(_) => return Err(reset()),
+            Fault::Reset(_) | Fault::KillClient(_) | Fault::PauseClient(_) => {
+                match answer {
+                    // Acted on: the stopped client reads the answer when it is resumed.
+                    Some(a) => a.into(),
+                    None => return Err(reset()),
+                }
+            }
             Fault::Status(status, _) => html(status),
             // Held past the client's timeout, before or after the fake acted: nobody listens.
             Fault::Stall(When::Before) => return Err(reset()),
@@ -239,7 +264,12 @@ impl From<Answer> for Response<Body> {
 
 /// SIGKILL, as `kill -9` from outside: the victim gets no chance to clean up.
 pub fn kill(pid: u32) {
+    signal(pid, "KILL");
+}
+
+/// Sends the signal named `name` (`KILL`, `STOP`, `CONT`) to `pid`, as `kill -s` does.
+pub fn signal(pid: u32, name: &str) {
     let _ = std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
+        .args(["-s", name, &pid.to_string()])
         .status();
 }
