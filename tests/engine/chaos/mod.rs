@@ -121,15 +121,15 @@ pub fn monitor(exec: &std::sync::Arc<Executor>) -> PositionMonitor {
     PositionMonitor::new(exec.clone(), ExitPolicy::default()).with_strategy_policy("opt", options)
 }
 
-/// Whether every execution has ended and no position waits for an order.
+/// Whether every execution has ended and no position waits for an order. A store that cannot
+/// answer (a database out of reach for a moment, a process that was paused past its timeouts)
+/// has not settled: the caller tries again.
 pub async fn settled(store: &dyn ExecutionStore) -> bool {
-    store.executions(true).await.unwrap().is_empty()
-        && store
-            .positions(true)
-            .await
-            .unwrap()
-            .iter()
-            .all(|p| p.status == PositionStatus::Open)
+    let (Ok(open), Ok(positions)) = (store.executions(true).await, store.positions(true).await)
+    else {
+        return false;
+    };
+    open.is_empty() && positions.iter().all(|p| p.status == PositionStatus::Open)
 }
 
 /// How many times a round's step is tried before the round gives up (and the audit shows it).
