@@ -39,7 +39,9 @@ impl Harness for Postgres {
         for _ in 0..200 {
             match o.open().await {
                 Ok(s) => return Some(s),
-                Err(StoreError::Locked { .. }) => tokio::time::sleep(Duration::from_millis(10)).await,
+                Err(StoreError::Locked { .. }) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await
+                }
                 Err(e) => panic!("{e}"),
             }
         }
@@ -74,7 +76,13 @@ async fn open_needs_a_store_and_create_refuses_one() {
     let e = retry_locked(|| o.create()).await.unwrap_err();
     assert!(matches!(e, StoreError::AlreadyExists { .. }), "{e}");
     let bad = o.clone().schema("Has-Caps");
-    assert!(bad.create().await.unwrap_err().to_string().contains("schema name"));
+    assert!(
+        bad.create()
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("schema name")
+    );
 }
 
 /// Retries while a store just dropped still holds the lock (the server frees it as soon as it
@@ -134,7 +142,10 @@ async fn schemas_that_are_not_whole_stores_are_refused_and_left_untouched() {
 
     // Another schema's unrelated tables are no obstacle: the store is made beside them.
     let shared = pg::fresh_schema();
-    pg::sql(&format!("CREATE SCHEMA {shared}; CREATE TABLE {shared}.notes (t text);")).await;
+    pg::sql(&format!(
+        "CREATE SCHEMA {shared}; CREATE TABLE {shared}.notes (t text);"
+    ))
+    .await;
     let o = PostgresOptions::new(&pg::url()).unwrap().schema(&shared);
     drop(o.create().await.unwrap());
 
@@ -146,7 +157,10 @@ async fn schemas_that_are_not_whole_stores_are_refused_and_left_untouched() {
             "2 rows",
         ),
         ("UPDATE {s}.alpaca_exec_store SET version = 0", "version 0"),
-        ("UPDATE {s}.alpaca_exec_store SET version = 99", "schema version 99"),
+        (
+            "UPDATE {s}.alpaca_exec_store SET version = 99",
+            "schema version 99",
+        ),
     ] {
         let o = pg::options();
         drop(o.create().await.unwrap());
@@ -188,7 +202,10 @@ async fn one_writer_per_unfenced_store_and_readers_beside_it() {
         o.open_or_create().await.unwrap_err(),
         StoreError::Locked { .. }
     ));
-    assert!(matches!(o.remove().await.unwrap_err(), StoreError::Locked { .. }));
+    assert!(matches!(
+        o.remove().await.unwrap_err(),
+        StoreError::Locked { .. }
+    ));
     // A reader beside the writer sees what it wrote and can write nothing.
     first
         .put_strategy_state("trend", &serde_json::json!({"n": 1}))
@@ -229,7 +246,11 @@ async fn one_holder_at_a_time_and_a_new_token_with_each() {
     assert_eq!(a.holder().await.unwrap(), None, "never taken");
     assert_eq!(a.try_acquire().await.unwrap(), Some(1));
     assert_eq!(b.try_acquire().await.unwrap(), None, "a holds it");
-    assert_eq!(a.try_acquire().await.unwrap(), Some(1), "renewed, same token");
+    assert_eq!(
+        a.try_acquire().await.unwrap(),
+        Some(1),
+        "renewed, same token"
+    );
     let h = b.holder().await.unwrap().unwrap();
     assert_eq!((h.holder.as_str(), h.token, h.expired), ("a", 1, false));
     // A clean shutdown hands over at once.
@@ -305,7 +326,10 @@ async fn a_leader_that_lost_its_lease_can_neither_write_nor_send() {
     ))
     .await;
     assert_eq!(b.try_acquire().await.unwrap(), Some(2));
-    assert!(store_a.may_send_orders().is_ok(), "the leader still trusts its lease");
+    assert!(
+        store_a.may_send_orders().is_ok(),
+        "the leader still trusts its lease"
+    );
     // Its writes are refused by the database, in their own transaction: nothing is written.
     let e = store_a
         .put_strategy_state("trend", &serde_json::json!(2))

@@ -28,6 +28,15 @@ pub fn status(path: &Path, out: &mut dyn Write) -> Result<(), String> {
             if s.market_open { "open" } else { "closed" }
         ),
     )?;
+    if let Some(role) = &s.role {
+        w(
+            out,
+            format!(
+                "role: {role}; leader: {}",
+                s.leader.as_deref().unwrap_or("unknown")
+            ),
+        )?;
+    }
     if let Some((job, at)) = &s.next_job {
         w(out, format!("next: {job} at {}", at.to_rfc3339()))?;
     }

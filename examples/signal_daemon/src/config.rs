@@ -11,9 +11,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+mod database;
 mod mean_reversion;
 mod momentum;
 mod proposals;
+
+pub use database::DatabaseConfig;
 
 pub use mean_reversion::MeanReversionConfig;
 pub use momentum::MomentumConfig;
@@ -39,6 +42,9 @@ pub struct Config {
     pub strategies: BTreeMap<String, StrategyConfig>,
     #[serde(default)]
     pub proposals: ProposalsConfig,
+    /// PostgreSQL stores and the leader lease (off: SQLite files in `data_dir`).
+    #[serde(default)]
+    pub database: DatabaseConfig,
     /// `APCA_API_BASE_URL` / `APCA_API_DATA_URL`, read by [`Config::apply_env`].
     #[serde(skip)]
     pub url_overrides: UrlOverrides,
@@ -395,12 +401,16 @@ impl Config {
         if let Some(v) = get("DISCORD_WEBHOOK_URL") {
             self.alerts.discord_webhook_url = v;
         }
+        if let Some(v) = get("SIGNAL_DATABASE_URL") {
+            self.database.url = v;
+        }
         self.url_overrides = UrlOverrides::from_env(env);
         Ok(())
     }
 
     /// Checks every value; the first problem is returned with its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.database.validate(self.accounts.keys())?;
         let e = &self.execution;
         positive("execution.max_capital_per_trade", e.max_capital_per_trade)?;
         if e.max_concurrent_positions == 0 {

@@ -37,8 +37,13 @@ mod failure;
 #[cfg(test)]
 #[path = "../../../tests/engine/fake/mod.rs"]
 mod fake;
+#[cfg(all(test, feature = "postgres"))]
+mod leader_tests;
 mod logging;
 mod performance;
+#[cfg(all(test, feature = "postgres"))]
+#[path = "../../../tests/common/postgres.rs"]
+mod pg;
 mod policy;
 mod proposals;
 mod redact;
@@ -235,6 +240,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let env = |k: &str| std::env::var(k).ok();
     let cfg = Config::load(cli.config.as_deref(), &env)
         .map_err(|e| Failure::Setup(format!("invalid configuration: {e}")))?;
+    // The database's password never reaches a log line, an error or status.json.
+    if let Some(password) = cfg.database.password() {
+        redact::register(&password);
+    }
     // Whatever a command prints passes the redaction too: an error may quote a server's page.
     let mut out = redact::Redacting::new(std::io::stdout());
     match cli.command {
@@ -293,6 +302,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Status => {
             let dir = performance::state_dir(&cfg);
             commands::status(&dir.join("status.json"), &mut out)?;
+            if cfg.database.enabled() {
+                let _ = writeln!(
+                    out,
+                    "leader (from the database): {}",
+                    leader_now(&cfg).await
+                );
+            }
             if let Err(e) = performance::status(&cfg, &dir, &mut out).await {
                 // The heartbeat was shown; a store that cannot be read is a note, not a failure.
                 let _ = writeln!(out, "performance: {e}");
@@ -378,11 +394,81 @@ fn validate_config(cfg: &Config, out: &mut dyn std::io::Write) {
     }
 }
 
+/// Who leads, read from the database now.
+#[cfg(feature = "postgres")]
+async fn leader_now(cfg: &Config) -> String {
+    match daemon::leader::Leadership::open(cfg).await {
+        Ok(l) => match l.leader().await {
+            Ok(h) => daemon::leader::describe(h.as_ref()),
+            Err(e) => format!("unknown: {e}"),
+        },
+        Err(e) => format!("unknown: {e}"),
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn leader_now(_cfg: &Config) -> String {
+    NO_POSTGRES.into()
+}
+
+/// Why a build without the `postgres` feature cannot use `[database]`.
+#[cfg(not(feature = "postgres"))]
+const NO_POSTGRES: &str = "database.url is set, but this build has no PostgreSQL support: \
+    build with `cargo build --release -p signal-daemon --features postgres`";
+
+/// The stores of the used accounts when they are in PostgreSQL, with the lease taken for this
+/// command (refused, naming the leader, while a daemon leads); none with SQLite.
+#[cfg(feature = "postgres")]
+async fn shared_stores(
+    cfg: &Config,
+) -> Result<
+    (
+        std::collections::BTreeMap<String, std::sync::Arc<dyn alpaca_exec::store::ExecutionStore>>,
+        Option<daemon::leader::Leadership>,
+    ),
+    Failure,
+> {
+    if !cfg.database.enabled() {
+        return Ok((Default::default(), None));
+    }
+    let l = daemon::leader::Leadership::open(cfg)
+        .await
+        .map_err(Failure::Setup)?;
+    l.take_now().await.map_err(Failure::Run)?;
+    let stores = l
+        .stores(cfg, daemon::runtime::used_accounts(cfg))
+        .await
+        .map_err(Failure::Setup)?;
+    Ok((stores, Some(l)))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn shared_stores(
+    cfg: &Config,
+) -> Result<
+    (
+        std::collections::BTreeMap<String, std::sync::Arc<dyn alpaca_exec::store::ExecutionStore>>,
+        Option<()>,
+    ),
+    Failure,
+> {
+    if cfg.database.enabled() {
+        return Err(Failure::Setup(NO_POSTGRES.into()));
+    }
+    Ok((Default::default(), None))
+}
+
 /// The Alpaca accounts, for the commands that act on them (the simulated broker lives only
-/// inside `start --simulate` and `backtest`).
-fn accounts(cfg: &Config) -> Result<daemon::runtime::Runtime, Failure> {
+/// inside `start --simulate` and `backtest`), over `stores` where given.
+fn accounts(
+    cfg: &Config,
+    stores: std::collections::BTreeMap<
+        String,
+        std::sync::Arc<dyn alpaca_exec::store::ExecutionStore>,
+    >,
+) -> Result<daemon::runtime::Runtime, Failure> {
     let env = |k: &str| std::env::var(k).ok();
-    match daemon::runtime::Runtime::open(cfg, &env)? {
+    match daemon::runtime::Runtime::open_with(cfg, &env, stores)? {
         daemon::runtime::Opened::Live(rt) => Ok(rt),
         daemon::runtime::Opened::NoKeys(missing) => Err(Failure::Setup(format!(
             "{missing}: this command acts on an Alpaca account (the simulated broker runs only inside `start --simulate` and `backtest`)"
@@ -392,12 +478,28 @@ fn accounts(cfg: &Config) -> Result<daemon::runtime::Runtime, Failure> {
 
 /// The commands that act on the Alpaca accounts.
 async fn account_command(cfg: &Config, command: Command) -> Result<(), Failure> {
-    let rt = accounts(cfg)?;
+    let (stores, leadership) = shared_stores(cfg).await?;
+    let rt = accounts(cfg, stores)?;
+    let r = account_command_on(cfg, &rt, command).await;
+    #[cfg(feature = "postgres")]
+    if let Some(l) = leadership {
+        l.release().await;
+    }
+    #[cfg(not(feature = "postgres"))]
+    let _ = leadership;
+    r
+}
+
+async fn account_command_on(
+    cfg: &Config,
+    rt: &daemon::runtime::Runtime,
+    command: Command,
+) -> Result<(), Failure> {
     let mut out = redact::Redacting::new(std::io::stdout());
     match command {
-        Command::Positions => Ok(commands::positions(&rt, &mut out).await?),
+        Command::Positions => Ok(commands::positions(rt, &mut out).await?),
         Command::Close { symbol } => {
-            let n = commands::close(&rt, &symbol, &mut out).await?;
+            let n = commands::close(rt, &symbol, &mut out).await?;
             println!("{n} exit order(s) placed");
             Ok(())
         }
@@ -406,18 +508,18 @@ async fn account_command(cfg: &Config, command: Command) -> Result<(), Failure> 
                 println!("nothing closed");
                 return Ok(());
             }
-            let n = commands::close_all(&rt, &mut out).await?;
+            let n = commands::close_all(rt, &mut out).await?;
             println!("{n} exit order(s) placed");
             Ok(())
         }
         Command::Execute { yes } => {
             let mut confirm = |q: &str| yes || commands::ask(q);
-            let n = commands::execute(&rt, &mut confirm, &mut out).await?;
+            let n = commands::execute(rt, &mut confirm, &mut out).await?;
             println!("{n} order(s) placed");
             Ok(())
         }
         Command::Monitor { execute, once } => {
-            Ok(monitor(cfg, &rt, execute || cfg.execution.enabled, once).await?)
+            Ok(monitor(cfg, rt, execute || cfg.execution.enabled, once).await?)
         }
         _ => Err(Failure::Run("not a command on the accounts".into())),
     }
@@ -431,6 +533,9 @@ async fn start(
 ) -> Result<(), Failure> {
     use daemon::runtime::{Opened, Runtime};
     let env = |k: &str| std::env::var(k).ok();
+    if !simulate && cfg.database.enabled() {
+        return start_shared(cfg, config_path, execute).await;
+    }
     let opened = if simulate {
         None
     } else {
@@ -472,6 +577,7 @@ async fn start(
         config_path,
         until,
         status_path: status_path.clone(),
+        leader: None,
     };
     let mut d = daemon::Daemon::new(cfg, Box::new(env), opts, rt, clock);
     d.run(rx).await?;
@@ -491,6 +597,95 @@ async fn start(
     }
     println!("status: {}", status_path.display());
     Ok(())
+}
+
+/// `start` with `[database]`: stand by until this daemon holds the lease, then lead until
+/// stopped (releasing the lease) or until the lease is lost (exit 1; see `daemon::leader`).
+#[cfg(feature = "postgres")]
+async fn start_shared(
+    cfg: Config,
+    config_path: Option<PathBuf>,
+    execute: bool,
+) -> Result<(), Failure> {
+    use daemon::runtime::{Opened, Runtime};
+    let env = |k: &str| std::env::var(k).ok();
+    let leadership = daemon::leader::Leadership::open(&cfg)
+        .await
+        .map_err(Failure::Setup)?;
+    let stores = leadership
+        .stores(&cfg, daemon::runtime::used_accounts(&cfg))
+        .await
+        .map_err(Failure::Setup)?;
+    let rt = match Runtime::open_with(&cfg, &env, stores.clone())? {
+        Opened::Live(rt) => rt,
+        Opened::NoKeys(missing) => {
+            return Err(Failure::Setup(format!(
+                "{missing}: `start` trades an Alpaca account and needs its keys"
+            )));
+        }
+    };
+    let status_path = rt.data_dir.join("status.json");
+    std::fs::create_dir_all(&rt.data_dir)
+        .map_err(|e| Failure::Setup(format!("{}: {e}", rt.data_dir.display())))?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    listen_for_signals(tx);
+    let standing = std::time::Instant::now();
+    let Some(token) = leadership.stand_by(&stores, &status_path, &mut rx).await else {
+        println!("stopped while standing by");
+        return Ok(());
+    };
+    let me = format!(
+        "{} (token {token}, took over after {:.1} s on standby)",
+        leadership.holder_name(),
+        standing.elapsed().as_secs_f64()
+    );
+    tracing::info!(leader = %me, "leading");
+    let opts = daemon::Options {
+        execute: execute || cfg.execution.enabled,
+        config_path,
+        until: None,
+        status_path: status_path.clone(),
+        leader: Some(me.clone()),
+    };
+    let alerter = rt.alerter.clone();
+    let mut d = daemon::Daemon::new(
+        cfg,
+        Box::new(env),
+        opts,
+        rt,
+        std::sync::Arc::new(daemon::clock::WallClock),
+    );
+    tokio::select! {
+        r = d.run(rx) => {
+            leadership.release().await;
+            r?;
+        }
+        lost = leadership.hold() => {
+            // The step in progress is dropped: its writes are refused, so nothing is sent.
+            let message = format!("{me} stood down: {lost}; exiting so the service manager restarts it as a standby");
+            tracing::error!("{message}");
+            let mut status = d.status().clone();
+            status.state = "stood down".into();
+            status.role = Some("standby".into());
+            status.leader = Some(daemon::leader::describe(leadership.leader().await.ok().flatten().as_ref()));
+            status.updated_at = Some(chrono::Utc::now());
+            let _ = status.write(&status_path);
+            let alert = alpaca_exec::alert::Alert::Notice { message: message.clone(), time: chrono::Utc::now() };
+            alpaca_exec::alert::deliver(alerter.as_ref(), &alert).await;
+            return Err(Failure::Run(message));
+        }
+    }
+    commands::status(&status_path, &mut std::io::stdout())?;
+    Ok(())
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn start_shared(
+    _cfg: Config,
+    _config_path: Option<PathBuf>,
+    _execute: bool,
+) -> Result<(), Failure> {
+    Err(Failure::Setup(NO_POSTGRES.into()))
 }
 
 /// SIGINT / SIGTERM stop the daemon after its current step; SIGHUP reloads the configuration.

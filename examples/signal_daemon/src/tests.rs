@@ -24,14 +24,14 @@ use std::sync::Arc;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, Request, ResponseTemplate};
 
-fn ny(date: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
+pub(crate) fn ny(date: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
     New_York
         .from_local_datetime(&date.and_hms_opt(h, m, 0).unwrap())
         .unwrap()
         .with_timezone(&Utc)
 }
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+pub(crate) fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
@@ -75,7 +75,7 @@ fn query(req: &Request, key: &str) -> Option<String> {
 }
 
 /// Mounts the calendar and the daily bars on the fake.
-async fn mount_market(fake: &Fake) {
+pub(crate) async fn mount_market(fake: &Fake) {
     let days: Vec<Value> = weekdays()
         .iter()
         .map(|x| {
@@ -108,7 +108,7 @@ async fn mount_market(fake: &Fake) {
 }
 
 /// The defaults with only the daily trend strategy, on AAPL.
-fn trend_only() -> Config {
+pub(crate) fn trend_only() -> Config {
     let mut cfg = Config::load(None, &|_| None).unwrap();
     cfg.strategies.retain(|n, _| n == "daily_trend");
     if let Some(StrategyConfig::TrendHysteresis(t)) = cfg.strategies.get_mut("daily_trend") {
@@ -123,7 +123,7 @@ fn runtime(cfg: &Config, fake: &Fake, dir: &Path) -> Runtime {
 }
 
 /// A stepped clock from `start` that opens and closes the fake's market with the calendar.
-fn clock(fake: &Fake, start: DateTime<Utc>) -> Arc<dyn DaemonClock> {
+pub(crate) fn clock(fake: &Fake, start: DateTime<Utc>) -> Arc<dyn DaemonClock> {
     let state = fake.state.clone();
     let open_at = move |t: DateTime<Utc>| {
         let date = t.with_timezone(&New_York).date_naive();
@@ -152,6 +152,7 @@ fn new_daemon(
         config_path: config_path.map(Path::to_owned),
         until: Some(until),
         status_path: dir.join("status.json"),
+        leader: None,
     };
     let rt = runtime(cfg, fake, dir);
     Daemon::new(cfg.clone(), Box::new(|_| None), opts, rt, clock(fake, from))
@@ -172,7 +173,7 @@ async fn run_between(
 }
 
 /// The signal the 4 March bar gives.
-fn expected_signal() -> Signal {
+pub(crate) fn expected_signal() -> Signal {
     Signal::new(
         "daily_trend",
         "AAPL",
@@ -529,6 +530,7 @@ async fn start_without_keys_runs_the_simulated_day_and_trades() {
         config_path: None,
         until: Some(until),
         status_path: sim_dir.join("status.json"),
+        leader: None,
     };
     let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let mut daemon = Daemon::new(cfg.clone(), Box::new(|_| None), opts, rt, clock);
@@ -658,6 +660,7 @@ async fn a_reload_may_not_move_an_account_to_other_urls() {
         config_path: Some(file.clone()),
         until: Some(ny(d(2024, 3, 4), 15, 30)),
         status_path: dir.path().join("status.json"),
+        leader: None,
     };
     let start = ny(d(2024, 3, 4), 15, 0);
     let mut daemon = Daemon::new(cfg, Box::new(|_| None), opts, rt, clock(&fake, start));

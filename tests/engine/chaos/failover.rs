@@ -348,7 +348,14 @@ async fn leader_and_standby_never_double_trade_under_kills_and_pauses() {
                 if children[li].process.try_wait().unwrap().is_some() {
                     continue; // it finished (or stood down) first
                 }
-                signal(pid, if matches!(d, Disruption::Kill(_)) { "KILL" } else { "STOP" });
+                signal(
+                    pid,
+                    if matches!(d, Disruption::Kill(_)) {
+                        "KILL"
+                    } else {
+                        "STOP"
+                    },
+                );
                 Instant::now()
             }
             Disruption::KillAt(n, _) | Disruption::PauseAt(n, _, _) => {
@@ -356,7 +363,11 @@ async fn leader_and_standby_never_double_trade_under_kills_and_pauses() {
                     Disruption::KillAt(_, when) => (Target::Any, Fault::KillClient(when)),
                     Disruption::PauseAt(_, _, submits) => (
                         if submits { Target::Submit } else { Target::Any },
-                        Fault::PauseClient(if n % 2 == 0 { When::After } else { When::Before }),
+                        Fault::PauseClient(if n % 2 == 0 {
+                            When::After
+                        } else {
+                            When::Before
+                        }),
                     ),
                     _ => unreachable!(),
                 };
@@ -385,7 +396,14 @@ async fn leader_and_standby_never_double_trade_under_kills_and_pauses() {
                     Some(t) => t,
                     None if children[li].process.try_wait().unwrap().is_some() => continue,
                     None => {
-                        signal(pid, if matches!(d, Disruption::KillAt(..)) { "KILL" } else { "STOP" });
+                        signal(
+                            pid,
+                            if matches!(d, Disruption::KillAt(..)) {
+                                "KILL"
+                            } else {
+                                "STOP"
+                            },
+                        );
                         Instant::now()
                     }
                 }
@@ -536,7 +554,10 @@ async fn leader_and_standby_never_double_trade_under_kills_and_pauses() {
     );
     assert!(!takeovers.is_empty(), "no takeover happened");
     for (d, t) in &takeovers {
-        assert!(*t <= WITHIN, "{d:?}: takeover after {t:?} (bound {WITHIN:?})");
+        assert!(
+            *t <= WITHIN,
+            "{d:?}: takeover after {t:?} (bound {WITHIN:?})"
+        );
     }
     for (agent, cid, written_before) in &late {
         assert!(

@@ -25,6 +25,8 @@
 
 pub mod bars;
 pub mod clock;
+#[cfg(feature = "postgres")]
+pub mod leader;
 pub mod runtime;
 pub mod schedule;
 pub mod status;
@@ -70,6 +72,8 @@ pub struct Options {
     pub until: Option<DateTime<Utc>>,
     /// Where `status.json` goes.
     pub status_path: PathBuf,
+    /// With `[database]`: this daemon leads; who it is, for the status.
+    pub leader: Option<String>,
 }
 
 /// A strategy as the scheduler runs it.
@@ -176,6 +180,8 @@ impl Daemon {
             pid: std::process::id(),
             state: "starting".into(),
             execution_enabled: opts.execute,
+            role: opts.leader.as_ref().map(|_| "leader".to_owned()),
+            leader: opts.leader.clone(),
             ..Status::default()
         };
         Self {

@@ -17,7 +17,7 @@ use alpaca_exec::backtest::sim::SimBroker;
 use alpaca_exec::broker::{AlpacaBroker, Broker};
 use alpaca_exec::data::Bar;
 use alpaca_exec::risk::EventSource;
-use alpaca_exec::store::SqliteStore;
+use alpaca_exec::store::{ExecutionStore, SqliteStore};
 use alpaca_exec::{Client, Environment};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::America::New_York;
@@ -140,10 +140,22 @@ pub fn open_account(
 
 impl Runtime {
     /// Over Alpaca clients, one per account (tests point them at a mock server).
+    #[cfg(test)]
     pub fn with_clients(
         cfg: &Config,
         clients: BTreeMap<String, (Client, VenueKind)>,
         data_dir: &Path,
+    ) -> Result<Runtime, String> {
+        Self::with_clients_and_stores(cfg, clients, data_dir, BTreeMap::new())
+    }
+
+    /// [`Runtime::with_clients`] with stores opened elsewhere (PostgreSQL) for the accounts
+    /// in `stores`; the others get their SQLite file.
+    pub fn with_clients_and_stores(
+        cfg: &Config,
+        clients: BTreeMap<String, (Client, VenueKind)>,
+        data_dir: &Path,
+        mut stores: BTreeMap<String, Arc<dyn ExecutionStore>>,
     ) -> Result<Runtime, String> {
         let alerter = alerter(cfg)?;
         let mut venues = BTreeMap::new();
@@ -161,6 +173,7 @@ impl Runtime {
                 Some(events),
                 alerter.clone(),
                 data_dir,
+                stores.remove(&name),
             )?;
             venues.insert(name, v);
         }
@@ -173,6 +186,16 @@ impl Runtime {
 
     /// Opens the accounts the enabled strategies use, resolving their keys.
     pub fn open(cfg: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Opened, String> {
+        Self::open_with(cfg, env, BTreeMap::new())
+    }
+
+    /// [`Runtime::open`] with stores opened elsewhere (PostgreSQL) for the accounts in
+    /// `stores`.
+    pub fn open_with(
+        cfg: &Config,
+        env: &dyn Fn(&str) -> Option<String>,
+        stores: BTreeMap<String, Arc<dyn ExecutionStore>>,
+    ) -> Result<Opened, String> {
         let mut clients = BTreeMap::new();
         let mut endpoints = BTreeMap::new();
         let mut missing = Vec::new();
@@ -205,7 +228,7 @@ impl Runtime {
                 "accounts.{name}: no keys, while other accounts have them; set its keys or disable its strategies"
             ));
         }
-        let mut rt = Runtime::with_clients(cfg, clients, &cfg.paths.data_dir)?;
+        let mut rt = Runtime::with_clients_and_stores(cfg, clients, &cfg.paths.data_dir, stores)?;
         for (name, v) in rt.venues.iter_mut() {
             v.endpoints = endpoints.remove(name);
         }
@@ -254,6 +277,7 @@ impl Runtime {
                 None,
                 alerter.clone(),
                 data_dir,
+                None,
             )?;
             venues.insert(name, v);
         }

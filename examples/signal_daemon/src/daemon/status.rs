@@ -42,6 +42,12 @@ pub struct Status {
     /// Per strategy, the last proposal's verdict and file (or why there is none).
     #[serde(default)]
     pub proposals: BTreeMap<String, String>,
+    /// With `[database]`: `leader` or `standby` (absent on a single host).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// With `[database]`: who leads, as this daemon last saw it.
+    #[serde(default)]
+    pub leader: Option<String>,
 }
 
 /// One account's figures.

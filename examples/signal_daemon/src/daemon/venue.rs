@@ -1,5 +1,5 @@
-//! One account as the daemon runs it: a broker (Alpaca, or the simulator), its own SQLite store
-//! with a trade journal, an executor with the account's limits (and, when `[event_filter]` is
+//! One account as the daemon runs it: a broker (Alpaca, or the simulator), its own store (a
+//! SQLite file, or a PostgreSQL schema shared with a standby) with a trade journal, an executor with the account's limits (and, when `[event_filter]` is
 //! on and the account has Alpaca data, the event filter), and a position monitor with each
 //! strategy's exit rules. The broker and store live as long as the daemon; the executor
 //! and monitor are rebuilt on a configuration reload, over the same store, so open positions
@@ -65,7 +65,8 @@ pub struct Venue {
 }
 
 impl Venue {
-    /// Opens the account's store under `data_dir` and builds its executor and monitor.
+    /// Opens the account's store under `data_dir` (or takes `store`, opened elsewhere) and
+    /// builds its executor and monitor.
     #[allow(clippy::too_many_arguments)]
     pub fn open(
         cfg: &Config,
@@ -77,16 +78,23 @@ impl Venue {
         events: Option<Arc<dyn EventSource>>,
         alerter: Arc<dyn Alerter>,
         data_dir: &Path,
+        store: Option<Arc<dyn ExecutionStore>>,
     ) -> Result<Self, String> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-        let db = data_dir.join(format!("{name}.sqlite"));
-        // The first start creates the store; later ones open it, and refuse one that is
-        // empty, damaged or in use by another process.
-        let sqlite =
-            SqliteStore::open_or_create(&db).map_err(|e| format!("{}: {e}", db.display()))?;
-        let journal = Journal::new(data_dir.join("journal").join(name));
-        let store: Arc<dyn ExecutionStore> = Arc::new(JournaledStore::new(sqlite, journal));
+        let store = match store {
+            // A store opened elsewhere (PostgreSQL, shared with a standby).
+            Some(s) => s,
+            None => {
+                let db = data_dir.join(format!("{name}.sqlite"));
+                // The first start creates the store; later ones open it, and refuse one that
+                // is empty, damaged or in use by another process.
+                let sqlite = SqliteStore::open_or_create(&db)
+                    .map_err(|e| format!("{}: {e}", db.display()))?;
+                let journal = Journal::new(data_dir.join("journal").join(name));
+                Arc::new(JournaledStore::new(sqlite, journal))
+            }
+        };
         let (executor, monitor) = engine(cfg, name, &broker, &store, &events, &alerter)?;
         Ok(Self {
             name: name.to_owned(),

@@ -146,6 +146,7 @@ async fn propose_then_apply_proposal_then_the_running_daemon_reloads_it() {
         config_path: Some(file.clone()),
         until: Some(clock.now() + chrono::Duration::hours(3)),
         status_path: sim_dir.join("status.json"),
+        leader: None,
     };
     let mut daemon = Daemon::new(cfg.clone(), Box::new(no_env), opts, rt, clock);
     let before = std::fs::read_to_string(&file).unwrap();
@@ -220,6 +221,7 @@ async fn the_weekly_job_proposes_after_the_friday_close_and_the_close_reports_pe
         config_path: None,
         until: Some(ny(17, 0)),
         status_path: sim_dir.join("status.json"),
+        leader: None,
     };
     let mut daemon = Daemon::new(cfg.clone(), Box::new(no_env), opts, rt, clock);
     let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
