@@ -305,6 +305,7 @@ async fn leader_and_standby_never_double_trade_under_kills_and_pauses() {
     // Each holder's token, and when its successor was first seen (its lease lost).
     let mut lost_at: BTreeMap<String, Instant> = BTreeMap::new();
     let mut disruptions = 0usize;
+    let mut stood_down = 0usize;
     let mut last_token = 0i64;
     loop {
         assert!(
@@ -456,6 +457,31 @@ async fn leader_and_standby_never_double_trade_under_kills_and_pauses() {
                 lost_at.insert(lead.holder.clone(), seen);
                 takeovers.push((d, seen - t0));
                 last_token = h.token;
+                if resume.is_some() {
+                    // The paused leader woke without its lease: it must stand down, and is
+                    // not a standby until then (the next disruption needs a live one).
+                    let until = Instant::now() + TTL + Duration::from_secs(3);
+                    let status = loop {
+                        if let Some(st) = children[li].process.try_wait().unwrap() {
+                            break st;
+                        }
+                        assert!(
+                            Instant::now() < until,
+                            "{} kept running after losing its lease:\n{}",
+                            lead.holder,
+                            children[li].log()
+                        );
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    };
+                    assert!(
+                        matches!(status.code(), Some(STOOD_DOWN | 0)),
+                        "{} ended otherwise ({status}):\n{}",
+                        lead.holder,
+                        children[li].log()
+                    );
+                    stood_down += 1;
+                    children.remove(li);
+                }
             }
             None if resume.is_some() => {} // kept its lease through a short pause
             None => {
@@ -530,7 +556,8 @@ async fn leader_and_standby_never_double_trade_under_kills_and_pauses() {
     let ms = |d: Duration| d.as_millis();
     println!(
         "failover: {disruptions} disruptions ({by_kind:?}) over {rounds} rounds in {:.1} s \
-         (lease ttl {TTL:?}, standby poll {POLL:?}, seed {seed}); {} children; {signals} \
+         (lease ttl {TTL:?}, standby poll {POLL:?}, seed {seed}); {} children, {stood_down} \
+         paused leaders stood down on waking; {signals} \
          signals, signals by orders at the fake {per_signal:?} ({} orders in all, the \
          monitor's exits included); {audit}; {} \
          takeovers, min {} ms, median {} ms, max {} ms (bound {} ms); {} orders sent by a \
