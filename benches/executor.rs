@@ -6,13 +6,18 @@
 //!   survives the process being killed). Issue target: at least 5,000 signals/s.
 //! - `executor/sqlite_wal_fsync`: `SqliteStore` with `Durability::PowerLoss` (fsync per commit),
 //!   for reference.
+//! - `executor/postgres`, `executor/postgres_fenced` (feature `postgres`): `PostgresStore` on a
+//!   local server over a unix socket, alone and fenced by a held `Lease` (every write checks
+//!   the lease in its transaction). The server comes from `ALPACA_EXEC_PG_URL`, or a throwaway
+//!   cluster is started for the run (see `tests/common/postgres.rs`); each store is a new
+//!   schema, left behind.
 //! - `baseline/*`: one bare `upsert_execution` per element on the same stores, so the executor's
 //!   cost can be quoted as a multiple of a single store write.
 //!
 //! Each iteration executes a batch of 100 distinct signals (one strategy each, so no guard
 //! skips them) on a fresh store; throughput is reported per signal.
 //!
-//! Run: `cargo bench --bench executor`.
+//! Run: `cargo bench --bench executor` (with PostgreSQL: `--features postgres`).
 
 use alpaca_exec::broker::{
     AccountSnapshot, Broker, BrokerOrder, BrokerPosition, ChainQuery, LatestPrice, MarketClock,
@@ -154,41 +159,66 @@ fn execution(i: usize) -> Execution {
     }
 }
 
-type MakeStore = fn(&tempfile::TempDir) -> Arc<dyn ExecutionStore>;
+/// Makes a fresh store for one iteration (not timed).
+type MakeStore<'a> = Box<dyn Fn() -> Arc<dyn ExecutionStore> + 'a>;
 
-fn memory(_: &tempfile::TempDir) -> Arc<dyn ExecutionStore> {
-    Arc::new(MemoryStore::new())
-}
-
-fn sqlite(dir: &tempfile::TempDir) -> Arc<dyn ExecutionStore> {
-    let path = dir.path().join(format!("{}.db", fastrand::u64(..)));
-    Arc::new(SqliteStore::create(path).expect("create"))
-}
-
-fn sqlite_fsync(dir: &tempfile::TempDir) -> Arc<dyn ExecutionStore> {
+fn sqlite(dir: &tempfile::TempDir, durability: Durability) -> Arc<dyn ExecutionStore> {
     let path = dir.path().join(format!("{}.db", fastrand::u64(..)));
     Arc::new(
         SqliteStore::create(path)
-            .and_then(|s| s.durability(Durability::PowerLoss))
+            .and_then(|s| s.durability(durability))
             .expect("create"),
     )
 }
 
+#[cfg(feature = "postgres")]
+#[path = "../tests/common/postgres.rs"]
+mod pg;
+
+/// A new schema on the test server, unfenced or fenced by a lease this process holds.
+#[cfg(feature = "postgres")]
+fn postgres(rt: &tokio::runtime::Runtime, fenced: bool) -> Arc<dyn ExecutionStore> {
+    use alpaca_exec::store::Lease;
+    rt.block_on(async {
+        let o = pg::options();
+        if !fenced {
+            return Arc::new(o.create().await.expect("create")) as Arc<dyn ExecutionStore>;
+        }
+        let lease = Lease::open(&o, "bench", "bench", std::time::Duration::from_secs(600))
+            .await
+            .expect("lease");
+        lease.try_acquire().await.expect("acquire").expect("free");
+        // The store keeps the lease's fence (the token and until when it is trusted); the
+        // lease itself, dropped here, is not renewed, which its ten minutes do not need.
+        Arc::new(o.fenced_by(&lease).create().await.expect("create")) as Arc<dyn ExecutionStore>
+    })
+}
+
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let batch = signals();
-    let stores: [(&str, MakeStore); 3] = [
-        ("memory", memory),
-        ("sqlite_wal", sqlite),
-        ("sqlite_wal_fsync", sqlite_fsync),
+    #[allow(unused_mut)]
+    let mut stores: Vec<(&str, MakeStore)> = vec![
+        ("memory", Box::new(|| Arc::new(MemoryStore::new()))),
+        ("sqlite_wal", Box::new(|| sqlite(&dir, Durability::Process))),
+        (
+            "sqlite_wal_fsync",
+            Box::new(|| sqlite(&dir, Durability::PowerLoss)),
+        ),
     ];
+    #[cfg(feature = "postgres")]
+    {
+        stores.push(("postgres", Box::new(|| postgres(&rt, false))));
+        stores.push(("postgres_fenced", Box::new(|| postgres(&rt, true))));
+    }
 
     // Every signal of a batch must be executed, or the bench measures skips.
-    for (name, make) in stores {
-        let ex = Executor::new(Arc::new(InstantBroker::default()), make(&dir), config());
+    for (name, make) in &stores {
+        let ex = Executor::new(Arc::new(InstantBroker::default()), make(), config());
         let d = rt.block_on(ex.execute(&batch));
         assert!(
             d.iter().all(|d| d.outcome == Outcome::Executed),
@@ -200,10 +230,10 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("executor");
     g.throughput(Throughput::Elements(BATCH as u64));
     g.sample_size(20);
-    for (name, make) in stores {
-        g.bench_function(name, |b| {
+    for (name, make) in &stores {
+        g.bench_function(*name, |b| {
             b.to_async(&rt).iter_batched(
-                || Executor::new(Arc::new(InstantBroker::default()), make(&dir), config()),
+                || Executor::new(Arc::new(InstantBroker::default()), make(), config()),
                 |ex| {
                     let batch = &batch;
                     async move {
@@ -222,10 +252,10 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(BATCH as u64));
     g.sample_size(20);
     let execs: Vec<Execution> = (0..BATCH).map(execution).collect();
-    for (name, make) in stores {
+    for (name, make) in &stores {
         g.bench_function(format!("{name}_upsert_execution"), |b| {
             b.to_async(&rt).iter_batched(
-                || make(&dir),
+                make,
                 |store| {
                     let execs = &execs;
                     async move {

@@ -43,7 +43,7 @@
 //! - **batches**: [`ExecutionStore::write_batch`] applies its records in order and names the
 //!   trades that were new (none when repeated);
 //! - **restart**: everything reads back the same from the store opened again;
-//! - **reconcile**: an [`Executor`](crate::exec::Executor) over the simulated broker, restarted
+//! - **reconcile**: an [`Executor`] over the simulated broker, restarted
 //!   on the reopened store, resumes a pending order that never left (sent once), adopts one that
 //!   was sent but not recorded (not sent again), tracks both to their fills, and recognises a
 //!   repeated signal as already executed.

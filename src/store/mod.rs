@@ -37,7 +37,7 @@ mod json;
 mod lock;
 mod memory;
 #[cfg(feature = "postgres")]
-mod postgres;
+pub mod postgres;
 pub mod records;
 #[cfg(feature = "sqlite")]
 mod sqlite;

@@ -1,30 +1,4 @@
-//! The leader lease: which of several processes sharing one database may trade, and the
-//! fencing token that makes the store refuse the writes of any other.
-//!
-//! A lease is a row of `alpaca_exec_leases` (in a schema of the caller's choice): its name, its
-//! holder, a fencing token, and an expiry in the **database's** time, so the hosts' clocks play
-//! no part. A process takes the lease when it is free or expired, which adds one to the token;
-//! the holder renews it every third of its time to live; nobody else can take it before it
-//! expires.
-//!
-//! Every write of a store [fenced](super::PostgresOptions::fenced_by) by the lease runs in one
-//! transaction with a check that the lease row still names this holder and token and has not
-//! expired, taking a share lock on the row: the write commits only while the lease is held, and
-//! a takeover (which updates the row) waits for it to commit, so whatever a leader wrote is
-//! there before the next leader reads. The executor writes every order before sending it, so a
-//! leader that was paused (SIGSTOP, a long GC pause, a network partition) and wakes after
-//! losing the lease cannot write the order, and so cannot send it.
-//!
-//! Before sending, the executor also asks [`Fence::check`] (through
-//! [`ExecutionStore::may_send_orders`](crate::store::ExecutionStore::may_send_orders)), which
-//! answers from this process's monotonic clock, without the database: the lease is taken as
-//! lost a tenth of its time to live before the database would let another process take it.
-//!
-//! What remains, and why it cannot place a second order: a leader paused between its last
-//! check and the moment the order leaves the socket sends an order whose execution the next
-//! leader already holds (it was written first), under the same client order id, which Alpaca
-//! refuses to accept twice. The next leader settles it by that id like any order whose answer
-//! was lost.
+//! The leader lease and its fence; see [`Lease`].
 
 use super::super::{StoreError, StoreResult};
 use super::conn::{Session, pg_error};
@@ -148,7 +122,33 @@ impl std::fmt::Display for LeaseLost {
     }
 }
 
-/// A leader lease in a PostgreSQL database; see the [module docs](self).
+/// The leader lease: which of several processes sharing one database may trade, and the
+/// fencing token that makes the store refuse the writes of any other.
+///
+/// A lease is a row of `alpaca_exec_leases` (in a schema of the caller's choice): its name, its
+/// holder, a fencing token, and an expiry in the **database's** time, so the hosts' clocks play
+/// no part. A process takes the lease when it is free or expired, which adds one to the token;
+/// the holder renews it every third of its time to live; nobody else can take it before it
+/// expires.
+///
+/// Every write of a store [fenced](super::PostgresOptions::fenced_by) by the lease runs in one
+/// transaction with a check that the lease row still names this holder and token and has not
+/// expired, taking a share lock on the row: the write commits only while the lease is held, and
+/// a takeover (which updates the row) waits for it to commit, so whatever a leader wrote is
+/// there before the next leader reads. The executor writes every order before sending it, so a
+/// leader that was paused (SIGSTOP, a long GC pause, a network partition) and wakes after
+/// losing the lease cannot write the order, and so cannot send it.
+///
+/// Before sending, the executor also asks [`Fence::check`] (through
+/// [`ExecutionStore::may_send_orders`](crate::store::ExecutionStore::may_send_orders)), which
+/// answers from this process's monotonic clock, without the database: the lease is taken as
+/// lost a tenth of its time to live before the database would let another process take it.
+///
+/// What remains, and why it cannot place a second order: a leader paused between its last
+/// check and the moment the order leaves the socket sends an order whose execution the next
+/// leader already holds (it was written first), under the same client order id, which Alpaca
+/// refuses to accept twice. The next leader settles it by that id like any order whose answer
+/// was lost.
 #[derive(Debug)]
 pub struct Lease {
     session: Session,

@@ -20,7 +20,7 @@
 //! a SQLite store refuses a second opener).
 
 use super::Control;
-use super::status::{AccountStatus, Status};
+use super::status::Status;
 use crate::config::Config;
 use alpaca_exec::exec::{Journal, JournaledStore};
 use alpaca_exec::store::{
@@ -166,10 +166,7 @@ impl Leadership {
                 Err(e) => format!("unknown: {e}"),
             });
             for (name, store) in stores {
-                let a = status
-                    .accounts
-                    .entry(name.clone())
-                    .or_insert_with(AccountStatus::default);
+                let a = status.accounts.entry(name.clone()).or_default();
                 match store.positions(true).await {
                     Ok(p) => {
                         a.open_positions = p.len();

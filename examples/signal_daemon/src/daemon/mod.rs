@@ -319,9 +319,13 @@ impl Daemon {
             .map(|v| format!("{} ({})", v.name, v.kind.as_str()))
             .collect();
         self.notice(format!(
-            "signal daemon started: {}, execution {}",
+            "signal daemon started: {}, execution {}{}",
             kinds.join(", "),
-            if self.opts.execute { "on" } else { "off" }
+            if self.opts.execute { "on" } else { "off" },
+            self.opts
+                .leader
+                .as_ref()
+                .map_or(String::new(), |l| format!("; took over as the leader: {l}"))
         ))
         .await;
         // Warm every strategy up now; the newest completed bar's signals act.

@@ -149,8 +149,8 @@ impl Runtime {
         Self::with_clients_and_stores(cfg, clients, data_dir, BTreeMap::new())
     }
 
-    /// [`Runtime::with_clients`] with stores opened elsewhere (PostgreSQL) for the accounts
-    /// in `stores`; the others get their SQLite file.
+    /// Over Alpaca clients (tests point them at a mock server), with stores opened elsewhere
+    /// (PostgreSQL) for the accounts in `stores`; the others get their SQLite file.
     pub fn with_clients_and_stores(
         cfg: &Config,
         clients: BTreeMap<String, (Client, VenueKind)>,
