@@ -7,7 +7,6 @@
 //! `ALPACA_EXEC_FUZZ_CASES` raises the number of sequences (default 2000).
 
 use crate::fake::Fake;
-use crate::support::aapl_long;
 use alpaca_exec::OrderStatus;
 use alpaca_exec::broker::BrokerOrder;
 use alpaca_exec::exec::{ExecState, Executor, ExecutorConfig};
@@ -25,7 +24,7 @@ use alpaca_exec::{OrderSide, PositionIntent};
 use chrono::{TimeZone, Utc};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 fn cases() -> usize {
@@ -65,32 +64,21 @@ fn at() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 3, 4, 15, 30, 0).unwrap()
 }
 
+/// An opening position with nothing filled, from the store tests' record.
 fn position(id: &str, symbol: &str, multiplier: Decimal) -> TrackedPosition {
     TrackedPosition {
         id: id.into(),
         strategy: "fuzz".into(),
-        underlying: "AAPL".into(),
         symbol: symbol.into(),
-        signal_id: aapl_long().id(),
-        side: Side::Long,
-        bias: Bias::Bullish,
         planned_qty: dec!(0),
         planned_cost: dec!(0),
         entry_qty: dec!(0),
         entry_price: None,
-        exit_fills: BTreeMap::new(),
         multiplier,
         stop: None,
         target: None,
-        expiration: None,
-        trailing: TrailingState::new(),
         status: PositionStatus::Opening,
-        exit_attempts: 0,
-        exit_client_order_id: None,
-        exit_reason: None,
-        exit_rule: None,
-        opened_at: at(),
-        closed_at: None,
+        ..crate::store::position()
     }
 }
 
