@@ -4,7 +4,7 @@
 //! position's quantity is the sum of the recorded fills, no fill is counted twice, and every
 //! figure the engine later computes from the position is computable.
 //!
-//! `ALPACA_EXEC_FUZZ_CASES` raises the number of sequences (default 2000).
+//! `ALPACA_EXEC_FILL_FUZZ_CASES` raises the number of sequences (default 2000).
 
 use crate::fake::Fake;
 use alpaca_exec::OrderStatus;
@@ -28,7 +28,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 fn cases() -> usize {
-    std::env::var("ALPACA_EXEC_FUZZ_CASES")
+    std::env::var("ALPACA_EXEC_FILL_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000)
