@@ -120,7 +120,7 @@ async fn paper(symbol: String) -> std::result::Result<(), Box<dyn std::error::Er
     // The one changed line: Alpaca (paper by default) instead of the simulated broker.
     let broker: Arc<dyn Broker> = Arc::new(AlpacaBroker::new(client.clone()));
 
-    let store = Arc::new(SqliteStore::open("custom_strategy.db")?);
+    let store = Arc::new(SqliteStore::open_or_create("custom_strategy.db")?);
     let executor = Executor::new(broker.clone(), store, ExecutorConfig::new());
     println!("reconciled: {:?}", executor.reconcile().await?);
 

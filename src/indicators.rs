@@ -23,6 +23,31 @@
 //! - RSI and ATR use Wilder's smoothing (J. Welles Wilder, *New Concepts in Technical Trading
 //!   Systems*, 1978): the first average is a simple mean of `period` values, then
 //!   `avg = (avg * (period - 1) + x) / period`.
+//!
+//! A fast/slow average crossover with an RSI filter, as a strategy would run it per symbol:
+//!
+//! ```
+//! use alpaca_exec::indicators::{Cross, Crossover, Rsi, Sma};
+//!
+//! let closes = [10.0, 10.0, 10.0, 10.0, 9.0, 9.0, 10.0, 11.0, 12.0, 13.0, 12.5, 11.0, 10.0, 9.0];
+//! let (mut fast, mut slow) = (Sma::<f64>::new(2).unwrap(), Sma::<f64>::new(4).unwrap());
+//! let mut rsi = Rsi::new(3).unwrap();
+//! let mut cross = Crossover::new();
+//! let mut events = Vec::new();
+//! for (i, &c) in closes.iter().enumerate() {
+//!     let strength = rsi.update(c);
+//!     let (Some(f), Some(s)) = (fast.update(c), slow.update(c)) else {
+//!         continue; // warming up
+//!     };
+//!     // A tie (f == s) is not a cross: the side is kept until the averages really part.
+//!     match cross.update(f, s) {
+//!         Some(Cross::Above) if strength.is_some_and(|r| r < 90.0) => events.push((i, "buy")),
+//!         Some(Cross::Below) => events.push((i, "sell")),
+//!         _ => {}
+//!     }
+//! }
+//! assert_eq!(events, vec![(7, "buy"), (11, "sell")]);
+//! ```
 
 mod window_sum;
 

@@ -33,6 +33,54 @@
 //! [`PositionMonitor`] manages open positions to their exit, and on every pass
 //! [`Executor::close_ended_positions`] closes, from the broker's account activities, those that
 //! ended outside the engine (expiry, exercise, assignment, a manual close).
+//!
+//! The whole pipeline offline, on the simulated broker the backtester uses (swap in
+//! [`AlpacaBroker`](crate::broker::AlpacaBroker) for paper or live; nothing else changes):
+//!
+//! ```
+//! use alpaca_exec::backtest::session::SessionCalendar;
+//! use alpaca_exec::backtest::sim::{SimBroker, SimConfig};
+//! use alpaca_exec::prelude::*;
+//! use alpaca_exec::store::{Outcome, PositionStatus};
+//! use std::sync::Arc;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let monday = NaiveDate::from_ymd_opt(2024, 3, 4).unwrap();
+//! let tuesday = monday.succ_opt().unwrap();
+//! let mon = Bar::daily(monday, dec!(50), dec!(51), dec!(49), dec!(50), dec!(1000000));
+//! let tue = Bar::daily(tuesday, dec!(50), dec!(50.5), dec!(47), dec!(47.5), dec!(1000000));
+//! let sim = Arc::new(SimBroker::new(
+//!     SimConfig::default(),
+//!     SessionCalendar::from_times([mon.timestamp, tue.timestamp]),
+//! ));
+//! sim.set_now(mon.timestamp + ChronoDuration::hours(10)); // Monday 10:00 New York: open
+//! sim.on_bar("XYZ", &mon);
+//!
+//! let store = Arc::new(MemoryStore::new());
+//! let exec = Arc::new(Executor::new(sim.clone(), store.clone(), ExecutorConfig::new()));
+//! let entry = Signal::new("demo", "XYZ", Intent::EnterLong, dec!(50), mon.timestamp)
+//!     .stop(dec!(48))
+//!     .target(dec!(56));
+//! let decisions = exec.execute(&[entry.clone()]).await;
+//! assert_eq!(decisions[0].outcome, Outcome::Executed); // 200 shares: 10% of $100,000
+//! // The same signal again (a restart, a duplicated message) is recognised, not placed twice.
+//! assert_eq!(exec.execute(&[entry]).await[0].outcome, Outcome::Skipped);
+//!
+//! // Tuesday's bar fills the market order at its open; a poll records the fill.
+//! sim.set_now(tue.timestamp + ChronoDuration::hours(10));
+//! sim.on_bar("XYZ", &tue);
+//! exec.poll_orders().await.unwrap();
+//! let position = &store.positions(true).await.unwrap()[0];
+//! assert_eq!((position.status, position.entry_qty), (PositionStatus::Open, dec!(200)));
+//!
+//! // The price is below the signal's stop: the monitor places the exit.
+//! let monitor = PositionMonitor::new(exec.clone(), ExitPolicy::default());
+//! let report = monitor.check_once().await.unwrap();
+//! assert_eq!(report.exits.len(), 1);
+//! assert!(report.exits[0].1.contains("stop"), "{:?}", report.exits);
+//! # }
+//! ```
 
 mod attention;
 mod decide;

@@ -20,6 +20,26 @@
 //! `SqliteStore::open_read_only` reads a store beside its writer (a report while a daemon runs)
 //! without the lock: it can write nothing.
 //!
+//! ```
+//! # #[cfg(feature = "sqlite")] {
+//! use alpaca_exec::store::{SqliteStore, StoreError};
+//!
+//! let dir = std::env::temp_dir().join(format!("alpaca-exec-store-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let path = dir.join("engine.db");
+//! # let _ = std::fs::remove_file(&path);
+//!
+//! // A missing store is an error for `open`: a wrong path must not look like a fresh start.
+//! assert!(matches!(SqliteStore::open(&path), Err(StoreError::NotFound { .. })));
+//! // The first run creates it (a daemon's usual call: `open_or_create`).
+//! let store = SqliteStore::open_or_create(&path).unwrap();
+//! // While it is open, nobody else can open it for writing, in this process or another.
+//! assert!(matches!(SqliteStore::open(&path), Err(StoreError::Locked { .. })));
+//! drop(store);
+//! let _again = SqliteStore::open(&path).unwrap();
+//! # }
+//! ```
+//!
 //! Plug anything else (Postgres, a key-value service) by implementing the trait. The contract:
 //! every `upsert_*` is idempotent (writing the same record twice leaves the state of writing it
 //! once), a write has happened when the future resolves `Ok` (the executor writes an order as

@@ -48,6 +48,29 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! The decoders work without a connection, for replaying recorded frames (and for trying the
+//! types out):
+//!
+//! ```
+//! use alpaca_exec::prelude::*;
+//! use alpaca_exec::stream::MarketMessage;
+//!
+//! let frame = br#"[{"T":"q","S":"AAPL","bx":"V","bp":189.5,"bs":2,"ax":"V","ap":189.52,"as":1,
+//!                   "c":["R"],"z":"C","t":"2024-03-04T15:00:00.123Z"},
+//!                  {"T":"b","S":"AAPL","o":189.4,"h":189.6,"l":189.3,"c":189.5,"v":1200,
+//!                   "t":"2024-03-04T15:00:00Z"}]"#;
+//! let messages = MarketMessage::decode_json(frame);
+//! assert_eq!(messages.len(), 2);
+//! match &messages[0] {
+//!     MarketMessage::Quote { symbol, quote } => {
+//!         assert_eq!(symbol, "AAPL");
+//!         assert_eq!(quote.bid_price, dec!(189.5)); // prices are exact decimals
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//! assert!(matches!(&messages[1], MarketMessage::Bar { bar, .. } if bar.close == dec!(189.5)));
+//! ```
 
 mod buffer;
 mod config;
