@@ -1,7 +1,11 @@
-//! Persistence: the [`ExecutionStore`] trait and three implementations.
+//! Persistence: the [`ExecutionStore`] trait and four implementations.
 //!
 //! - [`SqliteStore`] (feature `sqlite`, on by default): the embedded default. WAL journal, a
 //!   schema version with forward migrations, one transaction per write.
+//! - `PostgresStore` (feature `postgres`): past one machine. A schema per store in a database
+//!   the operator already runs and backs up, and a leader `Lease` with fencing so that a
+//!   leader and a standby on two hosts share it without both trading (see the `postgres`
+//!   module).
 //! - [`JsonFileStore`]: one JSON document, rewritten atomically (temp file, fsync, rename) on
 //!   every write. Simple to inspect; fine for a handful of strategies.
 //! - [`MemoryStore`]: nothing survives the process; for tests, backtests and benches.
@@ -40,7 +44,8 @@
 //! # }
 //! ```
 //!
-//! Plug anything else (Postgres, a key-value service) by implementing the trait. The contract:
+//! Plug anything else (a key-value service, another database) by implementing the trait, and
+//! check it with the [`conformance`] suite every bundled store passes. The contract:
 //! every `upsert_*` is idempotent (writing the same record twice leaves the state of writing it
 //! once), a write has happened when the future resolves `Ok` (the executor writes an order as
 //! pending *before* sending it and relies on this), and a store never overwrites data it could
