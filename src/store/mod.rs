@@ -278,6 +278,18 @@ pub trait ExecutionStore: Send + Sync {
     }
 }
 
+/// Whether `name` is a schema name `PostgresOptions::schema` (feature `postgres`) accepts:
+/// lower-case ASCII letters, digits and `_`, not starting with a digit or `pg_`, at most 63
+/// bytes. Plain identifiers only, so a name never needs quoting rules of its own. Available
+/// without the feature, for checking a configuration before anything connects.
+pub fn valid_schema_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z' | '_'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+        && name.len() <= 63
+        && !name.starts_with("pg_")
+}
+
 pub(crate) fn encoding(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
     StoreError::Encoding {
         what: what.into(),

@@ -91,15 +91,6 @@ impl std::fmt::Debug for PostgresOptions {
     }
 }
 
-/// Schema names are plain lower-case identifiers, so they never need quoting rules of their own.
-fn valid_schema(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some('a'..='z' | '_'))
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
-        && s.len() <= 63
-        && !s.starts_with("pg_")
-}
-
 impl PostgresOptions {
     /// Options for the database at `conninfo`: a URL (`postgresql://user@host:5432/db`) or
     /// `key=value` pairs (`host=/run/postgresql dbname=trading user=bot`), as libpq reads them.
@@ -193,7 +184,7 @@ impl PostgresOptions {
     }
 
     fn check_schema(&self) -> StoreResult<()> {
-        if valid_schema(&self.schema) {
+        if super::valid_schema_name(&self.schema) {
             Ok(())
         } else {
             Err(StoreError::Backend(format!(

@@ -25,7 +25,7 @@
 //! `ALPACA_EXEC_FAILOVER_DISRUPTIONS=200 cargo test --release --features postgres --test engine
 //! leader_and_standby -- --nocapture`; `ALPACA_EXEC_FAILOVER_SEED` the seed.
 
-use super::{Audit, Book, open_market, settle, trade_round};
+use super::{Audit, Book, book_of, open_market, settle, trade_round};
 use crate::fake::{Fake, Fault, Lag, Target, When, client_as, kill, signal};
 use crate::pg;
 use alpaca_exec::broker::AlpacaBroker;
@@ -500,13 +500,7 @@ async fn leader_and_standby_never_double_trade_under_kills_and_pauses() {
     }
 
     let store = opts.open_read_only().await.unwrap();
-    let intents: Vec<String> = (0..rounds).flat_map(|r| Book::round(r).intents()).collect();
-    let signals: usize = (0..rounds)
-        .map(|r| {
-            let b = Book::round(r);
-            b.entries.len() + b.exits.len()
-        })
-        .sum();
+    let (intents, signals) = book_of(rounds);
     let audit = Audit::of(&fake, &store, &intents).await;
     // Orders a leader sent after its successor took over: each must be one it had written
     // before (an execution created before the takeover), so the same client order id.

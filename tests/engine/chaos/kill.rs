@@ -21,7 +21,7 @@
 //! `ALPACA_EXEC_CHAOS_KILLS=2000 cargo test --release --test engine random_sigkills -- --nocapture`;
 //! `ALPACA_EXEC_CHAOS_LAG_MS` the lookup lag (default 150), `ALPACA_EXEC_CHAOS_SEED` the seed.
 
-use super::{Audit, Book, open_market, settle, trade_round};
+use super::{Audit, book_of, open_market, settle, trade_round};
 use crate::fake::{Fake, Fault, Lag, Target, When, client_for, kill};
 use alpaca_exec::broker::AlpacaBroker;
 use alpaca_exec::exec::{Executor, ExecutorConfig, UnconfirmedPolicy};
@@ -429,13 +429,7 @@ async fn random_sigkills_never_place_twice_or_lose_an_execution() {
     }
 
     let store = SqliteStore::open(&db).unwrap();
-    let intents: Vec<String> = (0..rounds).flat_map(|r| Book::round(r).intents()).collect();
-    let signals: usize = (0..rounds)
-        .map(|r| {
-            let b = Book::round(r);
-            b.entries.len() + b.exits.len()
-        })
-        .sum();
+    let (intents, signals) = book_of(rounds);
     let audit = Audit::of(&fake, &store, &intents).await;
     let lagged = fake.with(|st| st.lagged_lookups);
     let injected = fake.faults(|p| {

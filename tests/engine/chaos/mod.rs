@@ -111,6 +111,15 @@ impl Book {
     }
 }
 
+/// The orders `rounds` rounds of the book should place (see [`Book::intents`]), and how many
+/// signals they are.
+pub fn book_of(rounds: u32) -> (Vec<String>, usize) {
+    let books: Vec<Book> = (0..rounds).map(Book::round).collect();
+    let intents = books.iter().flat_map(Book::intents).collect();
+    let signals = books.iter().map(|b| b.entries.len() + b.exits.len()).sum();
+    (intents, signals)
+}
+
 /// The monitor of the chaos runs: the default exit rules, and for the options strategy an exit
 /// at 20 days to expiry (the book's call has 11).
 pub fn monitor(exec: &std::sync::Arc<Executor>) -> PositionMonitor {

@@ -2,6 +2,7 @@
 //! standby on two hosts share the stores (see `docs/deployment-ha.md`).
 
 use super::{ConfigError, err};
+use alpaca_exec::store::valid_schema_name;
 use serde::Deserialize;
 
 /// Where the stores live, and how leader and standby share them.
@@ -30,15 +31,6 @@ impl Default for DatabaseConfig {
             standby_poll_secs: 1,
         }
     }
-}
-
-/// A PostgreSQL schema name the store accepts (lower-case, digits, `_`; not `pg_`).
-fn schema_name_ok(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some('a'..='z' | '_'))
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
-        && s.len() <= 63
-        && !s.starts_with("pg_")
 }
 
 impl DatabaseConfig {
@@ -74,7 +66,7 @@ impl DatabaseConfig {
         if !self.enabled() {
             return Ok(());
         }
-        if !schema_name_ok(&self.schema_prefix) {
+        if !valid_schema_name(&self.schema_prefix) {
             return err(format!(
                 "database.schema_prefix {:?}: use lower-case letters, digits and _ (not starting \
                  with a digit or pg_)",
@@ -83,7 +75,7 @@ impl DatabaseConfig {
         }
         for a in accounts {
             let s = self.account_schema(a);
-            if !schema_name_ok(&s) {
+            if !valid_schema_name(&s) {
                 return err(format!(
                     "accounts.{a}: its store would be the schema {s:?}, which PostgreSQL names \
                      cannot be here: use letters, digits and _ in account names"
