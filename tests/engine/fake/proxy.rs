@@ -149,7 +149,8 @@ impl Upstream {
             None
         };
         Ok(match fault {
-            Fault::Reset(_) | Fault::KillClient(_) | Fault::PauseClient(_) => {
+            Fault::Reset(_) | Fault::KillClient(_) => return Err(reset()),
+            Fault::PauseClient(_) => {
                 match answer {
                     // Acted on: the stopped client reads the answer when it is resumed.
                     Some(a) => a.into(),
