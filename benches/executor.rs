@@ -33,11 +33,14 @@ use alpaca_exec::strategy::{Intent, Signal};
 use alpaca_exec::{OrderRequest, OrderSide, OrderStatus};
 use async_trait::async_trait;
 use chrono::{NaiveDate, TimeZone, Utc};
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rust_decimal::Decimal;
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 const BATCH: usize = 100;
 
@@ -159,8 +162,16 @@ fn execution(i: usize) -> Execution {
     }
 }
 
-/// Makes a fresh store for one iteration (not timed).
-type MakeStore<'a> = Box<dyn Fn() -> Arc<dyn ExecutionStore> + 'a>;
+/// Makes a fresh store for one iteration (not timed). Asynchronous, because criterion runs an
+/// iteration's setup inside the bench's runtime, where a store that connects to a server
+/// cannot block on its own opening.
+type MakeStore<'a> = Box<dyn Fn() -> StoreFuture<'a> + 'a>;
+type StoreFuture<'a> = Pin<Box<dyn Future<Output = Arc<dyn ExecutionStore>> + 'a>>;
+
+/// A maker for a store that opens without waiting.
+fn ready<'a>(make: impl Fn() -> Arc<dyn ExecutionStore> + 'a) -> MakeStore<'a> {
+    Box::new(move || Box::pin(std::future::ready(make())))
+}
 
 fn sqlite(dir: &tempfile::TempDir, durability: Durability) -> Arc<dyn ExecutionStore> {
     let path = dir.path().join(format!("{}.db", fastrand::u64(..)));
@@ -177,21 +188,19 @@ mod pg;
 
 /// A new schema on the test server, unfenced or fenced by a lease this process holds.
 #[cfg(feature = "postgres")]
-fn postgres(rt: &tokio::runtime::Runtime, fenced: bool) -> Arc<dyn ExecutionStore> {
+async fn postgres(fenced: bool) -> Arc<dyn ExecutionStore> {
     use alpaca_exec::store::Lease;
-    rt.block_on(async {
-        let o = pg::options();
-        if !fenced {
-            return Arc::new(o.create().await.expect("create")) as Arc<dyn ExecutionStore>;
-        }
-        let lease = Lease::open(&o, "bench", "bench", std::time::Duration::from_secs(600))
-            .await
-            .expect("lease");
-        lease.try_acquire().await.expect("acquire").expect("free");
-        // The store keeps the lease's fence (the token and until when it is trusted); the
-        // lease itself, dropped here, is not renewed, which its ten minutes do not need.
-        Arc::new(o.fenced_by(&lease).create().await.expect("create")) as Arc<dyn ExecutionStore>
-    })
+    let o = pg::options();
+    if !fenced {
+        return Arc::new(o.create().await.expect("create"));
+    }
+    let lease = Lease::open(&o, "bench", "bench", Duration::from_secs(600))
+        .await
+        .expect("lease");
+    lease.try_acquire().await.expect("acquire").expect("free");
+    // The store keeps the lease's fence (the token and until when it is trusted); the lease
+    // itself, dropped here, is not renewed, which its ten minutes do not need.
+    Arc::new(o.fenced_by(&lease).create().await.expect("create"))
 }
 
 fn bench(c: &mut Criterion) {
@@ -203,23 +212,25 @@ fn bench(c: &mut Criterion) {
     let batch = signals();
     #[allow(unused_mut)]
     let mut stores: Vec<(&str, MakeStore)> = vec![
-        ("memory", Box::new(|| Arc::new(MemoryStore::new()))),
-        ("sqlite_wal", Box::new(|| sqlite(&dir, Durability::Process))),
+        ("memory", ready(|| Arc::new(MemoryStore::new()))),
+        ("sqlite_wal", ready(|| sqlite(&dir, Durability::Process))),
         (
             "sqlite_wal_fsync",
-            Box::new(|| sqlite(&dir, Durability::PowerLoss)),
+            ready(|| sqlite(&dir, Durability::PowerLoss)),
         ),
     ];
     #[cfg(feature = "postgres")]
     {
-        stores.push(("postgres", Box::new(|| postgres(&rt, false))));
-        stores.push(("postgres_fenced", Box::new(|| postgres(&rt, true))));
+        stores.push(("postgres", Box::new(|| Box::pin(postgres(false)))));
+        stores.push(("postgres_fenced", Box::new(|| Box::pin(postgres(true)))));
     }
 
     // Every signal of a batch must be executed, or the bench measures skips.
     for (name, make) in &stores {
-        let ex = Executor::new(Arc::new(InstantBroker::default()), make(), config());
-        let d = rt.block_on(ex.execute(&batch));
+        let d = rt.block_on(async {
+            let ex = Executor::new(Arc::new(InstantBroker::default()), make().await, config());
+            ex.execute(&batch).await
+        });
         assert!(
             d.iter().all(|d| d.outcome == Outcome::Executed),
             "{name}: {:?}",
@@ -232,18 +243,22 @@ fn bench(c: &mut Criterion) {
     g.sample_size(20);
     for (name, make) in &stores {
         g.bench_function(*name, |b| {
-            b.to_async(&rt).iter_batched(
-                || Executor::new(Arc::new(InstantBroker::default()), make(), config()),
-                |ex| {
-                    let batch = &batch;
-                    async move {
+            b.to_async(&rt).iter_custom(|iters| {
+                let batch = &batch;
+                async move {
+                    let mut timed = Duration::ZERO;
+                    for _ in 0..iters {
+                        let store = make().await;
+                        let ex = Executor::new(Arc::new(InstantBroker::default()), store, config());
+                        let start = Instant::now();
                         let d = ex.execute(batch).await;
-                        // Returned, so closing the store is not timed.
-                        black_box((d, ex))
+                        timed += start.elapsed();
+                        // Closing the store is not timed.
+                        black_box((d, ex));
                     }
-                },
-                BatchSize::PerIteration,
-            )
+                    timed
+                }
+            })
         });
     }
     g.finish();
@@ -254,19 +269,22 @@ fn bench(c: &mut Criterion) {
     let execs: Vec<Execution> = (0..BATCH).map(execution).collect();
     for (name, make) in &stores {
         g.bench_function(format!("{name}_upsert_execution"), |b| {
-            b.to_async(&rt).iter_batched(
-                make,
-                |store| {
-                    let execs = &execs;
-                    async move {
+            b.to_async(&rt).iter_custom(|iters| {
+                let execs = &execs;
+                async move {
+                    let mut timed = Duration::ZERO;
+                    for _ in 0..iters {
+                        let store = make().await;
+                        let start = Instant::now();
                         for e in execs {
                             store.upsert_execution(e).await.expect("write");
                         }
-                        black_box(store)
+                        timed += start.elapsed();
+                        black_box(store);
                     }
-                },
-                BatchSize::PerIteration,
-            )
+                    timed
+                }
+            })
         });
     }
     g.finish();
