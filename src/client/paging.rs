@@ -73,6 +73,11 @@ pub struct Paged<T> {
     in_flight: Option<InFlight<T>>,
     /// A page that arrived while the buffer was still being drained.
     ready: Option<Result<Page<T>>>,
+    /// Every page token requested so far: a server that hands one back again would otherwise
+    /// be paged forever.
+    tokens: std::collections::HashSet<String>,
+    /// An error to yield once the items before it are: the stream ends after it.
+    failed: Option<crate::Error>,
     done: bool,
 }
 
@@ -101,12 +106,28 @@ impl<T: Send + 'static> Paged<T> {
             buffer: Vec::new().into_iter(),
             in_flight: Some(first),
             ready: None,
+            tokens: std::collections::HashSet::new(),
+            failed: None,
             done: false,
         }
     }
 }
 
 impl<T> Unpin for Paged<T> {}
+
+/// The error for a next-page token the server already handed out: paging on would repeat
+/// pages forever, so the stream ends with this instead.
+fn repeated_token(token: &str) -> crate::Error {
+    crate::Error::Decode {
+        request: "GET (a paged list)".into(),
+        what: "page",
+        path: "next_page_token".into(),
+        message: "the server returned a page token it had already returned; paging stopped \
+                  so the same pages are not fetched forever"
+            .into(),
+        excerpt: token.chars().take(64).collect(),
+    }
+}
 
 /// Streams every page of a request value: `fetch(request, client, token)` fetches one page.
 /// Endpoints' `stream()` methods are this one line, so paging lives in one place.
@@ -148,17 +169,22 @@ impl<T: Send + 'static> Stream for Paged<T> {
                 return Poll::Ready(Some(Ok(item)));
             }
             if this.done {
-                return Poll::Ready(None);
+                return Poll::Ready(this.failed.take().map(Err));
             }
             match this.ready.take() {
                 Some(Ok(page)) => {
+                    this.buffer = page.items.into_iter();
                     match page.next_page_token.filter(|t| !t.is_empty()) {
+                        Some(token) if !this.tokens.insert(token.clone()) => {
+                            // This page's items are still yielded; the error comes after them.
+                            this.done = true;
+                            this.failed = Some(repeated_token(&token));
+                        }
                         Some(token) => {
                             this.in_flight = Some(InFlight::start((this.fetch)(Some(token))))
                         }
                         None => this.done = true,
                     }
-                    this.buffer = page.items.into_iter();
                 }
                 Some(Err(e)) => {
                     this.done = true;
@@ -243,5 +269,39 @@ mod tests {
             })
         });
         assert_eq!(s.collect::<Vec<_>>().await.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_token_handed_out_again_ends_the_stream_with_an_error() {
+        // None -> "a" -> "b" -> "a" again: without a guard this pages forever.
+        let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        let s = Paged::new(move |tok: Option<String>| {
+            s2.lock().unwrap().push(tok.clone());
+            async move {
+                let (items, next) = match tok.as_deref() {
+                    None => (vec![1, 2], "a"),
+                    Some("a") => (vec![3], "b"),
+                    _ => (vec![4], "a"),
+                };
+                Ok(Page {
+                    items,
+                    next_page_token: Some(next.to_owned()),
+                })
+            }
+        });
+        let out: Vec<_> = s.collect().await;
+        let items: Vec<i32> = out
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        assert_eq!(items, vec![1, 2, 3, 4]);
+        assert_eq!(out.len(), 5, "{out:?}");
+        let err = out[4].as_ref().unwrap_err().to_string();
+        assert!(err.contains("next_page_token"), "{err}");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![None, Some("a".into()), Some("b".into())]
+        );
     }
 }

@@ -6,7 +6,7 @@ use crate::client::transport::{Request, Response};
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -172,6 +172,9 @@ struct Prefetch<I> {
     slot: Option<(String, JoinHandle<Result<Page<I>>>)>,
     /// Next-page tokens peeked from bodies, by the token of the page they came from.
     peeked: HashMap<String, String>,
+    /// Every page token fetched or prefetched so far: a body that names one of them again is
+    /// not prefetched (the stream itself ends with an error on a repeated token).
+    requested: HashSet<String>,
     /// Set when the stream is dropped: no more prefetching.
     stopped: bool,
 }
@@ -209,7 +212,7 @@ fn prefetch<W, K, T>(
         return;
     };
     let mut p = lock(shared);
-    if p.stopped || p.slot.is_some() {
+    if p.stopped || p.slot.is_some() || !p.requested.insert(token.clone()) {
         return;
     }
     let task = page_task::<W, K, T>(
@@ -235,6 +238,9 @@ where
 {
     Box::pin(async move {
         let req = make(token.as_deref())?;
+        if let Some(t) = &token {
+            lock(&shared).requested.insert(t.clone());
+        }
         let resp = client.transport().send(&req).await?;
         if let Some(next) = peek_next_token(&resp.body) {
             if let Some(mine) = &token {
@@ -280,6 +286,7 @@ where
     let shared = Arc::new(Mutex::new(Prefetch {
         slot: None,
         peeked: HashMap::new(),
+        requested: HashSet::new(),
         stopped: false,
     }));
     let guard = StopOnDrop(shared.clone());

@@ -135,3 +135,23 @@ async fn malformed_page_ends_the_stream_with_an_error() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_server_that_hands_back_the_same_token_does_not_page_forever() {
+    // The page for "p1" points at "p1" again: each page is fetched once, its bars are yielded,
+    // then the stream ends with an error naming the field.
+    let s = server().await;
+    mount_page(&s, None, ok(bars_page(0, 3, Some("p1")))).await;
+    mount_page(&s, Some("p1"), ok(bars_page(3, 2, Some("p1")))).await;
+    let out: Vec<_> = StockHistory::new(["SPY"])
+        .bars(&client(&s), TimeFrame::MINUTE)
+        .collect()
+        .await;
+    assert_eq!(out.len(), 6, "{out:?}");
+    assert!(out[..5].iter().all(Result::is_ok));
+    let err = out[5].as_ref().unwrap_err();
+    assert!(
+        matches!(err, Error::Decode { path, .. } if path == "next_page_token"),
+        "{err}"
+    );
+}

@@ -18,8 +18,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-fn shared(prefix: &str) -> Config {
+/// Both daemons' config: the stores in `prefix`, journals under `data_dir` (never the working
+/// directory, which is the source tree under `cargo test`).
+fn shared(prefix: &str, data_dir: &Path) -> Config {
     let mut cfg = trend_only();
+    cfg.paths.data_dir = data_dir.to_path_buf();
     cfg.database.url = pg::url();
     cfg.database.schema_prefix = prefix.to_owned();
     cfg.database.lease_ttl_secs = 3;
@@ -58,7 +61,8 @@ async fn two_daemons_on_one_database_one_trades_the_other_stands_by_then_takes_o
     let fake = Fake::start().await;
     mount_market(&fake).await;
     fake.quote("AAPL", dec!(109.95), dec!(110.05));
-    let cfg = shared(&pg::fresh_schema());
+    let journals = tempfile::tempdir().unwrap();
+    let cfg = shared(&pg::fresh_schema(), journals.path());
     let (host_a, host_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = Leadership::open(&cfg).await.unwrap();
     let b = Leadership::open(&cfg).await.unwrap();
