@@ -678,8 +678,9 @@ struct Plan {
 
 fn sizing_skip(e: SizingError) -> SkipReason {
     match e {
-        SizingError::TooSmall { .. } => SkipReason::TooSmall {
-            detail: e.to_string(),
+        // The skip reason says "too small" itself; the detail is the figures.
+        SizingError::TooSmall { budget, unit_cost } => SkipReason::TooSmall {
+            detail: format!("budget {budget} buys no unit costing {unit_cost}"),
         },
         other => SkipReason::InvalidSignal {
             detail: other.to_string(),
@@ -834,4 +835,22 @@ async fn plan_option(
         expiration: Some(c.symbol.expiration()),
         detail,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_position_too_small_reads_once_as_too_small_with_its_figures() {
+        let skip = sizing_skip(SizingError::TooSmall {
+            budget: Decimal::new(300, 0),
+            unit_cost: Decimal::new(41200, 2),
+        });
+        assert_eq!(
+            skip.to_string(),
+            "too small: budget 300 buys no unit costing 412.00"
+        );
+        assert_eq!(skip.name(), "too_small");
+    }
 }
