@@ -462,6 +462,7 @@ impl StrategyContext {
 /// assert_eq!(result.trades.len(), 1);
 /// assert!(result.trades[0].pnl > Decimal::ZERO);
 /// println!("{} round trip(s), P&L {}", result.trades.len(), result.trades[0].pnl);
+/// # std::fs::remove_dir_all(&dir).ok();
 /// # Ok(())
 /// # }
 /// ```

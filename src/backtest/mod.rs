@@ -46,6 +46,7 @@
 //! std::fs::create_dir_all(&dir).unwrap();
 //! let files = result.write_report(&dir, "SMA 10/30 on SPY").unwrap();
 //! assert!(files.html.exists());
+//! # std::fs::remove_dir_all(&dir).ok();
 //! # }
 //! ```
 

@@ -41,6 +41,8 @@
 //! assert!(matches!(SqliteStore::open(&path), Err(StoreError::Locked { .. })));
 //! drop(store);
 //! let _again = SqliteStore::open(&path).unwrap();
+//! # drop(_again);
+//! # std::fs::remove_dir_all(&dir).ok();
 //! # }
 //! ```
 //!

@@ -62,6 +62,18 @@ pub fn status(path: &Path, out: &mut dyn Write) -> Result<(), String> {
                     .map_or(String::new(), |e| format!(", error: {e}"))
             ),
         )?;
+        if a.unconfirmed > 0 {
+            w(
+                out,
+                format!(
+                    "  {} order(s) accepted by Alpaca but not visible yet (unconfirmed; still looked up)",
+                    a.unconfirmed
+                ),
+            )?;
+        }
+        for line in &a.needs_attention {
+            w(out, format!("  NEEDS ATTENTION: {line}"))?;
+        }
     }
     if let Some(at) = s.proposals_at {
         w(out, format!("proposals of {}:", at.to_rfc3339()))?;

@@ -174,6 +174,10 @@ impl Leadership {
                     }
                     Err(e) => a.error = Some(e.to_string()),
                 }
+                match super::status::attention(store.as_ref()).await {
+                    Ok((lines, n)) => (a.needs_attention, a.unconfirmed) = (lines, n),
+                    Err(e) => a.error = Some(e.to_string()),
+                }
             }
             status.updated_at = Some(chrono::Utc::now());
             if let Err(e) = status.write(status_path) {

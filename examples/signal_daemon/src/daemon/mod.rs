@@ -764,6 +764,12 @@ impl Daemon {
                 }
                 Err(e) => a.error = Some(e.to_string()),
             }
+            match status::attention(v.store.as_ref()).await {
+                Ok((lines, unconfirmed)) => {
+                    (a.needs_attention, a.unconfirmed) = (lines, unconfirmed)
+                }
+                Err(e) => a.error = Some(e.to_string()),
+            }
             self.status.accounts.insert(v.name.clone(), a);
         }
     }

@@ -1,8 +1,9 @@
 //! `status.json`: the daemon's heartbeat, rewritten (atomically) after every step, and read
 //! back by the `status` and `monitor-stats` commands.
 
-use alpaca_exec::exec::MonitorStats;
+use alpaca_exec::exec::{ExecState, MonitorStats};
 use alpaca_exec::store::DailySummary;
+use alpaca_exec::store::ExecutionStore;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,42 @@ pub struct AccountStatus {
     pub monitor: MonitorStats,
     /// The last error reading the account, if any.
     pub error: Option<String>,
+    /// Executions only a human can settle (`needs_attention`), one line each: the client order
+    /// id, the order and why (see `Executor::abandon`).
+    #[serde(default)]
+    pub needs_attention: Vec<String>,
+    /// Orders Alpaca has accepted (it refused their id as a duplicate) but does not show yet;
+    /// the executor keeps looking them up.
+    #[serde(default)]
+    pub unconfirmed: usize,
+}
+
+/// The executions of a store an operator must know about: those that need attention (one line
+/// each) and how many are unconfirmed.
+pub async fn attention(
+    store: &dyn ExecutionStore,
+) -> Result<(Vec<String>, usize), alpaca_exec::store::StoreError> {
+    let open = store.executions(true).await?;
+    let lines = open
+        .iter()
+        .filter(|e| e.state == ExecState::NeedsAttention)
+        .map(|e| {
+            let why = e
+                .error
+                .clone()
+                .or_else(|| e.history.last().map(|h| h.note.clone()))
+                .unwrap_or_default();
+            format!(
+                "{} ({} {} {}): {why}",
+                e.client_order_id, e.order.side, e.order.qty, e.order.symbol
+            )
+        })
+        .collect();
+    let unconfirmed = open
+        .iter()
+        .filter(|e| e.state == ExecState::Unconfirmed)
+        .count();
+    Ok((lines, unconfirmed))
 }
 
 /// One strategy's counters.
@@ -168,5 +205,100 @@ mod tests {
         let body = std::fs::read_to_string(&path).unwrap();
         assert!(!body.contains(secret), "{body}");
         assert!(body.contains("[redacted]"), "{body}");
+    }
+}
+
+#[cfg(test)]
+mod attention_tests {
+    use super::attention;
+    use alpaca_exec::OrderSide;
+    use alpaca_exec::exec::ExecState;
+    use alpaca_exec::store::{
+        Execution, ExecutionStore, MemoryStore, OrderSpec, Role, StateChange,
+    };
+    use alpaca_exec::strategy::SignalId;
+    use rust_decimal::Decimal;
+
+    fn execution(cid: &str, state: ExecState, note: &str) -> Execution {
+        let now = chrono::Utc::now();
+        Execution {
+            client_order_id: cid.into(),
+            signal_id: SignalId::from_stored("s1"),
+            strategy: "daily_trend".into(),
+            underlying: "AAPL".into(),
+            role: Role::Entry,
+            position_id: cid.into(),
+            order: OrderSpec {
+                symbol: "AAPL".into(),
+                side: OrderSide::Buy,
+                qty: Decimal::from(90),
+                limit_price: None,
+                position_intent: None,
+            },
+            state,
+            broker_order_id: None,
+            filled_qty: Decimal::ZERO,
+            filled_avg_price: None,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            history: vec![StateChange {
+                at: now,
+                state,
+                filled_qty: Decimal::ZERO,
+                note: note.into(),
+            }],
+        }
+    }
+
+    #[tokio::test]
+    async fn executions_a_human_must_settle_are_listed_and_unconfirmed_ones_counted() {
+        let store = MemoryStore::new();
+        for e in [
+            execution("a-e", ExecState::NeedsAttention, "fill exceeds the order"),
+            execution(
+                "b-e",
+                ExecState::Unconfirmed,
+                "duplicate id, not visible yet",
+            ),
+            execution(
+                "c-e",
+                ExecState::Unconfirmed,
+                "duplicate id, not visible yet",
+            ),
+            execution("d-e", ExecState::New, "submitted"),
+        ] {
+            store.upsert_execution(&e).await.unwrap();
+        }
+        let (lines, unconfirmed) = attention(&store).await.unwrap();
+        assert_eq!(
+            lines,
+            vec!["a-e (buy 90 AAPL): fill exceeds the order".to_owned()]
+        );
+        assert_eq!(unconfirmed, 2);
+        let (lines, unconfirmed) = attention(&MemoryStore::new()).await.unwrap();
+        assert!(lines.is_empty() && unconfirmed == 0);
+    }
+
+    #[test]
+    fn the_status_command_shows_them_under_their_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.json");
+        let mut status = super::Status::default();
+        let a = status.accounts.entry("equity".into()).or_default();
+        a.needs_attention = vec!["a-e (buy 90 AAPL): fill exceeds the order".into()];
+        a.unconfirmed = 2;
+        status.write(&path).unwrap();
+        let mut out = Vec::new();
+        crate::commands::status(&path, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("NEEDS ATTENTION: a-e (buy 90 AAPL): fill exceeds the order"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2 order(s) accepted by Alpaca but not visible yet"),
+            "{text}"
+        );
     }
 }
