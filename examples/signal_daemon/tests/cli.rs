@@ -349,3 +349,31 @@ fn performance_reads_a_backtest_store_and_apply_proposal_needs_the_config_file()
     let err = String::from_utf8(refused.stderr).unwrap();
     assert!(err.contains("--config"), "{err}");
 }
+
+/// launchd refuses a plist that is not well-formed XML, and a comment holding `--` is not (the
+/// shipped agent once carried `cargo build --release` in its header).
+#[test]
+fn the_launchd_agent_is_well_formed_xml() {
+    let plist =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/com.example.signal-daemon.plist");
+    let text = std::fs::read_to_string(&plist).unwrap();
+    let mut rest = text.as_str();
+    let mut comments = 0;
+    while let Some(start) = rest.find("<!--") {
+        let after = &rest[start + 4..];
+        let end = after.find("-->").expect("every comment is closed");
+        let body = &after[..end];
+        assert!(!body.contains("--"), "a comment holds `--`: {body}");
+        assert!(!body.ends_with('-'), "a comment ends with `-`: {body}");
+        comments += 1;
+        rest = &after[end + 3..];
+    }
+    assert!(comments >= 1, "the agent's header comment was not found");
+    for tag in ["plist", "dict", "array"] {
+        assert_eq!(
+            text.matches(&format!("<{tag}")).count(),
+            text.matches(&format!("</{tag}>")).count(),
+            "<{tag}> opened and closed alike"
+        );
+    }
+}
