@@ -12,7 +12,9 @@
 //!
 //! Connections are plain TCP or a unix socket (`host=/run/postgresql`): keep the database on
 //! a private network, a VPN or an SSH tunnel between the hosts, as TLS to the server is not
-//! built in.
+//! built in. A connection string with `sslmode=require` is refused by [`PostgresOptions::new`]
+//! rather than at the first write; a managed service that insists on TLS is reached through a
+//! local TLS-terminating tunnel or proxy (the provider's own, stunnel, an SSH tunnel).
 //!
 //! # A store is a schema
 //! [`PostgresOptions::schema`] (default `alpaca_exec`) names the PostgreSQL schema that holds
@@ -102,6 +104,16 @@ impl PostgresOptions {
         let mut config: Config = conninfo
             .parse()
             .map_err(|e| StoreError::Backend(format!("database connection string: {e}")))?;
+        if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            // Refused here, before any connection, rather than as a handshake error at the
+            // first write: the store speaks to the server without TLS (see the module docs).
+            return Err(StoreError::Backend(
+                "database connection string: sslmode=require, but TLS to PostgreSQL is not \
+                 built in: reach the server over a private network, a VPN or an SSH tunnel \
+                 and use sslmode=disable or prefer"
+                    .into(),
+            ));
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -792,5 +804,40 @@ impl ExecutionStore for PostgresStore {
             Some(f) => f.check().map(drop),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PostgresOptions;
+
+    #[test]
+    fn a_connection_string_that_requires_tls_is_refused_before_connecting() {
+        for conninfo in [
+            "host=db.example.com dbname=trading sslmode=require",
+            "postgresql://bot@db.example.com/trading?sslmode=require",
+        ] {
+            let err = PostgresOptions::new(conninfo).unwrap_err().to_string();
+            assert!(
+                err.contains("sslmode=require") && err.contains("TLS"),
+                "{err}"
+            );
+        }
+        for conninfo in [
+            "host=/run/postgresql dbname=trading",
+            "host=10.0.0.5 dbname=trading sslmode=disable",
+            "postgresql://bot@10.0.0.5/trading?sslmode=prefer",
+        ] {
+            assert!(PostgresOptions::new(conninfo).is_ok(), "{conninfo}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_connection_string_is_an_error_that_does_not_echo_it() {
+        let err = PostgresOptions::new("host=db password='s3cret")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database connection string"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
     }
 }
