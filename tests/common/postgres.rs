@@ -115,3 +115,65 @@ pub async fn sql(statements: &str) {
     drop(client);
     let _ = task.await;
 }
+
+/// A throwaway server that takes TCP connections over TLS only (`.ci/pg-cluster start-tls`),
+/// for the TLS tests; stopped and removed when dropped. Always started by the test itself (a
+/// server named by `ALPACA_EXEC_PG_URL` has no certificate the test knows).
+pub struct TlsCluster {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl TlsCluster {
+    /// Starts one on a free port of 127.0.0.1.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // As root the cluster runs as the postgres user, who must get through the directory.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+                .expect("chmod");
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let out = std::process::Command::new(script())
+            .arg("start-tls")
+            .arg(dir.path().join("cluster"))
+            .arg(port.to_string())
+            .output()
+            .expect("run .ci/pg-cluster");
+        assert!(
+            out.status.success(),
+            "the TLS test starts its own PostgreSQL with a throwaway certificate: it needs \
+             PostgreSQL's binaries (or PG_BIN) and openssl.\n.ci/pg-cluster said: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = String::from_utf8(out.stdout)
+            .expect("utf-8 connection string")
+            .trim()
+            .to_owned();
+        Self { dir, url }
+    }
+
+    /// Its TCP connection string (`host=127.0.0.1 port=...`), without `sslmode`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The PEM of the CA that signed the server's certificate.
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("cluster").join("tls").join("ca.pem")
+    }
+}
+
+impl Drop for TlsCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(script())
+            .arg("stop")
+            .arg(self.dir.path().join("cluster"))
+            .status();
+    }
+}

@@ -374,3 +374,88 @@ async fn single_machine_stores_need_no_lease() {
     // The trait's default: a store used by one process may always send.
     assert!(MemoryStore::new().may_send_orders().is_ok());
 }
+
+/// Stores on a server that takes TLS only, reached with its CA.
+struct PostgresTls {
+    cluster: pg::TlsCluster,
+    inner: Postgres,
+}
+
+impl PostgresTls {
+    fn options(&self) -> PostgresOptions {
+        PostgresOptions::new(&format!("{} sslmode=require", self.cluster.url()))
+            .unwrap()
+            .tls_root_certificates(self.cluster.ca())
+            .unwrap()
+            .schema(&pg::fresh_schema())
+    }
+}
+
+#[async_trait::async_trait]
+impl Harness for PostgresTls {
+    type Store = PostgresStore;
+    async fn fresh(&mut self) -> PostgresStore {
+        let o = self.options();
+        let s = o.create().await.unwrap();
+        self.inner.opened.push((s.place().display().to_string(), o));
+        s
+    }
+    async fn reopen(&mut self, store: PostgresStore) -> Option<PostgresStore> {
+        self.inner.reopen(store).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_the_server_is_verified_and_the_store_passes_the_conformance_suite() {
+    let cluster = pg::TlsCluster::start();
+    let url = cluster.url().to_owned();
+
+    // The server refuses plain TCP, so every store below that works spoke TLS.
+    let plain = PostgresOptions::new(&format!("{url} sslmode=disable"))
+        .unwrap()
+        .schema(&pg::fresh_schema())
+        .create()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(plain.contains("no encryption"), "{plain}");
+
+    // TLS to a server whose certificate no trusted root signed: refused, nothing written.
+    let unknown = PostgresOptions::new(&format!("{url} sslmode=require"))
+        .unwrap()
+        .schema(&pg::fresh_schema())
+        .create()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(unknown.to_lowercase().contains("certificate"), "{unknown}");
+
+    // The right CA, but a host name the certificate does not name (it names 127.0.0.1 and
+    // localhost): refused too.
+    let wrong_name = PostgresOptions::new(&format!(
+        "host=localhost.localdomain hostaddr=127.0.0.1 port={} user=postgres dbname=postgres sslmode=require",
+        url.split("port=").nth(1).and_then(|r| r.split(' ').next()).unwrap()
+    ))
+    .unwrap()
+    .tls_root_certificates(cluster.ca())
+    .unwrap()
+    .schema(&pg::fresh_schema())
+    .create()
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        wrong_name.to_lowercase().contains("certificate"),
+        "{wrong_name}"
+    );
+
+    println!("plain: {plain}\nunknown CA: {unknown}\nwrong name: {wrong_name}");
+    // With its CA: the whole conformance suite.
+    let mut h = PostgresTls {
+        cluster,
+        inner: Postgres { opened: Vec::new() },
+    };
+    let report = conformance::run(&mut h).await;
+    println!("postgres over TLS: {report}");
+    assert!(report.passed() && report.skipped.is_empty(), "{report}");
+}

@@ -13,8 +13,9 @@ use futures_util::future::join_all;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};
+use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, NoTls, Row, Statement};
+use tokio_postgres::{Client, Config, NoTls, Row, Socket, Statement};
 
 /// A parameter of a statement.
 pub(crate) type Param = Box<dyn ToSql + Sync + Send>;
@@ -50,6 +51,7 @@ pub(crate) type Setup =
 /// A lazily (re)connected connection shared by the calls of one store or lease.
 pub(crate) struct Session {
     config: Config,
+    tls: super::tls::Tls,
     /// Session settings sent once per connection.
     settings: String,
     setup: Option<Setup>,
@@ -78,14 +80,32 @@ pub(crate) fn pg_error(e: &tokio_postgres::Error) -> StoreError {
             db.code().code(),
             db.detail().map(|d| format!(": {d}")).unwrap_or_default()
         )),
-        None => backend(e),
+        // The client's own errors keep their cause apart ("error performing TLS handshake"
+        // says nothing of the certificate): the whole chain is the message.
+        None => {
+            let mut message = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                message.push_str(": ");
+                message.push_str(&c.to_string());
+                cause = c.source();
+            }
+            StoreError::Backend(message)
+        }
     }
 }
 
 impl Session {
-    pub fn new(config: Config, settings: String, setup: Option<Setup>, timeout: Duration) -> Self {
+    pub fn new(
+        config: Config,
+        tls: super::tls::Tls,
+        settings: String,
+        setup: Option<Setup>,
+        timeout: Duration,
+    ) -> Self {
         Self {
             config,
+            tls,
             settings,
             setup,
             timeout,
@@ -116,13 +136,10 @@ impl Session {
 
     async fn connect(&self) -> StoreResult<Conn> {
         let connect = async {
-            let (client, connection) =
-                self.config.connect(NoTls).await.map_err(|e| pg_error(&e))?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::debug!(error = %e, "postgres connection ended");
-                }
-            });
+            let client = match &self.tls {
+                super::tls::Tls::Off => open(&self.config, NoTls).await?,
+                super::tls::Tls::Verified(make) => open(&self.config, make.clone()).await?,
+            };
             client
                 .batch_execute(&self.settings)
                 .await
@@ -144,6 +161,21 @@ impl Session {
             ))),
         }
     }
+}
+
+/// Connects with `tls` and drives the connection in a task of its own.
+async fn open<T>(config: &Config, tls: T) -> StoreResult<Client>
+where
+    T: MakeTlsConnect<Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, connection) = config.connect(tls).await.map_err(|e| pg_error(&e))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "postgres connection ended");
+        }
+    });
+    Ok(client)
 }
 
 /// The session's connection, held by one caller.

@@ -10,11 +10,13 @@
 //! sqlx would bring its own runtime layer, macros and drivers for several databases;
 //! `postgres` is the blocking wrapper of this same crate; diesel needs libpq.
 //!
-//! Connections are plain TCP or a unix socket (`host=/run/postgresql`): keep the database on
-//! a private network, a VPN or an SSH tunnel between the hosts, as TLS to the server is not
-//! built in. A connection string with `sslmode=require` is refused by [`PostgresOptions::new`]
-//! rather than at the first write; a managed service that insists on TLS is reached through a
-//! local TLS-terminating tunnel or proxy (the provider's own, stunnel, an SSH tunnel).
+//! Connections are TCP or a unix socket (`host=/run/postgresql`). `sslmode=require` in the
+//! connection string (or [`PostgresOptions::tls_root_certificates`]) makes every TCP
+//! connection TLS (rustls, `ring`), with the server's certificate verified for its host name
+//! against the platform's roots plus any given: an unverifiable server is refused, never used
+//! (stricter than libpq's `require`). The default `prefer` stays plain; keep such a database on
+//! a private network, a VPN or an SSH tunnel. Errors carry their cause (`invalid peer
+//! certificate: UnknownIssuer`).
 //!
 //! # A store is a schema
 //! [`PostgresOptions::schema`] (default `alpaca_exec`) names the PostgreSQL schema that holds
@@ -51,6 +53,7 @@
 mod conn;
 mod lease;
 mod schema;
+mod tls;
 
 pub use lease::{Fence, FencingToken, Lease, LeaseHolder, LeaseLost, default_holder};
 pub use schema::SCHEMA_VERSION;
@@ -78,6 +81,10 @@ pub const DEFAULT_SCHEMA: &str = "alpaca_exec";
 #[derive(Clone)]
 pub struct PostgresOptions {
     config: Config,
+    /// Root certificates added to the platform's for verifying the server (see `tls.rs`).
+    tls_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// How connections are made, from `config` and `tls_roots`.
+    tls: tls::Tls,
     schema: String,
     timeout: Duration,
     fence: Option<Fence>,
@@ -104,16 +111,6 @@ impl PostgresOptions {
         let mut config: Config = conninfo
             .parse()
             .map_err(|e| StoreError::Backend(format!("database connection string: {e}")))?;
-        if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-            // Refused here, before any connection, rather than as a handshake error at the
-            // first write: the store speaks to the server without TLS (see the module docs).
-            return Err(StoreError::Backend(
-                "database connection string: sslmode=require, but TLS to PostgreSQL is not \
-                 built in: reach the server over a private network, a VPN or an SSH tunnel \
-                 and use sslmode=disable or prefer"
-                    .into(),
-            ));
-        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -130,8 +127,11 @@ impl PostgresOptions {
                 .unwrap_or(0);
             config.application_name(&name[..cut]);
         }
+        let (tls, config) = tls::connector(&config, &[])?;
         Ok(Self {
             config,
+            tls_roots: Vec::new(),
+            tls,
             schema: DEFAULT_SCHEMA.to_owned(),
             timeout: Duration::from_secs(10),
             fence: None,
@@ -144,6 +144,26 @@ impl PostgresOptions {
     pub fn schema(mut self, schema: &str) -> Self {
         schema.clone_into(&mut self.schema);
         self
+    }
+
+    /// Trusts the CA certificates in the PEM file at `pem_path` for the server's certificate,
+    /// besides the platform's roots (a managed service's own CA, or a private one), and makes
+    /// every TCP connection TLS. The file is read now: an unreadable file or one without a
+    /// certificate is an error here, not at the first write.
+    ///
+    /// TLS is on when the connection string says `sslmode=require` or roots are given this way;
+    /// the server's certificate is then always verified for the host name (stricter than
+    /// libpq's `require`). The default `sslmode=prefer` stays plain, and unix sockets never
+    /// use TLS.
+    pub fn tls_root_certificates(
+        mut self,
+        pem_path: impl AsRef<std::path::Path>,
+    ) -> StoreResult<Self> {
+        self.tls_roots.extend(tls::read_roots(pem_path.as_ref())?);
+        let (tls, config) = tls::connector(&self.config, &self.tls_roots)?;
+        self.tls = tls;
+        self.config = config;
+        Ok(self)
     }
 
     /// The longest any call may wait for the database (default 10 s).
@@ -221,7 +241,13 @@ impl PostgresOptions {
             settings.push_str("SET default_transaction_read_only = on; ");
         }
         settings.push_str(&extra);
-        Session::new(self.config.clone(), settings, setup, self.timeout)
+        Session::new(
+            self.config.clone(),
+            self.tls.clone(),
+            settings,
+            setup,
+            self.timeout,
+        )
     }
 
     /// The session of a store: unfenced, it takes the schema's exclusive lock on every
@@ -812,24 +838,43 @@ mod tests {
     use super::PostgresOptions;
 
     #[test]
-    fn a_connection_string_that_requires_tls_is_refused_before_connecting() {
-        for conninfo in [
-            "host=db.example.com dbname=trading sslmode=require",
-            "postgresql://bot@db.example.com/trading?sslmode=require",
-        ] {
-            let err = PostgresOptions::new(conninfo).unwrap_err().to_string();
-            assert!(
-                err.contains("sslmode=require") && err.contains("TLS"),
-                "{err}"
-            );
-        }
-        for conninfo in [
-            "host=/run/postgresql dbname=trading",
-            "host=10.0.0.5 dbname=trading sslmode=disable",
-            "postgresql://bot@10.0.0.5/trading?sslmode=prefer",
-        ] {
-            assert!(PostgresOptions::new(conninfo).is_ok(), "{conninfo}");
-        }
+    fn tls_is_on_for_tcp_when_required_and_never_on_a_unix_socket() {
+        use super::tls::Tls;
+        let on = |c: &str| matches!(PostgresOptions::new(c).unwrap().tls, Tls::Verified(_));
+        assert!(on("host=db.example.com dbname=trading sslmode=require"));
+        assert!(on(
+            "postgresql://bot@db.example.com/trading?sslmode=require"
+        ));
+        assert!(!on("host=10.0.0.5 dbname=trading"));
+        assert!(!on("host=10.0.0.5 dbname=trading sslmode=disable"));
+        assert!(!on("postgresql://bot@10.0.0.5/trading?sslmode=prefer"));
+        // A unix socket carries no TLS: `require` there connects plainly, as libpq does.
+        let unix =
+            PostgresOptions::new("host=/run/postgresql dbname=trading sslmode=require").unwrap();
+        assert!(matches!(unix.tls, Tls::Off));
+        assert_eq!(
+            unix.config.get_ssl_mode(),
+            tokio_postgres::config::SslMode::Disable
+        );
+    }
+
+    #[test]
+    fn root_certificates_must_be_readable_pem_and_turn_tls_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = PostgresOptions::new("host=db.example.com")
+            .unwrap()
+            .tls_root_certificates(dir.path().join("none.pem"))
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("none.pem"), "{missing}");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let err = PostgresOptions::new("host=db.example.com")
+            .unwrap()
+            .tls_root_certificates(&empty)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no CERTIFICATE"), "{err}");
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub struct DatabaseConfig {
     pub lease_ttl_secs: u64,
     /// How often a standby tries to take the lease.
     pub standby_poll_secs: u64,
+    /// A PEM file of CA certificates to trust for the server's certificate besides the
+    /// system's (a managed service's own CA); empty for none. Given, connections are TLS and
+    /// verified, as with `sslmode=require` in the URL.
+    pub tls_root_certificates: String,
 }
 
 impl Default for DatabaseConfig {
@@ -29,6 +33,7 @@ impl Default for DatabaseConfig {
             schema_prefix: "signal_daemon".into(),
             lease_ttl_secs: 15,
             standby_poll_secs: 1,
+            tls_root_certificates: String::new(),
         }
     }
 }
@@ -88,6 +93,13 @@ impl DatabaseConfig {
         if self.standby_poll_secs == 0 || self.standby_poll_secs >= self.lease_ttl_secs {
             return err("database.standby_poll_secs must be at least 1 and below lease_ttl_secs");
         }
+        let roots = self.tls_root_certificates.trim();
+        if !roots.is_empty() && !std::path::Path::new(roots).is_file() {
+            return err(format!(
+                "database.tls_root_certificates {roots:?}: no such file (a PEM file of CA \
+                 certificates)"
+            ));
+        }
         Ok(())
     }
 }
@@ -142,5 +154,23 @@ mod tests {
         }
         let e = on.validate(["has space".to_owned()].iter()).unwrap_err();
         assert!(e.0.contains("accounts.has space"), "{e}");
+    }
+
+    #[test]
+    fn a_tls_root_file_must_exist() {
+        let accounts = ["equity".to_owned()];
+        let on = DatabaseConfig {
+            url: "postgresql://bot@db.example.com/trading?sslmode=require".into(),
+            tls_root_certificates: "/nonexistent/db-ca.pem".into(),
+            ..DatabaseConfig::default()
+        };
+        let e = on.validate(accounts.iter()).unwrap_err().to_string();
+        assert!(e.contains("database.tls_root_certificates"), "{e}");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let ok = DatabaseConfig {
+            tls_root_certificates: file.path().display().to_string(),
+            ..on
+        };
+        assert!(ok.validate(accounts.iter()).is_ok());
     }
 }

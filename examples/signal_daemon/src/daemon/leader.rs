@@ -67,7 +67,13 @@ impl Leadership {
     /// Opens the lease (nothing is taken yet).
     pub async fn open(cfg: &Config) -> Result<Self, String> {
         let db = &cfg.database;
-        let base = PostgresOptions::new(db.url.trim()).map_err(|e| format!("database.url: {e}"))?;
+        let mut base =
+            PostgresOptions::new(db.url.trim()).map_err(|e| format!("database.url: {e}"))?;
+        if !db.tls_root_certificates.trim().is_empty() {
+            base = base
+                .tls_root_certificates(db.tls_root_certificates.trim())
+                .map_err(|e| format!("database.tls_root_certificates: {e}"))?;
+        }
         let lease = Lease::open(
             &base.clone().schema(&db.schema_prefix),
             LEASE_NAME,
