@@ -5,8 +5,8 @@
 //! [tokio-postgres]: asynchronous on the tokio runtime the crate already uses (the store's
 //! calls are plain `await`s, no blocking pool), pure Rust (nothing to install, no libpq), and
 //! the lightest of the PostgreSQL clients to build: a new bot's cold `cargo build --release`
-//! with the feature took 1 min 52 s and 205 CPU-seconds against 1 min 45 s and 189 without it
-//! (2 cores, 2026-12-07; tokio-postgres and its protocol crates are about 9 s of compile time).
+//! with the feature (TLS included) took 1 min 53 s and 208 CPU-seconds against 1 min 44 s and
+//! 187 without it (2 cores, 2026-12-07, both in one session).
 //! sqlx would bring its own runtime layer, macros and drivers for several databases;
 //! `postgres` is the blocking wrapper of this same crate; diesel needs libpq.
 //!
