@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 /// The table of leases (created by [`Lease::open`] if absent).
 pub(crate) const LEASE_TABLE: &str = "alpaca_exec_leases";
 
+/// The longest time to live `Lease::open` accepts: one day.
+pub(crate) const MAX_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A fencing token: it grows by one with every change of holder.
 pub type FencingToken = i64;
 
@@ -169,16 +172,19 @@ pub fn default_holder() -> String {
 
 impl Lease {
     /// Opens the lease `name` in `schema` (the table is created there if absent) for `holder`,
-    /// with time to live `ttl` (at least one second). Nothing is acquired yet.
+    /// with time to live `ttl` (at least one second, at most one day). Nothing is acquired yet.
     pub async fn open(
         options: &super::PostgresOptions,
         name: &str,
         holder: &str,
         ttl: Duration,
     ) -> StoreResult<Lease> {
-        if ttl < Duration::from_secs(1) {
+        // The upper bound keeps the clock arithmetic below (instants plus the ttl) far from
+        // overflow whatever a configuration says; a lease of more than a day would also make
+        // a takeover pointless.
+        if ttl < Duration::from_secs(1) || ttl > MAX_TTL {
             return Err(StoreError::Backend(format!(
-                "lease ttl {ttl:?}: at least one second"
+                "lease ttl {ttl:?}: at least one second and at most {MAX_TTL:?}"
             )));
         }
         if name.is_empty() || holder.is_empty() {

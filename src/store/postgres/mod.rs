@@ -885,4 +885,18 @@ mod tests {
         assert!(err.contains("database connection string"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
     }
+
+    #[tokio::test]
+    async fn a_lease_time_to_live_out_of_bounds_is_refused_before_connecting() {
+        // Nothing listens there: the check must come first.
+        let o = PostgresOptions::new("host=/nonexistent/socket-dir dbname=x").unwrap();
+        for ttl in [
+            std::time::Duration::from_millis(999),
+            super::lease::MAX_TTL + std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(u64::MAX),
+        ] {
+            let e = super::Lease::open(&o, "l", "h", ttl).await.unwrap_err();
+            assert!(e.to_string().contains("lease ttl"), "{e}");
+        }
+    }
 }

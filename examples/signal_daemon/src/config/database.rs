@@ -87,8 +87,8 @@ impl DatabaseConfig {
                 ));
             }
         }
-        if self.lease_ttl_secs < 3 {
-            return err("database.lease_ttl_secs must be at least 3");
+        if !(3..=86_400).contains(&self.lease_ttl_secs) {
+            return err("database.lease_ttl_secs must be between 3 and 86400 (a day)");
         }
         if self.standby_poll_secs == 0 || self.standby_poll_secs >= self.lease_ttl_secs {
             return err("database.standby_poll_secs must be at least 1 and below lease_ttl_secs");
