@@ -321,3 +321,18 @@ impl From<crate::data::QuoteError> for Error {
         Error::NoPrice(e)
     }
 }
+
+/// The error and its causes in one line, e.g. "error sending request: connection refused".
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}

@@ -274,7 +274,7 @@ impl Transport {
             Err(e) => {
                 // reqwest names the full URL, query included; the path is named by the error.
                 let e = e.without_url();
-                let message = self.credentials.redact(&error_chain(&e));
+                let message = self.credentials.redact(&crate::error::error_chain(&e));
                 // A failed connection means no byte of the request reached the server.
                 if e.is_connect() {
                     if can_retry {
@@ -508,21 +508,6 @@ fn code_lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D
         .ok()
         .flatten()
         .and_then(|c| u64::try_from(c).ok()))
-}
-
-/// The error and its causes in one line, e.g. "error sending request: connection refused".
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 mod bytes_excerpt {

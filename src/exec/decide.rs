@@ -680,7 +680,7 @@ fn sizing_skip(e: SizingError) -> SkipReason {
     match e {
         // The skip reason says "too small" itself; the detail is the figures.
         SizingError::TooSmall { budget, unit_cost } => SkipReason::TooSmall {
-            detail: format!("budget {budget} buys no unit costing {unit_cost}"),
+            detail: crate::risk::sizing::too_small_detail(&budget, &unit_cost),
         },
         other => SkipReason::InvalidSignal {
             detail: other.to_string(),

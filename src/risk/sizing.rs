@@ -150,13 +150,19 @@ pub enum SizingError {
     #[error("risk-based sizing needs a stop price")]
     MissingStop,
     /// The budget does not buy one unit (share, contract, or the $1 notional minimum).
-    #[error("position too small: budget {budget} buys no unit costing {unit_cost}")]
+    #[error("position too small: {}", too_small_detail(.budget, .unit_cost))]
     TooSmall {
         /// Dollars available after every cap.
         budget: Decimal,
         /// Cost of the smallest order.
         unit_cost: Decimal,
     },
+}
+
+/// What a [`SizingError::TooSmall`] says beyond its kind: the figures (a skip reason that
+/// names the kind itself shows only these).
+pub(crate) fn too_small_detail(budget: &Decimal, unit_cost: &Decimal) -> String {
+    format!("budget {budget} buys no unit costing {unit_cost}")
 }
 
 fn invalid(field: &'static str, value: Decimal, reason: &'static str) -> SizingError {

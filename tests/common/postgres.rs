@@ -121,6 +121,7 @@ pub async fn sql(statements: &str) {
 /// server named by `ALPACA_EXEC_PG_URL` has no certificate the test knows).
 pub struct TlsCluster {
     dir: tempfile::TempDir,
+    port: u16,
     url: String,
 }
 
@@ -155,12 +156,17 @@ impl TlsCluster {
             .expect("utf-8 connection string")
             .trim()
             .to_owned();
-        Self { dir, url }
+        Self { dir, port, url }
     }
 
     /// Its TCP connection string (`host=127.0.0.1 port=...`), without `sslmode`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Its TCP port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The PEM of the CA that signed the server's certificate.

@@ -405,50 +405,45 @@ impl Harness for PostgresTls {
     }
 }
 
+/// Why creating a store with `o` (in a fresh schema) fails; it must fail.
+async fn refusal(o: PostgresOptions) -> String {
+    o.schema(&pg::fresh_schema())
+        .create()
+        .await
+        .unwrap_err()
+        .to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_tls_the_server_is_verified_and_the_store_passes_the_conformance_suite() {
     let cluster = pg::TlsCluster::start();
     let url = cluster.url().to_owned();
 
     // The server refuses plain TCP, so every store below that works spoke TLS.
-    let plain = PostgresOptions::new(&format!("{url} sslmode=disable"))
-        .unwrap()
-        .schema(&pg::fresh_schema())
-        .create()
-        .await
-        .unwrap_err()
-        .to_string();
+    let plain = refusal(PostgresOptions::new(&format!("{url} sslmode=disable")).unwrap()).await;
     assert!(plain.contains("no encryption"), "{plain}");
 
     // TLS to a server whose certificate no trusted root signed: refused, nothing written.
-    let unknown = PostgresOptions::new(&format!("{url} sslmode=require"))
-        .unwrap()
-        .schema(&pg::fresh_schema())
-        .create()
-        .await
-        .unwrap_err()
-        .to_string();
+    let unknown = refusal(PostgresOptions::new(&format!("{url} sslmode=require")).unwrap()).await;
     assert!(unknown.to_lowercase().contains("certificate"), "{unknown}");
 
     // The right CA, but a host name the certificate does not name (it names 127.0.0.1 and
     // localhost): refused too.
-    let wrong_name = PostgresOptions::new(&format!(
-        "host=localhost.localdomain hostaddr=127.0.0.1 port={} user=postgres dbname=postgres sslmode=require",
-        url.split("port=").nth(1).and_then(|r| r.split(' ').next()).unwrap()
-    ))
-    .unwrap()
-    .tls_root_certificates(cluster.ca())
-    .unwrap()
-    .schema(&pg::fresh_schema())
-    .create()
-    .await
-    .unwrap_err()
-    .to_string();
+    let wrong_name = refusal(
+        PostgresOptions::new(&format!(
+            "host=localhost.localdomain hostaddr=127.0.0.1 port={} user=postgres \
+             dbname=postgres sslmode=require",
+            cluster.port()
+        ))
+        .unwrap()
+        .tls_root_certificates(cluster.ca())
+        .unwrap(),
+    )
+    .await;
     assert!(
         wrong_name.to_lowercase().contains("certificate"),
         "{wrong_name}"
     );
-
     println!("plain: {plain}\nunknown CA: {unknown}\nwrong name: {wrong_name}");
     // With its CA: the whole conformance suite.
     let mut h = PostgresTls {

@@ -82,16 +82,7 @@ pub(crate) fn pg_error(e: &tokio_postgres::Error) -> StoreError {
         )),
         // The client's own errors keep their cause apart ("error performing TLS handshake"
         // says nothing of the certificate): the whole chain is the message.
-        None => {
-            let mut message = e.to_string();
-            let mut cause = std::error::Error::source(e);
-            while let Some(c) = cause {
-                message.push_str(": ");
-                message.push_str(&c.to_string());
-                cause = c.source();
-            }
-            StoreError::Backend(message)
-        }
+        None => StoreError::Backend(crate::error::error_chain(e)),
     }
 }
 

@@ -80,11 +80,14 @@ pub const DEFAULT_SCHEMA: &str = "alpaca_exec";
 /// Where and how to open a [`PostgresStore`] (or a [`Lease`]).
 #[derive(Clone)]
 pub struct PostgresOptions {
+    /// The connection string as given (plus the defaults `new` adds).
     config: Config,
     /// Root certificates added to the platform's for verifying the server (see `tls.rs`).
     tls_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
-    /// How connections are made, from `config` and `tls_roots`.
+    /// How connections are made, derived from `config` and `tls_roots` by `tls::connector`.
     tls: tls::Tls,
+    /// `config` with the `sslmode` that `tls` connects with.
+    connect_config: Config,
     schema: String,
     timeout: Duration,
     fence: Option<Fence>,
@@ -127,11 +130,12 @@ impl PostgresOptions {
                 .unwrap_or(0);
             config.application_name(&name[..cut]);
         }
-        let (tls, config) = tls::connector(&config, &[])?;
+        let (tls, connect_config) = tls::connector(&config, &[])?;
         Ok(Self {
             config,
             tls_roots: Vec::new(),
             tls,
+            connect_config,
             schema: DEFAULT_SCHEMA.to_owned(),
             timeout: Duration::from_secs(10),
             fence: None,
@@ -155,14 +159,17 @@ impl PostgresOptions {
     /// the server's certificate is then always verified for the host name (stricter than
     /// libpq's `require`). The default `sslmode=prefer` stays plain, and unix sockets never
     /// use TLS.
-    pub fn tls_root_certificates(
+    pub fn tls_root_certificates(self, pem_path: impl AsRef<std::path::Path>) -> StoreResult<Self> {
+        self.with_tls_roots(tls::read_roots(pem_path.as_ref())?)
+    }
+
+    /// Adds `roots` and derives the connection again, from the connection string as given.
+    fn with_tls_roots(
         mut self,
-        pem_path: impl AsRef<std::path::Path>,
+        roots: Vec<rustls::pki_types::CertificateDer<'static>>,
     ) -> StoreResult<Self> {
-        self.tls_roots.extend(tls::read_roots(pem_path.as_ref())?);
-        let (tls, config) = tls::connector(&self.config, &self.tls_roots)?;
-        self.tls = tls;
-        self.config = config;
+        self.tls_roots.extend(roots);
+        (self.tls, self.connect_config) = tls::connector(&self.config, &self.tls_roots)?;
         Ok(self)
     }
 
@@ -242,7 +249,7 @@ impl PostgresOptions {
         }
         settings.push_str(&extra);
         Session::new(
-            self.config.clone(),
+            self.connect_config.clone(),
             self.tls.clone(),
             settings,
             setup,
@@ -853,9 +860,15 @@ mod tests {
             PostgresOptions::new("host=/run/postgresql dbname=trading sslmode=require").unwrap();
         assert!(matches!(unix.tls, Tls::Off));
         assert_eq!(
-            unix.config.get_ssl_mode(),
+            unix.connect_config.get_ssl_mode(),
             tokio_postgres::config::SslMode::Disable
         );
+        // Roots added later are judged against the string as given (`require`), not the
+        // plain connection derived for the socket.
+        let unix = unix
+            .with_tls_roots(vec![vec![0x30, 0x00].into()])
+            .expect("a unix socket with roots stays plain");
+        assert!(matches!(unix.tls, Tls::Off));
     }
 
     #[test]

@@ -32,17 +32,15 @@ pub(crate) enum Tls {
 
 /// Reads the PEM certificates of `path` (a CA bundle: one or more `CERTIFICATE` blocks).
 pub(crate) fn read_roots(path: &Path) -> StoreResult<Vec<CertificateDer<'static>>> {
+    let failed = |why: String| {
+        StoreError::Backend(format!("TLS root certificates {}: {why}", path.display()))
+    };
     let certs: Vec<_> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| StoreError::Backend(format!("TLS root certificates {}: {e}", path.display())))?
+        .map_err(|e| failed(e.to_string()))?
         .collect::<Result<_, _>>()
-        .map_err(|e| {
-            StoreError::Backend(format!("TLS root certificates {}: {e}", path.display()))
-        })?;
+        .map_err(|e| failed(e.to_string()))?;
     if certs.is_empty() {
-        return Err(StoreError::Backend(format!(
-            "TLS root certificates {}: no CERTIFICATE block in the file",
-            path.display()
-        )));
+        return Err(failed("no CERTIFICATE block in the file".into()));
     }
     Ok(certs)
 }
